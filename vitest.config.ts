@@ -4,10 +4,11 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     environment: "node",
-    // Every test file gets its own module graph, so nock's global interceptors never leak between files.
+    // Each test file runs in its own process, so nock's interceptors and process-wide state never leak between files.
     pool: "forks",
     testTimeout: 20_000,
     hookTimeout: 20_000,
-    reporters: ["default"],
+    // In CI, also write machine-readable totals for .ci/run's closing line.
+    reporters: process.env.CI ? ["default", ["json", { outputFile: ".vitest-results.json" }]] : ["default"],
   },
 });

@@ -1,0 +1,41 @@
+import { z } from "zod";
+
+/** The standalone emulator's environment, declared once; only `emulator-server.ts` reads `process.env`. */
+export const emulatorEnvSchema = z.object({
+  FACE_EMULATOR_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65_535)
+    .default(5001)
+    .describe("TCP port the emulator listens on (127.0.0.1); 0 picks a free one."),
+  FACE_APIKEY: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("The only Ocp-Apim-Subscription-Key accepted; when unset, any non-empty key is."),
+  LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+    .default("info")
+    .describe("pino log level."),
+});
+
+export type EmulatorEnv = z.infer<typeof emulatorEnvSchema>;
+
+export class EmulatorConfigError extends Error {
+  constructor(readonly variable: string, detail: string) {
+    super(`Invalid environment variable ${variable}: ${detail}`);
+    this.name = "EmulatorConfigError";
+  }
+}
+
+/** Empty strings count as unset, as a blank line in an env file means "use the default". */
+export function loadEmulatorConfig(env: Record<string, string | undefined>): EmulatorEnv {
+  const relevant = Object.fromEntries(
+    Object.keys(emulatorEnvSchema.shape).map((name) => [name, env[name] === "" ? undefined : env[name]]),
+  );
+  const parsed = emulatorEnvSchema.safeParse(relevant);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new EmulatorConfigError(String(issue?.path[0] ?? "environment"), issue?.message ?? "invalid");
+}

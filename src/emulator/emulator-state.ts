@@ -1,0 +1,162 @@
+import { randomBytes } from "node:crypto";
+
+/**
+ * The emulator's whole memory: sessions, their tokens, their images, and how often each operation was called.
+ * One instance per emulator (never module-level), so parallel tests never see each other's sessions.
+ */
+export type EmulatorSessionKind = "liveness" | "livenessWithVerify";
+export type EmulatorOperationState = "NotStarted" | "Running" | "Succeeded" | "Failed" | "Canceled";
+export type EmulatorLivenessDecision = "uncertain" | "realface" | "spoofface";
+
+/** Operation names: Face's operationIds (without the `LivenessSessionOperations_` prefix) plus the two device calls. */
+export const emulatorOperations = [
+  "createLivenessSession",
+  "createLivenessWithVerifySession",
+  "getLivenessSession",
+  "getLivenessWithVerifySession",
+  "deleteLivenessSession",
+  "deleteLivenessWithVerifySession",
+  "getSessionImage",
+  "deviceDetectLiveness",
+  "deviceDetectLivenessWithVerify",
+] as const;
+export type EmulatorOperation = (typeof emulatorOperations)[number];
+
+export interface FaceRectangle {
+  top: number;
+  left: number;
+  width: number;
+  height: number;
+}
+
+export interface EmulatorAttemptResult {
+  livenessDecision: EmulatorLivenessDecision;
+  faceRectangle: FaceRectangle;
+  digest: string;
+  sessionImageId?: string;
+  verifyResult?: { matchConfidence: number; isIdentical: boolean };
+  verifyImageHash?: string;
+}
+
+export interface EmulatorAttempt {
+  attemptId: number;
+  attemptStatus: "Succeeded" | "Failed";
+  result?: EmulatorAttemptResult;
+  error?: { code: string; message: string; faceRectangle: FaceRectangle };
+}
+
+export interface EmulatorVerifyReference {
+  /** Uppercase hex sha256 of the verify image, as Face reports it in `verifyImageHash`. */
+  imageHash: string;
+  faceRectangle: FaceRectangle;
+  confidenceThreshold?: number;
+  returnVerifyImageHash: boolean;
+}
+
+export interface EmulatorSession {
+  sessionId: string;
+  kind: EmulatorSessionKind;
+  authToken: string;
+  status: EmulatorOperationState;
+  modelVersion: string;
+  livenessOperationMode: "Passive" | "PassiveActive";
+  deviceCorrelationId?: string;
+  enableSessionImage: boolean;
+  createdAt: number;
+  /** Face expires the session together with its token; after this instant the id answers 404. */
+  expiresAt: number;
+  verify?: EmulatorVerifyReference;
+  /** Oldest first, as appended; responses reverse them. */
+  attempts: EmulatorAttempt[];
+}
+
+export interface EmulatorSessionImage {
+  sessionId: string;
+  bytes: Buffer;
+}
+
+export class EmulatorState {
+  private readonly sessions = new Map<string, EmulatorSession>();
+  private readonly tokens = new Map<string, string>();
+  private readonly images = new Map<string, EmulatorSessionImage>();
+  private readonly counts = new Map<EmulatorOperation, number>();
+  /** Keys the attempt digests; random per emulator so a digest can't be forged from outside. */
+  readonly digestSecret: Buffer = randomBytes(32);
+
+  /**
+   * Called once per routed request, before auth and validation, so rejected calls count too.
+   * This is the single choke point per operation: fault injection (latency, 429/5xx, resets) hooks in here.
+   */
+  recordRequest(operation: EmulatorOperation): void {
+    this.counts.set(operation, this.requestCount(operation) + 1);
+  }
+
+  requestCount(operation: EmulatorOperation): number {
+    return this.counts.get(operation) ?? 0;
+  }
+
+  requestCounts(): Record<EmulatorOperation, number> {
+    return Object.fromEntries(emulatorOperations.map((op) => [op, this.requestCount(op)])) as Record<EmulatorOperation, number>;
+  }
+
+  resetRequestCounts(): void {
+    this.counts.clear();
+  }
+
+  addSession(session: EmulatorSession): void {
+    this.sessions.set(session.sessionId, session);
+    this.tokens.set(session.authToken, session.sessionId);
+  }
+
+  /** A live session of that kind; an expired one is purged on sight and reads as missing, as in Face. */
+  findSession(sessionId: string, kind: EmulatorSessionKind, now: number): EmulatorSession | undefined {
+    const session = this.liveSession(this.sessions.get(sessionId), now);
+    return session?.kind === kind ? session : undefined;
+  }
+
+  findSessionByToken(authToken: string, now: number): EmulatorSession | undefined {
+    const sessionId = this.tokens.get(authToken);
+    return sessionId === undefined ? undefined : this.liveSession(this.sessions.get(sessionId), now);
+  }
+
+  /** Deletes the session, revokes its token and drops its images: Face's "all correlated data". */
+  deleteSession(sessionId: string): void {
+    const session = this.sessions.get(sessionId);
+    if (!session) return;
+    this.sessions.delete(sessionId);
+    this.tokens.delete(session.authToken);
+    for (const [imageId, image] of this.images) {
+      if (image.sessionId === sessionId) this.images.delete(imageId);
+    }
+  }
+
+  /** Bounds memory in long-running emulators; called on every create. */
+  purgeExpired(now: number): void {
+    for (const session of this.sessions.values()) this.liveSession(session, now);
+  }
+
+  addSessionImage(imageId: string, image: EmulatorSessionImage): void {
+    this.images.set(imageId, image);
+  }
+
+  findSessionImage(imageId: string, now: number): EmulatorSessionImage | undefined {
+    const image = this.images.get(imageId);
+    if (!image) return undefined;
+    return this.liveSession(this.sessions.get(image.sessionId), now) ? image : undefined;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  get sessionImageCount(): number {
+    return this.images.size;
+  }
+
+  private liveSession(session: EmulatorSession | undefined, now: number): EmulatorSession | undefined {
+    if (!session) return undefined;
+    if (now < session.expiresAt) return session;
+    this.deleteSession(session.sessionId);
+    return undefined;
+  }
+}

@@ -1,0 +1,193 @@
+import { performance } from "node:perf_hooks";
+
+import type { FastifyBaseLogger } from "fastify";
+
+import type { AppError } from "../errors.js";
+import type { Clock } from "../lib/clock.js";
+import type { FaceCallContext, FaceReply } from "./face-gateway.js";
+import {
+  mapFaceHttpFailure,
+  mapTransportFailure,
+  mapUnexpectedReply,
+  type FaceResource,
+  type MappedFailure,
+} from "./face-errors.js";
+import { FaceSchemaMismatch } from "./face-normalise.js";
+import { faceErrorResponseSchema } from "./face-schemas.js";
+
+/**
+ * Runs one Face call: owns its timeout, maps every failure to an AppError, and writes the one log line per call.
+ * The only place that sees raw Face replies besides the parsers, so it is also where secrets must not leak:
+ * nothing here logs a body, a header other than `apim-request-id`, or an SDK error object (those carry the
+ * request and response, bodies included).
+ */
+
+export type FaceOperation =
+  | "createLivenessSession"
+  | "createLivenessWithVerifySession"
+  | "getLivenessSession"
+  | "getLivenessWithVerifySession"
+  | "deleteLivenessSession"
+  | "deleteLivenessWithVerifySession"
+  | "getSessionImage"
+  | "probe";
+
+/** The parts of an SDK response we use, with the body fully read (a stream is drained by `send`). */
+export interface RawFaceResponse {
+  status: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export interface FaceCallSpec<T> {
+  operation: FaceOperation;
+  resource: FaceResource;
+  /** Statuses that count as success; anything else, even another 2xx, is mapped as a failure. */
+  okStatuses: readonly number[];
+  send(abortSignal: AbortSignal): PromiseLike<RawFaceResponse>;
+  /** Parses a success body; throws FaceSchemaMismatch when it does not follow the schema. */
+  parse(body: unknown, headers: Record<string, string>): T;
+  /** Log a successful call at debug instead of info: for /readyz probes, which would otherwise flood the logs. */
+  quiet?: boolean;
+}
+
+export interface FaceCallDeps {
+  logger: FastifyBaseLogger;
+  timeoutMs: number;
+  clock: Clock;
+}
+
+/** A timeout we own, so a timeout is told apart from every other abort, and the timer is always cleared. */
+async function sendWithTimeout<T>(timeoutMs: number, send: (signal: AbortSignal) => PromiseLike<T>) {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  // Racing guarantees the deadline even if some layer below ignored the abort signal.
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new FaceTimeout());
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([Promise.resolve(send(controller.signal)), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+class FaceTimeout extends Error {}
+
+/** Face's `{error:{code,message}}` from a reply body of any shape; empty when it is not one. */
+export function decodeErrorBody(body: unknown): { code?: string; message?: string } {
+  let value = body;
+  try {
+    if (value instanceof Uint8Array) value = new TextDecoder().decode(value);
+    if (typeof value === "string") value = JSON.parse(value);
+  } catch {
+    return {};
+  }
+  const parsed = faceErrorResponseSchema.safeParse(value);
+  return parsed.success ? parsed.data.error : {};
+}
+
+/** The SDK throws (instead of returning) when an error reply claims JSON but is not; it still carries a status. */
+function httpStatusOfThrown(err: unknown): { status: number; header: (name: string) => string | undefined } | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  const { statusCode, response } = err as { statusCode?: unknown; response?: { headers?: { get?: unknown } } };
+  const get = response?.headers?.get;
+  if (typeof statusCode !== "number" || typeof get !== "function") return undefined;
+  return { status: statusCode, header: (name) => (get.call(response?.headers, name) as string | undefined) ?? undefined };
+}
+
+export async function runFaceCall<T>(
+  deps: FaceCallDeps,
+  ctx: FaceCallContext | undefined,
+  spec: FaceCallSpec<T>,
+): Promise<FaceReply<T>> {
+  const log = ctx?.log ?? deps.logger;
+  const started = performance.now();
+  const line: Record<string, unknown> = { faceOperation: spec.operation };
+  const finish = (failure?: MappedFailure & { detail?: Record<string, unknown> }) => {
+    line.durationMs = Math.round(performance.now() - started);
+    if (spec.quiet && !failure) log.debug(line, "Face call");
+    else log.info(line, "Face call");
+    if (failure && failure.level !== "info") {
+      log[failure.level](
+        { ...line, errorCode: failure.error.code, ...failure.detail },
+        `Face ${spec.operation} failed${failure.hint ? `: ${failure.hint}` : ""}`,
+      );
+    }
+  };
+  const fail = (failure: MappedFailure & { detail?: Record<string, unknown> }): AppError => {
+    finish(failure);
+    return failure.error;
+  };
+
+  let response: RawFaceResponse;
+  try {
+    response = await sendWithTimeout(deps.timeoutMs, (signal) => spec.send(signal));
+  } catch (err) {
+    const thrown = httpStatusOfThrown(err);
+    if (thrown) {
+      line.status = thrown.status;
+      line.apimRequestId = thrown.header("apim-request-id");
+      if (thrown.status >= 200 && thrown.status < 300) {
+        throw fail(mapUnexpectedReply("Face sent a success reply that is not valid JSON"));
+      }
+      const faceCode = thrown.header("x-ms-error-code");
+      const retryAfter = thrown.header("retry-after");
+      if (faceCode) line.faceCode = faceCode;
+      const failure = mapFaceHttpFailure(
+        { status: thrown.status, resource: spec.resource, ...(faceCode && { faceCode }), ...(retryAfter && { retryAfter }) },
+        deps.clock.now(),
+      );
+      throw fail(failure);
+    }
+    const failure = mapTransportFailure(err, err instanceof FaceTimeout);
+    throw fail({ ...failure, detail: { transportError: errorCodeOf(err) } });
+  }
+
+  const status = Number(response.status);
+  const requestId = response.headers["apim-request-id"];
+  line.status = status;
+  line.apimRequestId = requestId;
+
+  if (spec.okStatuses.includes(status)) {
+    try {
+      const value = spec.parse(response.body, response.headers);
+      finish();
+      return requestId === undefined ? { value } : { value, requestId };
+    } catch (err) {
+      if (!(err instanceof FaceSchemaMismatch)) throw err;
+      throw fail({ ...mapUnexpectedReply("Face's reply did not match the v1.2 schema"), detail: { schemaIssuePaths: err.issuePaths } });
+    }
+  }
+
+  const body = decodeErrorBody(response.body);
+  const faceCode = body.code ?? response.headers["x-ms-error-code"];
+  const retryAfter = response.headers["retry-after"];
+  if (faceCode !== undefined) line.faceCode = faceCode;
+  const failure = mapFaceHttpFailure(
+    {
+      status,
+      resource: spec.resource,
+      ...(faceCode !== undefined && { faceCode }),
+      ...(body.message !== undefined && { faceMessage: body.message }),
+      ...(retryAfter !== undefined && { retryAfter }),
+    },
+    deps.clock.now(),
+  );
+  // Face's message goes to our logs (never to callers, except for the image case the mapping handles).
+  throw fail({ ...failure, detail: body.message === undefined ? {} : { faceMessage: body.message } });
+}
+
+/** The error's `code` (e.g. ECONNREFUSED) or name; never its message, which may quote a reply body. */
+function errorCodeOf(err: unknown): string {
+  if (err instanceof FaceTimeout) return "timeout";
+  if (typeof err === "object" && err !== null) {
+    const { code, name } = err as { code?: unknown; name?: unknown };
+    if (typeof code === "string") return code;
+    if (typeof name === "string") return name;
+  }
+  return typeof err;
+}

@@ -1,0 +1,147 @@
+import { AppError } from "../errors.js";
+
+/**
+ * Maps Face's bad days to our error registry. Pure functions: the caller (face-call.ts) logs, using the
+ * `level` and `hint` returned here, so the mapping and its log wording live side by side and are unit-testable.
+ *
+ * @see https://learn.microsoft.com/azure/ai-services/computer-vision/reference-face-error-codes
+ */
+
+export type FaceResource = "session" | "sessionImage";
+export type FailureLogLevel = "info" | "warn" | "error";
+
+export interface FaceHttpFailure {
+  status: number;
+  resource: FaceResource;
+  /** `error.code` of the body, else the `x-ms-error-code` header. */
+  faceCode?: string;
+  faceMessage?: string;
+  retryAfter?: string;
+}
+
+export interface MappedFailure {
+  error: AppError;
+  /** `info` for outcomes a healthy system sees (expired session, a user's bad photo); louder for ours or Face's. */
+  level: FailureLogLevel;
+  /** What an operator should do about it. Never contains secrets. */
+  hint?: string;
+}
+
+const RETRY_AFTER_MIN_SECONDS = 1;
+/** Face asks for seconds; a larger ask (or a date far ahead) is more likely a bad clock than advice worth passing on. */
+const RETRY_AFTER_MAX_SECONDS = 60;
+const INVALID_IMAGE_CODES = new Set(["InvalidImage", "InvalidImageSize"]);
+
+/**
+ * `Retry-After` is either delta-seconds or an HTTP-date (RFC 9110 §10.2.3). Absent or unparseable means 1 s.
+ * Always clamped to [1, 60] so a caller is neither told to hammer Face nor to go away for an hour.
+ */
+export function parseRetryAfter(header: string | undefined, nowMs: number): number {
+  const clamp = (seconds: number) =>
+    Math.min(RETRY_AFTER_MAX_SECONDS, Math.max(RETRY_AFTER_MIN_SECONDS, Math.ceil(seconds)));
+  const value = header?.trim();
+  if (!value) return RETRY_AFTER_MIN_SECONDS;
+  if (/^\d+(\.\d+)?$/.test(value)) return clamp(Number(value));
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) return RETRY_AFTER_MIN_SECONDS;
+  return clamp((at - nowMs) / 1000);
+}
+
+/** Maps a non-success HTTP answer from Face. */
+export function mapFaceHttpFailure(failure: FaceHttpFailure, nowMs: number): MappedFailure {
+  const { status, faceCode, faceMessage, resource } = failure;
+
+  if (status === 404) {
+    // Face says SessionNotFound for unknown and expired ids alike; any 404 on our paths means "no such thing".
+    const code = resource === "sessionImage" ? "LSO_ERR_SESSION_IMAGE_NOT_FOUND" : "LSO_ERR_SESSION_NOT_FOUND";
+    return { error: new AppError(code), level: "info" };
+  }
+  if (status === 400 && faceCode !== undefined && INVALID_IMAGE_CODES.has(faceCode)) {
+    // The one case where Face's code and message reach the caller: they are about the caller's own image
+    // ("No face detected in the image.", ...) and tell them what to fix. Everywhere else they stay in our logs.
+    const message = faceMessage ? `Azure AI Face rejected the image: ${faceMessage}` : undefined;
+    return { error: new AppError("LSO_ERR_FACE_INVALID_IMAGE", { faceCode, message }), level: "info" };
+  }
+  if (status === 400) {
+    return {
+      error: new AppError("LSO_ERR_UPSTREAM"),
+      level: "error",
+      hint: "Face rejected a request our own validation accepted: our validation and Face disagree",
+    };
+  }
+  if (status === 401 || status === 403) {
+    const approval =
+      status === 403 && faceCode === "UnsupportedFeature"
+        ? "; the Face resource may lack approval for this feature (https://aka.ms/facerecognition)"
+        : "";
+    return {
+      error: new AppError("LSO_ERR_UPSTREAM_AUTH"),
+      level: "error",
+      hint: `Face refused our credentials: check FACE_APIKEY and FACE_ENDPOINT (the key must belong to that resource)${approval}`,
+    };
+  }
+  if (status === 408 || status === 409 || status === 429 || status === 503) {
+    // 409 ConcurrentOperationConflict and 429 are Face asking us to back off; 408 is a transient gateway timeout.
+    const retryAfterSeconds = parseRetryAfter(failure.retryAfter, nowMs);
+    return { error: new AppError("LSO_ERR_UPSTREAM_UNAVAILABLE", { retryAfterSeconds }), level: "warn" };
+  }
+  return {
+    error: new AppError("LSO_ERR_UPSTREAM"),
+    level: "error",
+    hint: status >= 500 ? "Face failed" : `Face answered with an unexpected status ${status}`,
+  };
+}
+
+/** System error codes that mean "could not reach Face": worth retrying later, not a bug. */
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "UND_ERR_SOCKET",
+  // What the SDK's Node client reports when the socket failed without a system code.
+  "REQUEST_SEND_ERROR",
+]);
+
+/** @azure/identity's failures when a TokenCredential cannot produce a token. */
+const CREDENTIAL_ERROR_NAMES = new Set(["CredentialUnavailableError", "AuthenticationError", "AggregateAuthenticationError"]);
+
+function errorField(err: unknown, field: "code" | "name"): string | undefined {
+  if (typeof err !== "object" || err === null || !(field in err)) return undefined;
+  const value = (err as Record<string, unknown>)[field];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Maps a failure where no usable HTTP answer arrived: our timeout, a network error, or a credential failure. */
+export function mapTransportFailure(err: unknown, timedOut: boolean): MappedFailure {
+  if (timedOut) {
+    return { error: new AppError("LSO_ERR_UPSTREAM_TIMEOUT"), level: "warn", hint: "no answer within FACE_TIMEOUT_MS" };
+  }
+  const code = errorField(err, "code");
+  if (code !== undefined && UNREACHABLE_CODES.has(code)) {
+    return {
+      error: new AppError("LSO_ERR_UPSTREAM_UNAVAILABLE", { retryAfterSeconds: 1 }),
+      level: "warn",
+      hint: "could not reach Face: check FACE_ENDPOINT and the network",
+    };
+  }
+  if (CREDENTIAL_ERROR_NAMES.has(errorField(err, "name") ?? "")) {
+    return {
+      error: new AppError("LSO_ERR_UPSTREAM_AUTH"),
+      level: "error",
+      hint: "could not obtain an Entra ID token for Face: check the managed identity / service principal",
+    };
+  }
+  return { error: new AppError("LSO_ERR_UPSTREAM"), level: "error", hint: "calling Face failed unexpectedly" };
+}
+
+/** A reply we cannot use although Face meant success: a body that fails the schema, or a success status we don't expect. */
+export function mapUnexpectedReply(hint: string): MappedFailure {
+  return { error: new AppError("LSO_ERR_UPSTREAM"), level: "error", hint };
+}

@@ -1,0 +1,36 @@
+/**
+ * Authenticates callers by the `x-api-key` header. Registered inside the /v1 scope only, at onRequest, so an
+ * unauthenticated caller is turned away before its body is read. A missing, repeated or wrong key all get the same
+ * 401, which says nothing about which clients exist.
+ */
+import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+import type { ApiKeyRing } from "../credentials/api-key-ring.js";
+import { AppError } from "../errors.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The authenticated caller; set for every /v1 request that reaches a handler. */
+    clientId: string;
+  }
+}
+
+export const API_KEY_HEADER = "x-api-key";
+
+export interface CallerAuthOptions {
+  keyRing: ApiKeyRing;
+}
+
+async function callerAuth(app: FastifyInstance, options: CallerAuthOptions): Promise<void> {
+  app.decorateRequest("clientId", "");
+  app.addHook("onRequest", async (request) => {
+    const presented = request.headers[API_KEY_HEADER];
+    const clientId = typeof presented === "string" && presented.length > 0 ? options.keyRing.verify(presented) : undefined;
+    if (!clientId) throw new AppError("LSO_ERR_UNAUTHORIZED");
+    request.clientId = clientId;
+    request.log = request.log.child({ clientId });
+  });
+}
+
+// fastify-plugin so the hook applies to the scope that registers it (the /v1 scope), not to a child of it.
+export default fp(callerAuth, { name: "caller-auth" });

@@ -1,0 +1,54 @@
+/**
+ * The OpenAPI 3.1 document, generated from the route schemas (fastify-type-provider-zod → @fastify/swagger).
+ * openapi/openapi.json is this document committed; a test regenerates it and fails on drift.
+ */
+import swagger from "@fastify/swagger";
+import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+import { jsonSchemaTransform, jsonSchemaTransformObject } from "fastify-type-provider-zod";
+import { API_KEY_HEADER } from "./caller-auth.js";
+
+declare module "fastify" {
+  interface FastifySchema {
+    /** A ready OpenAPI requestBody, for routes whose body has more than one encoding. */
+    openapiRequestBody?: unknown;
+  }
+}
+
+type TransformInput = Parameters<typeof jsonSchemaTransform>[0];
+
+/** jsonSchemaTransform, plus hand-built request bodies where a route has one. */
+function transform(input: TransformInput) {
+  const out = jsonSchemaTransform(input);
+  const extra = (input.schema as { openapiRequestBody?: unknown } | undefined)?.openapiRequestBody;
+  const schema = out.schema as Record<string, unknown> | undefined;
+  if (schema && "openapiRequestBody" in schema) delete schema.openapiRequestBody;
+  if (schema && extra) schema.body = extra;
+  return out;
+}
+
+async function openapi(app: FastifyInstance, options: { version: string }): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Liveness session orchestrator",
+        version: options.version,
+        description:
+          "App server for Azure AI Face liveness and liveness-with-verify sessions. " +
+          "Every /v1 route needs an API key in the x-api-key header. Errors use one envelope with a stable code.",
+      },
+      tags: [
+        { name: "sessions", description: "Liveness sessions" },
+        { name: "health", description: "Liveness and readiness probes" },
+      ],
+      components: {
+        securitySchemes: { apiKey: { type: "apiKey", in: "header", name: API_KEY_HEADER } },
+      },
+    },
+    transform,
+    transformObject: jsonSchemaTransformObject,
+  });
+}
+
+export default fp(openapi, { name: "openapi" });

@@ -1,0 +1,98 @@
+/**
+ * The /v1/sessions routes. Thin on purpose: zod (or session-input for the create body) has validated the input,
+ * the service does the work, the handler replies.
+ */
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { errorResponses } from "../plugins/error-envelope.js";
+import { detectImageFormat, imageMimeTypes } from "../lib/image-format.js";
+import { readJsonInput, readMultipartInput } from "./session-input.js";
+import { createSessionOpenApiBody } from "./session-openapi.js";
+import { sessionCreatedSchema, sessionParamsSchema, sessionViewSchema } from "./session-schemas.js";
+import type { SessionService } from "./session-service.js";
+
+/** A base64 verify image of 6 MB is about 8 MiB of JSON. */
+const CREATE_BODY_LIMIT_BYTES = 9 * 1024 * 1024;
+
+export interface SessionRoutesOptions {
+  service: SessionService;
+}
+
+const tags = ["sessions"];
+
+export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async (app, { service }) => {
+  app.post(
+    "/sessions",
+    {
+      bodyLimit: CREATE_BODY_LIMIT_BYTES,
+      schema: {
+        tags,
+        summary: "Create a liveness or liveness-with-verify session",
+        description:
+          "Creates the session at Azure AI Face and returns the auth token for the device SDK. " +
+          "Send JSON (verifyImage as base64) or multipart/form-data (verifyImage as a file part).",
+        openapiRequestBody: createSessionOpenApiBody,
+        response: { 201: sessionCreatedSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const input = request.isMultipart() ? await readMultipartInput(request) : readJsonInput(request.body);
+      const created = await service.create(input, { clientId: request.clientId, log: request.log });
+      return reply.code(201).send(created);
+    },
+  );
+
+  app.get(
+    "/sessions/:id",
+    {
+      schema: {
+        tags,
+        summary: "Read a session's status and outcome",
+        params: sessionParamsSchema,
+        response: { 200: sessionViewSchema, ...errorResponses },
+      },
+    },
+    async (request) => service.get(request.params.id, { clientId: request.clientId, log: request.log }),
+  );
+
+  app.delete(
+    "/sessions/:id",
+    {
+      schema: {
+        tags,
+        summary: "Delete a session at Face and here",
+        params: sessionParamsSchema,
+        response: { 204: z.undefined().describe("Deleted; a later GET answers 404."), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await service.delete(request.params.id, { clientId: request.clientId, log: request.log });
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    "/sessions/:id/image",
+    {
+      schema: {
+        tags,
+        summary: "Download the session image",
+        description: "Available only when the session was created with enableSessionImage and an attempt produced an image.",
+        params: sessionParamsSchema,
+        response: {
+          200: {
+            description: "The image bytes.",
+            content: { "application/octet-stream": { schema: z.string().meta({ format: "binary" }) } },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const bytes = await service.image(request.params.id, { clientId: request.clientId, log: request.log });
+      const format = detectImageFormat(bytes);
+      // Fastify sends a Buffer as is, bypassing the serializer; the schema above only documents it.
+      return reply.type(format ? imageMimeTypes[format] : "application/octet-stream").send(Buffer.from(bytes) as unknown as string);
+    },
+  );
+};

@@ -1,0 +1,154 @@
+/**
+ * The public API v1 shapes. Requests are strict (an unknown field is a 400, so typos surface) and responses are
+ * allow-lists (the serializer drops anything not declared, so a Face field can never leak through by accident).
+ */
+import { z } from "zod";
+
+export const sessionKindSchema = z.enum(["liveness", "livenessWithVerify"]);
+
+/** Face session ids are GUIDs; anything else is refused before it can reach a URL we build. */
+export const sessionIdSchema = z
+  .string()
+  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "must be a session id (a GUID)")
+  .describe("The session id, as returned by POST /v1/sessions.");
+
+export const sessionParamsSchema = z.object({ id: sessionIdSchema });
+
+/** Face's own default token lifetime. */
+export const DEFAULT_TOKEN_TTL_SECONDS = 600;
+
+/** A base64 JPEG of 6 MB is 8 MiB of text; a little slack for padding. */
+const MAX_BASE64_IMAGE_CHARS = 8_400_000;
+
+/** Field schemas shared by the JSON and the multipart encodings of a create request. */
+const common = {
+  livenessOperationMode: z
+    .enum(["Passive", "PassiveActive"])
+    .default("PassiveActive")
+    .describe("Passive is the only mode mobile SDKs support; PassiveActive is preferred on the web."),
+  deviceCorrelationId: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe("A unique id per end-user device. When absent, the device SDK supplies it."),
+  authTokenTtlSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(86400)
+    .default(DEFAULT_TOKEN_TTL_SECONDS)
+    .describe("Lifetime of the session auth token handed to the device, in seconds."),
+  enableSessionImage: z
+    .boolean()
+    .default(false)
+    .describe("Ask Face to keep the session image, readable at GET /v1/sessions/{id}/image until the session is deleted."),
+  subject: z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .describe("Your opaque reference for the end user. Kept by this service; never sent to Face."),
+};
+
+const verifyConfidenceThreshold = z
+  .number()
+  .min(0)
+  .max(1)
+  .optional()
+  .describe("Match confidence at or above which Face reports the faces as identical.");
+
+export const createLivenessJsonSchema = z.strictObject({ kind: z.literal("liveness"), ...common });
+
+export const createVerifyJsonSchema = z.strictObject({
+  kind: z.literal("livenessWithVerify"),
+  ...common,
+  verifyConfidenceThreshold,
+  verifyImage: z
+    .base64({ message: "must be base64 (no data: prefix)" })
+    .max(MAX_BASE64_IMAGE_CHARS, { message: "is larger than 6 MB" })
+    .describe("The reference image, base64: JPEG, PNG, GIF or BMP, 1 KB to 6 MB, exactly one face."),
+});
+
+export const createSessionJsonSchema = z
+  .discriminatedUnion("kind", [createLivenessJsonSchema, createVerifyJsonSchema])
+  .meta({ id: "CreateSessionRequest" });
+
+/**
+ * The multipart encoding: every field arrives as text, so numbers and booleans are spelled out and converted here.
+ * The verifyImage file part is read separately (it is a stream, not a field).
+ */
+const booleanText = z.enum(["true", "false"]).transform((v) => v === "true");
+const numberText = z
+  .string()
+  .regex(/^-?\d+(\.\d+)?$/, "must be a number")
+  .transform(Number);
+
+export const createSessionMultipartFieldsSchema = z.strictObject({
+  kind: sessionKindSchema,
+  livenessOperationMode: common.livenessOperationMode,
+  deviceCorrelationId: common.deviceCorrelationId,
+  authTokenTtlSeconds: numberText.pipe(common.authTokenTtlSeconds.unwrap()).default(DEFAULT_TOKEN_TTL_SECONDS),
+  enableSessionImage: booleanText.default(false),
+  subject: common.subject,
+  verifyConfidenceThreshold: numberText.pipe(z.number().min(0).max(1)).optional(),
+});
+
+export const attemptStatusSchema = z.enum(["notStarted", "running", "succeeded", "failed", "canceled"]);
+
+export const sessionCreatedSchema = z
+  .object({
+    id: sessionIdSchema,
+    kind: sessionKindSchema,
+    status: attemptStatusSchema,
+    authToken: z.string().describe("Hand this to the device SDK. Returned only here; it is never logged or shown again."),
+    authTokenExpiresAt: z.iso.datetime(),
+    createdAt: z.iso.datetime(),
+    subject: z.string().optional(),
+  })
+  .meta({ id: "SessionCreated" });
+
+const verifyResultSchema = z.object({
+  matchConfidence: z.number().min(0).max(1),
+  isIdentical: z.boolean(),
+});
+
+const livenessDecisionSchema = z.enum(["uncertain", "realface", "spoofface"]);
+
+export const attemptViewSchema = z
+  .object({
+    attemptId: z.number().int(),
+    status: attemptStatusSchema,
+    livenessDecision: livenessDecisionSchema.optional(),
+    verifyResult: verifyResultSchema.optional(),
+    digest: z.string().optional().describe("Face's integrity digest of this attempt; compare with the one the device SDK returned."),
+    hasSessionImage: z.boolean(),
+    error: z.object({ code: z.string(), message: z.string() }).optional().describe("Why the attempt failed, e.g. FaceWithMaskDetected."),
+  })
+  .meta({ id: "Attempt" });
+
+export const sessionViewSchema = z
+  .object({
+    id: sessionIdSchema,
+    kind: sessionKindSchema,
+    status: attemptStatusSchema,
+    subject: z.string().optional(),
+    deviceCorrelationId: z.string().optional(),
+    createdAt: z.iso.datetime(),
+    authTokenExpiresAt: z.iso.datetime(),
+    checkedAt: z.iso.datetime().describe("When this service last read the session from Face."),
+    modelVersion: z.string().optional(),
+    attempts: z.array(attemptViewSchema).describe("Newest first, ordered by attemptId."),
+    latestAttempt: attemptViewSchema.nullable().describe("The attempt with the highest attemptId, or null."),
+    livenessDecision: livenessDecisionSchema.nullable(),
+    verifyResult: verifyResultSchema.nullable(),
+    digest: z.string().nullable(),
+    hasSessionImage: z.boolean(),
+  })
+  .meta({ id: "Session" });
+
+export type CreateSessionJson = z.infer<typeof createSessionJsonSchema>;
+export type SessionCreated = z.infer<typeof sessionCreatedSchema>;
+export type SessionView = z.infer<typeof sessionViewSchema>;
+export type AttemptView = z.infer<typeof attemptViewSchema>;
+export type PublicStatus = z.infer<typeof attemptStatusSchema>;

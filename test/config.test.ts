@@ -1,0 +1,106 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { ConfigError, DEV_API_KEY, envSchema, loadConfig } from "../src/config.js";
+
+const production = {
+  FACE_ENDPOINT: "https://my-face.cognitiveservices.azure.com/",
+  FACE_APIKEY: "face-key-0123456789",
+  API_KEYS: "acme:acme-key-0123456789abcdef",
+};
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("when nothing is set, then it runs on the emulator with the development key on 127.0.0.1:3000", () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.host).toBe("127.0.0.1");
+    expect(config.face.endpoint).toBeUndefined();
+    expect(config.face.apiVersion).toBe("v1.2");
+    expect(config.usingDevApiKey).toBe(true);
+    expect(config.apiKeys).toEqual([{ clientId: "dev", key: DEV_API_KEY }]);
+  });
+
+  it("when a real endpoint is configured, then the trailing slash is dropped and no development key exists", () => {
+    const config = loadConfig(production);
+    expect(config.face.endpoint).toBe("https://my-face.cognitiveservices.azure.com");
+    expect(config.usingDevApiKey).toBe(false);
+    expect(config.apiKeys).toEqual([{ clientId: "acme", key: "acme-key-0123456789abcdef" }]);
+  });
+
+  it("when a variable is empty, then it counts as unset", () => {
+    expect(loadConfig({ PORT: "", FACE_ENDPOINT: " " }).port).toBe(3000);
+  });
+
+  it("when PORT is not a number, then the error names PORT", () => {
+    expect(problemsOf({ PORT: "abc" }).join("\n")).toMatch(/^PORT: /m);
+  });
+
+  it("when several variables are wrong, then each is named", () => {
+    const problems = problemsOf({ PORT: "70000", LOG_LEVEL: "loud", FACE_TIMEOUT_MS: "5" }).join("\n");
+    expect(problems).toMatch(/PORT/);
+    expect(problems).toMatch(/LOG_LEVEL/);
+    expect(problems).toMatch(/FACE_TIMEOUT_MS/);
+  });
+
+  it("when FACE_ENDPOINT is plain http to a remote host, then it is refused", () => {
+    expect(problemsOf({ ...production, FACE_ENDPOINT: "http://my-face.cognitiveservices.azure.com" }).join()).toMatch(/FACE_ENDPOINT: must use https/);
+  });
+
+  it.each(["http://127.0.0.1:5001", "http://localhost:5001", "http://[::1]:5001"])(
+    "when FACE_ENDPOINT is plain http to loopback %s, then it is accepted",
+    (endpoint) => {
+      expect(loadConfig({ ...production, FACE_ENDPOINT: endpoint }).face.endpoint).toBe(endpoint);
+    },
+  );
+
+  it("when FACE_ENDPOINT is not a URL, then it is refused", () => {
+    expect(problemsOf({ ...production, FACE_ENDPOINT: "my-face" }).join()).toMatch(/FACE_ENDPOINT/);
+  });
+
+  it("when FACE_ENDPOINT is set without API_KEYS, then startup fails naming API_KEYS", () => {
+    expect(problemsOf({ FACE_ENDPOINT: production.FACE_ENDPOINT, FACE_APIKEY: production.FACE_APIKEY }).join()).toMatch(/^API_KEYS: required/);
+  });
+
+  it("when FACE_ENDPOINT is set without FACE_APIKEY, then startup fails naming FACE_APIKEY", () => {
+    expect(problemsOf({ FACE_ENDPOINT: production.FACE_ENDPOINT, API_KEYS: production.API_KEYS }).join()).toMatch(/FACE_APIKEY: required/);
+  });
+
+  it("when an API key is short or malformed, then the entry is named by position and the key is never echoed", () => {
+    const problems = problemsOf({ API_KEYS: "acme:short-secret,bad entry without-colon-secret" }).join("\n");
+    expect(problems).toMatch(/entry 1 \(acme\): the key must be at least 16/);
+    expect(problems).toMatch(/entry 2: expected clientId:key/);
+    expect(problems).not.toMatch(/short-secret|without-colon-secret/);
+  });
+
+  it("when a client lists two keys, then both are kept (rotation)", () => {
+    const config = loadConfig({ API_KEYS: "acme:old-key-0123456789ab, acme:new-key-0123456789ab" });
+    expect(config.apiKeys.map((k) => k.clientId)).toEqual(["acme", "acme"]);
+  });
+
+  it("when two clients share a key, then it is refused", () => {
+    expect(problemsOf({ API_KEYS: "a:same-key-0123456789ab,b:same-key-0123456789ab" }).join()).toMatch(/listed twice/);
+  });
+});
+
+describe(".env.example", () => {
+  it("when compared with the config schema, then both list exactly the same variables", () => {
+    const text = readFileSync(new URL("../.env.example", import.meta.url), "utf8");
+    const listed = [...text.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]).sort();
+    expect(listed).toEqual(Object.keys(envSchema.shape).sort());
+  });
+
+  it("when each variable is described in the schema, then no description is missing", () => {
+    for (const [name, schema] of Object.entries(envSchema.shape)) {
+      expect(schema.description, name).toBeTruthy();
+    }
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * The API wired to a real Face emulator over real HTTP: buildApp with the real gateway, the emulator on an
+ * ephemeral port, and every log line captured in memory so tests can search it.
+ */
+import { Writable } from "node:stream";
+import type { FastifyInstance } from "fastify";
+import { buildApp, type AppOverrides } from "../../src/app.js";
+import { loadConfig, type EnvInput } from "../../src/config.js";
+import { startEmulator, type RunningEmulator } from "../../src/emulator/emulator-server.js";
+import { createLogger } from "../../src/logger.js";
+
+export const FACE_KEY = "face-key-for-tests-0123456789";
+export const CLIENTS = {
+  acme: { clientId: "acme", key: "acme-api-key-0123456789abcdef" },
+  globex: { clientId: "globex", key: "globex-api-key-0123456789abcdef" },
+} as const;
+
+export const apiKeysEnv = Object.values(CLIENTS)
+  .map((c) => `${c.clientId}:${c.key}`)
+  .join(",");
+
+export class CapturedLogs {
+  readonly lines: string[] = [];
+  readonly stream = new Writable({
+    write: (chunk: Buffer, _encoding, done) => {
+      this.lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+      done();
+    },
+  });
+  get text(): string {
+    return this.lines.join("\n");
+  }
+  records(): Record<string, unknown>[] {
+    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+}
+
+export interface TestStack {
+  app: FastifyInstance;
+  emulator: RunningEmulator;
+  logs: CapturedLogs;
+  close(): Promise<void>;
+}
+
+export async function startStack(env: EnvInput = {}, overrides: AppOverrides = {}): Promise<TestStack> {
+  const emulator = await startEmulator({ port: 0, apiKey: FACE_KEY });
+  const logs = new CapturedLogs();
+  const base = loadConfig({ API_KEYS: apiKeysEnv, LOG_LEVEL: "debug", ...env });
+  const config = { ...base, face: { ...base.face, endpoint: emulator.url, apiKey: FACE_KEY } };
+  const app = await buildApp(config, { logger: createLogger("debug", logs.stream), ...overrides });
+  await app.ready();
+  return {
+    app,
+    emulator,
+    logs,
+    close: async () => {
+      await app.close();
+      await emulator.close();
+    },
+  };
+}
+
+export const auth = (client: keyof typeof CLIENTS = "acme") => ({ "x-api-key": CLIENTS[client].key });
+
+/** POST /v1/sessions as JSON. */
+export function createSession(app: FastifyInstance, body: unknown, client: keyof typeof CLIENTS = "acme") {
+  return app.inject({ method: "POST", url: "/v1/sessions", headers: auth(client), payload: body as Record<string, unknown> });
+}

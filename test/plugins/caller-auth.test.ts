@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiKeyRing } from "../../src/credentials/api-key-ring.js";
+import { auth, CLIENTS, createSession, startStack, type TestStack } from "../helpers/app-harness.js";
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => stack.close());
+
+const routes = (id: string) =>
+  [
+    ["POST", "/v1/sessions"],
+    ["GET", `/v1/sessions/${id}`],
+    ["DELETE", `/v1/sessions/${id}`],
+    ["GET", `/v1/sessions/${id}/image`],
+  ] as const;
+
+describe("caller authentication", () => {
+  const id = "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b";
+
+  it.each([
+    ["no key", {}],
+    ["an empty key", { "x-api-key": "" }],
+    ["a wrong key", { "x-api-key": "wrong-key-0123456789abcdef" }],
+    ["a key with a different case", { "x-api-key": CLIENTS.acme.key.toUpperCase() }],
+    ["the key in another header", { authorization: `Bearer ${CLIENTS.acme.key}` }],
+  ])("when a request has %s, then every /v1 route answers 401 and says nothing else", async (_name, headers) => {
+    for (const [method, url] of routes(id)) {
+      const res = await stack.app.inject({ method, url, headers, payload: method === "POST" ? { kind: "liveness" } : undefined });
+      expect(res.statusCode, `${method} ${url}`).toBe(401);
+      expect(res.json()).toEqual({ error: { code: "LSO_ERR_UNAUTHORIZED", message: expect.any(String), requestId: res.headers["x-request-id"] } });
+    }
+  });
+
+  it("when the x-api-key header is repeated, then 401", async () => {
+    const res = await stack.app.inject({
+      method: "GET",
+      url: `/v1/sessions/${id}`,
+      headers: { "x-api-key": [CLIENTS.acme.key, CLIENTS.acme.key] as unknown as string },
+    });
+    expect(res.statusCode).toBe(401);
+  });
+
+  it("when an unauthenticated create is refused, then Face is never called", async () => {
+    const before = stack.emulator.state.requestCount("createLivenessSession");
+    await stack.app.inject({ method: "POST", url: "/v1/sessions", payload: { kind: "liveness" } });
+    expect(stack.emulator.state.requestCount("createLivenessSession")).toBe(before);
+  });
+
+  it("when health and readiness are probed, then no key is needed", async () => {
+    expect((await stack.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+    expect((await stack.app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
+  });
+});
+
+describe("tenant isolation", () => {
+  it("when another client touches a session, then every route answers 404 exactly as for an unknown id, and nothing changes", async () => {
+    const created = (await createSession(stack.app, { kind: "liveness", deviceCorrelationId: "d", enableSessionImage: true })).json();
+    const unknown = "0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f";
+    for (const [method, suffix] of [["GET", ""], ["DELETE", ""], ["GET", "/image"]] as const) {
+      const foreign = await stack.app.inject({ method, url: `/v1/sessions/${created.id}${suffix}`, headers: auth("globex") });
+      const missing = await stack.app.inject({ method, url: `/v1/sessions/${unknown}${suffix}`, headers: auth("globex") });
+      expect(foreign.statusCode, `${method} ${suffix}`).toBe(404);
+      expect(foreign.json().error.code).toBe("LSO_ERR_SESSION_NOT_FOUND");
+      expect({ ...foreign.json().error, requestId: "" }).toEqual({ ...missing.json().error, requestId: "" });
+    }
+    const own = await stack.app.inject({ method: "GET", url: `/v1/sessions/${created.id}`, headers: auth("acme") });
+    expect(own.statusCode).toBe(200);
+    expect(stack.emulator.state.findSession(created.id, "liveness", Date.now())).toBeDefined();
+  });
+
+  it("when another client's request is refused, then Face was not asked about the session", async () => {
+    const created = (await createSession(stack.app, { kind: "liveness", deviceCorrelationId: "d" })).json();
+    const before = stack.emulator.state.requestCount("getLivenessSession");
+    await stack.app.inject({ method: "GET", url: `/v1/sessions/${created.id}`, headers: auth("globex") });
+    expect(stack.emulator.state.requestCount("getLivenessSession")).toBe(before);
+  });
+});
+
+describe("ApiKeyRing", () => {
+  it("when keys are replaced, then old keys stop working and new ones start at once", () => {
+    const ring = new ApiKeyRing([{ clientId: "a", key: "old-key-0123456789abc" }]);
+    expect(ring.verify("old-key-0123456789abc")).toBe("a");
+    ring.replace([
+      { clientId: "a", key: "new-key-0123456789abc" },
+      { clientId: "b", key: "b-key-0123456789abcdef" },
+    ]);
+    expect(ring.verify("old-key-0123456789abc")).toBeUndefined();
+    expect(ring.verify("new-key-0123456789abc")).toBe("a");
+    expect(ring.verify("b-key-0123456789abcdef")).toBe("b");
+    expect(ring.size).toBe(2);
+  });
+});
