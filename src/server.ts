@@ -72,7 +72,8 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
-  await app.listen({ port: config.port, host: config.host });
+  const url = await app.listen({ port: config.port, host: config.host });
+  logger.info({ url, faceEndpoint: runtime.face.endpoint, emulatorMode: Boolean(emulator) }, "API ready");
 }
 
 main().catch((error: unknown) => {

@@ -27,6 +27,30 @@ function transform(input: TransformInput) {
   return out;
 }
 
+/**
+ * The type provider registers every named schema twice (as request input and response output); keep only the
+ * components something actually references, so the document lists each shape once.
+ */
+type OpenApiDocument = ReturnType<typeof jsonSchemaTransformObject>;
+
+function withoutUnusedComponents(input: OpenApiDocument): OpenApiDocument {
+  const document = input as { components?: { schemas?: Record<string, unknown> } };
+  const schemas = document.components?.schemas ?? {};
+  const used = new Set<string>();
+  const visit = (text: string) => {
+    for (const [, name] of text.matchAll(/"#\/components\/schemas\/([^"]+)"/g)) {
+      if (name && !used.has(name)) {
+        used.add(name);
+        visit(JSON.stringify(schemas[name] ?? {}));
+      }
+    }
+  };
+  const { components: _components, ...rest } = document;
+  visit(JSON.stringify(rest));
+  const kept = Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(name)));
+  return { ...input, components: { ...document.components, schemas: kept } } as OpenApiDocument;
+}
+
 async function openapi(app: FastifyInstance, options: { version: string }): Promise<void> {
   await app.register(swagger, {
     openapi: {
@@ -47,7 +71,7 @@ async function openapi(app: FastifyInstance, options: { version: string }): Prom
       },
     },
     transform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => withoutUnusedComponents(jsonSchemaTransformObject(input)),
   });
 }
 

@@ -18,7 +18,8 @@ export interface SessionRoutesOptions {
   service: SessionService;
 }
 
-const tags = ["sessions"];
+/** OpenAPI metadata shared by every session route: its tag, and the x-api-key requirement. */
+const docs = { tags: ["sessions"], security: [{ apiKey: [] }] };
 
 export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async (app, { service }) => {
   app.post(
@@ -26,7 +27,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
     {
       bodyLimit: CREATE_BODY_LIMIT_BYTES,
       schema: {
-        tags,
+        ...docs,
         summary: "Create a liveness or liveness-with-verify session",
         description:
           "Creates the session at Azure AI Face and returns the auth token for the device SDK. " +
@@ -46,7 +47,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
     "/sessions/:id",
     {
       schema: {
-        tags,
+        ...docs,
         summary: "Read a session's status and outcome",
         params: sessionParamsSchema,
         response: { 200: sessionViewSchema, ...errorResponses },
@@ -59,7 +60,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
     "/sessions/:id",
     {
       schema: {
-        tags,
+        ...docs,
         summary: "Delete a session at Face and here",
         params: sessionParamsSchema,
         response: { 204: z.undefined().describe("Deleted; a later GET answers 404."), ...errorResponses },
@@ -75,7 +76,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
     "/sessions/:id/image",
     {
       schema: {
-        tags,
+        ...docs,
         summary: "Download the session image",
         description: "Available only when the session was created with enableSessionImage and an attempt produced an image.",
         params: sessionParamsSchema,

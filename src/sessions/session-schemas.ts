@@ -70,9 +70,7 @@ export const createVerifyJsonSchema = z.strictObject({
     .describe("The reference image, base64: JPEG, PNG, GIF or BMP, 1 KB to 6 MB, exactly one face."),
 });
 
-export const createSessionJsonSchema = z
-  .discriminatedUnion("kind", [createLivenessJsonSchema, createVerifyJsonSchema])
-  .meta({ id: "CreateSessionRequest" });
+export const createSessionJsonSchema = z.discriminatedUnion("kind", [createLivenessJsonSchema, createVerifyJsonSchema]);
 
 /**
  * The multipart encoding: every field arrives as text, so numbers and booleans are spelled out and converted here.
@@ -88,10 +86,13 @@ export const createSessionMultipartFieldsSchema = z.strictObject({
   kind: sessionKindSchema,
   livenessOperationMode: common.livenessOperationMode,
   deviceCorrelationId: common.deviceCorrelationId,
-  authTokenTtlSeconds: numberText.pipe(common.authTokenTtlSeconds.unwrap()).default(DEFAULT_TOKEN_TTL_SECONDS),
-  enableSessionImage: booleanText.default(false),
+  authTokenTtlSeconds: numberText
+    .pipe(common.authTokenTtlSeconds.unwrap())
+    .default(DEFAULT_TOKEN_TTL_SECONDS)
+    .describe(`${common.authTokenTtlSeconds.description} 60 to 86400, default 600.`),
+  enableSessionImage: booleanText.default(false).describe(`${common.enableSessionImage.description} "true" or "false".`),
   subject: common.subject,
-  verifyConfidenceThreshold: numberText.pipe(z.number().min(0).max(1)).optional(),
+  verifyConfidenceThreshold: numberText.pipe(verifyConfidenceThreshold.unwrap()).optional().describe(`${verifyConfidenceThreshold.description} 0 to 1.`),
 });
 
 export const attemptStatusSchema = z.enum(["notStarted", "running", "succeeded", "failed", "canceled"]);
