@@ -3,6 +3,7 @@
  * `.env.example` lists the same names (a test keeps the two in step); only src/server.ts passes `process.env` here.
  */
 import { z } from "zod";
+import { declaredVariables, logLevelSchema, portSchema } from "./lib/env.js";
 
 export const DEV_CLIENT_ID = "dev";
 /**
@@ -16,8 +17,6 @@ const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
-
-const port = z.coerce.number().int().min(0).max(65535);
 
 const faceEndpoint = z
   .url({ message: "expected an absolute URL such as https://<resource>.cognitiveservices.azure.com" })
@@ -59,19 +58,16 @@ const apiKeys = z.string().transform((raw, ctx) => {
 });
 
 export const envSchema = z.object({
-  PORT: port.default(3000).describe("Port the API listens on."),
+  PORT: portSchema.default(3000).describe("Port the API listens on."),
   HOST: z.string().min(1).default("127.0.0.1").describe("Interface the API binds to; use 0.0.0.0 in a container."),
-  LOG_LEVEL: z
-    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
-    .default("info")
-    .describe("pino log level."),
+  LOG_LEVEL: logLevelSchema.default("info").describe("pino log level."),
   FACE_ENDPOINT: faceEndpoint
     .optional()
     .describe("Azure AI Face endpoint, e.g. https://<resource>.cognitiveservices.azure.com. Unset: the embedded emulator is started."),
   FACE_APIKEY: z.string().min(1).optional().describe("Azure AI Face key (header Ocp-Apim-Subscription-Key). Secret."),
   FACE_API_VERSION: z.enum(["v1.2"]).default("v1.2").describe("Face API version; a path segment, not a query parameter."),
   FACE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe("Timeout of one call to Face, in milliseconds."),
-  FACE_EMULATOR_PORT: port.default(5001).describe("Port of the embedded emulator on 127.0.0.1 when FACE_ENDPOINT is unset (0 picks a free port)."),
+  FACE_EMULATOR_PORT: portSchema.default(5001).describe("Port of the embedded emulator on 127.0.0.1 when FACE_ENDPOINT is unset (0 picks a free port)."),
   API_KEYS: apiKeys.optional().describe("Caller keys as clientId:key pairs, comma separated. Secret. Required with a real FACE_ENDPOINT."),
 });
 
@@ -106,18 +102,8 @@ export class ConfigError extends Error {
   }
 }
 
-/** Treat `VAR=` (empty) as unset, as most .env tooling does. */
-function withoutEmpty(env: EnvInput): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of Object.keys(envSchema.shape)) {
-    const value = env[name];
-    if (value !== undefined && value.trim() !== "") out[name] = value.trim();
-  }
-  return out;
-}
-
 export function loadConfig(env: EnvInput): AppConfig {
-  const parsed = envSchema.safeParse(withoutEmpty(env));
+  const parsed = envSchema.safeParse(declaredVariables(Object.keys(envSchema.shape), env));
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
   }

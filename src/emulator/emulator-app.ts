@@ -4,6 +4,7 @@ import fastifyMultipart from "@fastify/multipart";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 
 import { systemClock, type Clock } from "../lib/clock.js";
+import { loggerOptions } from "../logger.js";
 import type { EmulatorContext } from "./emulator-auth.js";
 import { registerDeviceRoutes } from "./emulator-device-routes.js";
 import { EmulatorError, emulatorErrorCatalog, sendFaceError } from "./emulator-errors.js";
@@ -28,12 +29,6 @@ export interface EmulatorOptions {
 
 export const FACE_BASE_PATH = "/face/v1.2";
 
-/** Keys and tokens never reach the logs, whichever logger the caller brings. */
-export const emulatorLogRedactPaths = [
-  "req.headers.authorization",
-  'req.headers["ocp-apim-subscription-key"]',
-] as const;
-
 const { InvalidMediaType, RouteNotFound, InternalServerError } = emulatorErrorCatalog;
 
 export async function buildEmulator(options: EmulatorOptions = {}): Promise<FastifyInstance> {
@@ -45,7 +40,7 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Fast
   const logging =
     typeof options.logger === "object"
       ? { loggerInstance: options.logger }
-      : { logger: options.logger ? { redact: [...emulatorLogRedactPaths] } : false };
+      : { logger: options.logger ? loggerOptions("info") : false };
   const app: FastifyInstance = Fastify({
     ...logging,
     // The SDK joins `${endpoint}/face/v1.2`, so an endpoint with a trailing slash yields `//face/v1.2`.

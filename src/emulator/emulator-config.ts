@@ -1,12 +1,9 @@
 import { z } from "zod";
+import { declaredVariables, logLevelSchema, portSchema } from "../lib/env.js";
 
 /** The standalone emulator's environment, declared once; only `emulator-server.ts` reads `process.env`. */
 export const emulatorEnvSchema = z.object({
-  FACE_EMULATOR_PORT: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(65_535)
+  FACE_EMULATOR_PORT: portSchema
     .default(5001)
     .describe("TCP port the emulator listens on (127.0.0.1); 0 picks a free one."),
   FACE_APIKEY: z
@@ -14,10 +11,7 @@ export const emulatorEnvSchema = z.object({
     .min(1)
     .optional()
     .describe("The only Ocp-Apim-Subscription-Key accepted; when unset, any non-empty key is."),
-  LOG_LEVEL: z
-    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
-    .default("info")
-    .describe("pino log level."),
+  LOG_LEVEL: logLevelSchema.default("info").describe("pino log level."),
 });
 
 export type EmulatorEnv = z.infer<typeof emulatorEnvSchema>;
@@ -29,12 +23,8 @@ export class EmulatorConfigError extends Error {
   }
 }
 
-/** Empty strings count as unset, as a blank line in an env file means "use the default". */
 export function loadEmulatorConfig(env: Record<string, string | undefined>): EmulatorEnv {
-  const relevant = Object.fromEntries(
-    Object.keys(emulatorEnvSchema.shape).map((name) => [name, env[name] === "" ? undefined : env[name]]),
-  );
-  const parsed = emulatorEnvSchema.safeParse(relevant);
+  const parsed = emulatorEnvSchema.safeParse(declaredVariables(Object.keys(emulatorEnvSchema.shape), env));
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   throw new EmulatorConfigError(String(issue?.path[0] ?? "environment"), issue?.message ?? "invalid");

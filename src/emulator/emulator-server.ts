@@ -1,8 +1,7 @@
 import { pathToFileURL } from "node:url";
 
-import { pino } from "pino";
-
-import { buildEmulator, emulatorLogRedactPaths, type EmulatorOptions } from "./emulator-app.js";
+import { createLogger } from "../logger.js";
+import { buildEmulator, type EmulatorOptions } from "./emulator-app.js";
 import { loadEmulatorConfig } from "./emulator-config.js";
 import { EmulatorState } from "./emulator-state.js";
 
@@ -46,7 +45,7 @@ async function main(): Promise<void> {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);
   }
-  const logger = pino({ level: config.LOG_LEVEL, redact: [...emulatorLogRedactPaths] });
+  const logger = createLogger(config.LOG_LEVEL);
   const emulator = await startEmulator({
     port: config.FACE_EMULATOR_PORT,
     logger,
