@@ -4,59 +4,78 @@
  */
 import { readFileSync } from "node:fs";
 import multipart from "@fastify/multipart";
-import { AzureKeyCredential } from "@azure/core-auth";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { AppConfig } from "./config.js";
-import { ApiKeyRing } from "./credentials/api-key-ring.js";
+import { loadCredentials, type CredentialDeps, type Credentials } from "./credentials/credentials.js";
+import { AppError } from "./errors.js";
+import { withCredentialRefresh } from "./face/face-auth-refresh.js";
 import { createFaceGateway } from "./face/face-client.js";
+import { createGuardedFaceGateway, type GuardedFaceGateway } from "./face/face-guard.js";
 import type { FaceGateway } from "./face/face-gateway.js";
 import { systemClock, type Clock } from "./lib/clock.js";
 import { MAX_IMAGE_BYTES } from "./lib/image-format.js";
 import { createLogger, genReqId, REQUEST_ID_HEADER, type Logger } from "./logger.js";
 import callerAuth from "./plugins/caller-auth.js";
-import errorHandler from "./plugins/error-handler.js";
+import errorHandler, { clientErrorHandler, connectHandler, frameworkErrorHandler } from "./plugins/error-handler.js";
 import { healthRoutes } from "./plugins/health.js";
 import openapi from "./plugins/openapi.js";
 import { sessionRoutes } from "./sessions/session-routes.js";
 import { SessionService } from "./sessions/session-service.js";
 import type { SessionStore } from "./sessions/session-store.js";
 import { MemorySessionStore } from "./sessions/session-store-memory.js";
+import { createSessionSafeguards, type SafeguardStores } from "./sessions/session-safeguards.js";
+import { adminRoutes } from "./admin/admin-routes.js";
 
-export interface AppOverrides {
+export interface AppOverrides extends SafeguardStores {
   faceGateway?: FaceGateway;
   store?: SessionStore;
   clock?: Clock;
   logger?: Logger;
-  keyRing?: ApiKeyRing;
+  /** Ready credentials; otherwise they are loaded from config (Key Vault included), with these dependencies. */
+  credentials?: Credentials;
+  credentialDeps?: Omit<CredentialDeps, "logger">;
 }
 
 /** Every route but create keeps small bodies; create raises its own limit for a base64 image. */
 const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
 
+/** Above the 9 MiB create body limit; see the multipart registration below. */
+const MULTIPART_PART_HWM_BYTES = 16 * 1024 * 1024;
+
 const packageVersion = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
-function defaultFaceGateway(config: AppConfig, logger: Logger): FaceGateway {
-  const { endpoint, apiKey } = config.face;
-  if (!endpoint || !apiKey) {
-    throw new Error("buildApp needs config.face.endpoint and config.face.apiKey, or a faceGateway override");
-  }
-  return createFaceGateway({
+/**
+ * The Face client as the service uses it: the SDK gateway, inside the quota guard (token bucket, Retry-After,
+ * safe retries, breaker), inside the key-refresh wrapper (so its one retry after a 401 also takes a quota token).
+ */
+function defaultFaceGateway(config: AppConfig, credentials: Credentials, logger: Logger): { face: FaceGateway; guard: GuardedFaceGateway } {
+  const { endpoint } = config.face;
+  if (!endpoint) throw new Error("buildApp needs config.face.endpoint (server.ts sets it in emulator mode), or a faceGateway override");
+  const faceLogger = logger.child({ component: "face" });
+  const gateway = createFaceGateway({
     endpoint,
     apiVersion: config.face.apiVersion,
-    credential: new AzureKeyCredential(apiKey),
+    credential: credentials.faceCredential,
     timeoutMs: config.face.timeoutMs,
-    logger: logger.child({ component: "face" }),
+    logger: faceLogger,
   });
+  // The real clock, not overrides.clock: pacing follows Face's real-time quota, and a frozen test clock would stall it.
+  const guard = createGuardedFaceGateway(gateway, config.face.guard, { clock: systemClock, logger: faceLogger });
+  const face = withCredentialRefresh(guard, { refresh: () => credentials.refreshFaceKey(), version: () => credentials.faceKeyVersion() }, faceLogger);
+  return { face, guard };
 }
 
 export async function buildApp(config: AppConfig, overrides: AppOverrides = {}): Promise<FastifyInstance> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
-  const face = overrides.faceGateway ?? defaultFaceGateway(config, logger);
+  const credentials =
+    overrides.credentials ?? (await loadCredentials(config, { ...overrides.credentialDeps, clock, logger: logger.child({ component: "credentials" }) }));
+  const upstream = overrides.faceGateway ? { face: overrides.faceGateway, guard: undefined } : defaultFaceGateway(config, credentials, logger);
+  const { face } = upstream;
   const store = overrides.store ?? new MemorySessionStore(clock);
-  const keyRing = overrides.keyRing ?? new ApiKeyRing(config.apiKeys);
-  const service = new SessionService(face, store, clock);
+  const safeguards = createSessionSafeguards(config, clock, overrides);
+  const service = new SessionService(face, store, clock, safeguards);
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -65,6 +84,11 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     // Proxy headers are not trusted: a caller could otherwise choose its own IP address for logs and limits.
     trustProxy: false,
     routerOptions: { maxParamLength: 200 },
+    // What the router and Node's HTTP parser refuse before any hook runs is answered in the one envelope too.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
+    // Node would answer a missing Host with an empty 400; the onRequest hook below refuses it in the envelope.
+    http: { requireHostHeader: false },
   }).withTypeProvider<ZodTypeProvider>();
 
   // The API speaks JSON and multipart only; fastify's built-in text/plain parser would let strings through to zod.
@@ -73,19 +97,40 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   app.setSerializerCompiler(serializerCompiler);
   app.addHook("onRequest", async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    // RFC 9112 §3.2: an HTTP/1.1 request must name its Host.
+    if (request.raw.httpVersion === "1.1" && request.headers.host === undefined) {
+      throw new AppError("LSO_ERR_VALIDATION", { message: "The Host header is required." });
+    }
+    // Only 100-continue is understood (matched as Node matches it); Node answers any other expectation with an empty 417.
+    const expect = request.headers.expect;
+    if (expect !== undefined && !/(?:^|\W)100-continue(?:$|\W)/i.test(expect)) {
+      throw new AppError("LSO_ERR_VALIDATION", { message: "Only Expect: 100-continue is supported." });
+    }
   });
-  app.addHook("onClose", async () => store.close());
+  // Requests Node would otherwise answer or drop on its own, without the envelope: odd expectations and CONNECT.
+  app.server.on("checkExpectation", (req, res) => app.routing(req, res));
+  app.server.on("connect", connectHandler(logger as FastifyBaseLogger));
+  app.addHook("onClose", async () => {
+    upstream.guard?.close();
+    credentials.close();
+    await store.close();
+    await safeguards.close();
+  });
 
   await app.register(errorHandler);
   await app.register(openapi, { version: packageVersion });
   await app.register(multipart, {
     // Tight limits: a create request has a handful of short fields and one image.
     limits: { fieldNameSize: 100, fieldSize: 1024, fields: 20, fileSize: MAX_IMAGE_BYTES, files: 3, parts: 30, headerPairs: 50 },
+    // busboy (3.2.6) never finishes when a part it skips (one without `Content-Disposition: form-data`) fills past
+    // its high-water mark in the same chunk that ends the body: the request would hang for good. Socket chunks are at
+    // most 64 KiB and inject sends one chunk, so a mark above any create body keeps that stall from ever arming.
+    fileHwm: MULTIPART_PART_HWM_BYTES,
   });
-  await app.register(healthRoutes, { face, clock });
+  await app.register(healthRoutes, { face, clock, credentials: () => credentials.status() });
   await app.register(
     async (v1) => {
-      await v1.register(callerAuth, { keyRing });
+      await v1.register(callerAuth, { keyRing: credentials.keyRing, policies: credentials.policies });
       // Session data (tokens, outcomes) must never sit in a shared cache.
       v1.addHook("onSend", async (_request, reply) => {
         reply.header("cache-control", "no-store");
@@ -94,6 +139,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     },
     { prefix: "/v1" },
   );
+  await app.register(adminRoutes, { prefix: "/admin", keys: config.adminApiKeys, lockout: safeguards.lockout });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

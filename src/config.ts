@@ -3,6 +3,10 @@
  * `.env.example` lists the same names (a test keeps the two in step); only src/server.ts passes `process.env` here.
  */
 import { z } from "zod";
+import { callerPoliciesSchema, type CallerPolicies } from "./callers/caller-policy.js";
+import { parseApiKeyList, type ApiKeyEntry } from "./credentials/api-key-list.js";
+import { hashApiKey } from "./credentials/api-key-ring.js";
+import { faceGuardEnvSchema, faceGuardOptionsFromEnv, type FaceGuardOptions } from "./face/face-guard-options.js";
 import { declaredVariables, logLevelSchema, portSchema } from "./lib/env.js";
 
 export const DEV_CLIENT_ID = "dev";
@@ -30,32 +34,33 @@ const faceEndpoint = z
   // The SDK concatenates `${endpoint}/face/${apiVersion}`, so a trailing slash would produce `//face`.
   .transform((url) => url.toString().replace(/\/+$/, ""));
 
-const clientId = /^[A-Za-z0-9._-]{1,64}$/;
-const MIN_API_KEY_LENGTH = 16;
-
-/** `clientId:key` pairs, comma separated. A client may appear twice, so it can hold two keys while it rotates. */
 const apiKeys = z.string().transform((raw, ctx) => {
-  const entries: { clientId: string; key: string }[] = [];
-  const seenKeys = new Set<string>();
-  raw.split(",").map((s) => s.trim()).filter(Boolean).forEach((pair, index) => {
-    const sep = pair.indexOf(":");
-    const id = sep > 0 ? pair.slice(0, sep) : "";
-    const key = sep > 0 ? pair.slice(sep + 1) : "";
-    // Messages name the entry by position, never by value: the value holds a secret.
-    if (!clientId.test(id)) {
-      ctx.addIssue({ code: "custom", message: `entry ${index + 1}: expected clientId:key with a clientId of letters, digits, '.', '_' or '-' (1 to 64)` });
-    } else if (key.length < MIN_API_KEY_LENGTH) {
-      ctx.addIssue({ code: "custom", message: `entry ${index + 1} (${id}): the key must be at least ${MIN_API_KEY_LENGTH} characters` });
-    } else if (seenKeys.has(key)) {
-      ctx.addIssue({ code: "custom", message: `entry ${index + 1} (${id}): the same key is listed twice` });
-    } else {
-      seenKeys.add(key);
-      entries.push({ clientId: id, key });
-    }
-  });
-  if (entries.length === 0 && raw.trim()) ctx.addIssue({ code: "custom", message: "no usable clientId:key pair" });
+  const { entries, problems } = parseApiKeyList(raw);
+  for (const message of problems) ctx.addIssue({ code: "custom", message });
   return entries;
 });
+
+/** JSON text, parsed and then validated by `schema`, with one clear message when it is not JSON at all. */
+const jsonOf = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((raw, ctx) => {
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+/** Key Vault secret names: 1 to 127 letters, digits and dashes. */
+const secretName = z.string().regex(/^[0-9A-Za-z-]{1,127}$/, "must be a Key Vault secret name (letters, digits, '-')");
+
+const keyVaultUrl = z
+  .url({ message: "expected https://<vault>.vault.azure.net" })
+  .refine((value) => new URL(value).protocol === "https:", { message: "must use https" })
+  .transform((value) => value.replace(/\/+$/, ""));
 
 export const envSchema = z.object({
   PORT: portSchema.default(3000).describe("Port the API listens on."),
@@ -68,15 +73,41 @@ export const envSchema = z.object({
   FACE_API_VERSION: z.enum(["v1.2"]).default("v1.2").describe("Face API version; a path segment, not a query parameter."),
   FACE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe("Timeout of one call to Face, in milliseconds."),
   FACE_EMULATOR_PORT: portSchema.default(5001).describe("Port of the embedded emulator on 127.0.0.1 when FACE_ENDPOINT is unset (0 picks a free port)."),
-  API_KEYS: apiKeys.optional().describe("Caller keys as clientId:key pairs, comma separated. Secret. Required with a real FACE_ENDPOINT."),
+  API_KEYS: apiKeys
+    .optional()
+    .describe("Caller keys as clientId:key (or clientId:sha256:<hex>) pairs, comma separated. Secret. With a real FACE_ENDPOINT, this or API_KEYS_SECRET_NAME is required."),
+  CLIENT_POLICIES: jsonOf(callerPoliciesSchema)
+    .optional()
+    .describe(
+      'Per-client policies as JSON: {"<clientId>" or "*": {"allowedKinds": [...], "rateLimitPerMinute": n, "maxTokenTtlSeconds": n, "sessionImages": bool}}.',
+    ),
+  KEY_VAULT_URL: keyVaultUrl.optional().describe("Key Vault holding the secrets named by the *_SECRET_NAME variables, e.g. https://<vault>.vault.azure.net."),
+  FACE_APIKEY_SECRET_NAME: secretName.optional().describe("Key Vault secret holding the Face key (instead of FACE_APIKEY)."),
+  API_KEYS_SECRET_NAME: secretName.optional().describe("Key Vault secret holding the caller key list, in API_KEYS' format (instead of API_KEYS)."),
+  WEBHOOK_SECRET_NAME: secretName.optional().describe("Key Vault secret holding the webhook signing secret(s), comma separated while rotating."),
+  KEY_VAULT_REFRESH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300).describe("How often Key Vault secrets are re-read, in seconds."),
+  AZURE_CLIENT_ID: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Client id of a user-assigned managed identity (or of the service principal / workload identity) for Entra ID."),
+  ...faceGuardEnvSchema.shape,
+  ADMIN_API_KEYS: apiKeys
+    .optional()
+    .describe("Operator keys for the /admin routes (header x-admin-key), as operatorId:key (or operatorId:sha256:<hex>) pairs. Secret. Unset: /admin answers 404."),
+  LOCKOUT_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5).describe("Declined or spoof outcomes per subject or device within LOCKOUT_WINDOW_SECONDS that lock it out."),
+  LOCKOUT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(180).describe("The window, in seconds, in which LOCKOUT_MAX_FAILURES failures lock a subject or device out."),
+  LOCKOUT_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(604_800).default(1800).describe("How long a lockout lasts, in seconds; new sessions for it get 429 meanwhile."),
 });
 
 export type EnvInput = Record<string, string | undefined>;
+export type { ApiKeyEntry };
 
-export interface ApiKeyEntry {
-  clientId: string;
-  key: string;
-}
+/**
+ * How the Face client authenticates: a key from the environment, a key from Key Vault, or Entra ID (keyless).
+ * @see https://learn.microsoft.com/azure/ai-services/authentication
+ */
+export type FaceAuthMode = "key" | "keyVault" | "entraId";
 
 export interface AppConfig {
   port: number;
@@ -85,14 +116,32 @@ export interface AppConfig {
   face: {
     /** Unset means emulator mode: server.ts starts the emulator and points the client at it. */
     endpoint?: string;
+    auth: FaceAuthMode;
+    /** Mode "key" only; unset in emulator mode means the server makes up a key the emulator accepts. */
     apiKey?: string;
     apiVersion: "v1.2";
     timeoutMs: number;
     emulatorPort: number;
+    /** The quota guard in front of every Face call (FACE_MAX_TPS and friends). */
+    guard: FaceGuardOptions;
   };
+  /** Caller keys from API_KEYS (or the development key); empty when they come from Key Vault. */
   apiKeys: ApiKeyEntry[];
-  /** True when API_KEYS was unset in emulator mode and only DEV_API_KEY opens the API. */
+  /** Per-client policies from CLIENT_POLICIES; Key Vault entries (JSON key list) take precedence per client. */
+  clientPolicies: CallerPolicies;
+  /** True when no caller keys were configured in emulator mode and only DEV_API_KEY opens the API. */
   usingDevApiKey: boolean;
+  /** Operator keys for /admin (ADMIN_API_KEYS); empty means the admin routes are disabled (404). */
+  adminApiKeys: ApiKeyEntry[];
+  /** The attempt budget per (client, subject) and (client, device): LOCKOUT_* in milliseconds. */
+  lockout: { maxFailures: number; windowMs: number; cooldownMs: number };
+  keyVault?: {
+    url: string;
+    refreshSeconds: number;
+    secrets: { faceApiKey?: string; apiKeys?: string; webhook?: string };
+  };
+  /** Identity used for Entra ID (Face in mode entraId, and Key Vault). */
+  azureClientId?: string;
 }
 
 export class ConfigError extends Error {
@@ -108,25 +157,72 @@ export function loadConfig(env: EnvInput): AppConfig {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
   }
   const e = parsed.data;
-  const problems: string[] = [];
-  if (e.FACE_ENDPOINT && !e.API_KEYS) {
-    problems.push("API_KEYS: required when FACE_ENDPOINT points at a real Face resource (clientId:key pairs, comma separated)");
-  }
-  if (e.FACE_ENDPOINT && !e.FACE_APIKEY) {
-    problems.push("FACE_APIKEY: required when FACE_ENDPOINT is set");
-  }
+  const problems = crossFieldProblems(e);
   if (problems.length) throw new ConfigError(problems);
 
-  const usingDevApiKey = !e.FACE_ENDPOINT && !e.API_KEYS;
+  const usingDevApiKey = !e.FACE_ENDPOINT && !e.API_KEYS && !e.API_KEYS_SECRET_NAME;
+  const auth: FaceAuthMode = e.FACE_APIKEY_SECRET_NAME ? "keyVault" : e.FACE_APIKEY || !e.FACE_ENDPOINT ? "key" : "entraId";
   const config: AppConfig = {
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
-    face: { apiVersion: e.FACE_API_VERSION, timeoutMs: e.FACE_TIMEOUT_MS, emulatorPort: e.FACE_EMULATOR_PORT },
+    face: {
+      auth,
+      apiVersion: e.FACE_API_VERSION,
+      timeoutMs: e.FACE_TIMEOUT_MS,
+      emulatorPort: e.FACE_EMULATOR_PORT,
+      guard: faceGuardOptionsFromEnv(e),
+    },
     apiKeys: usingDevApiKey ? [{ clientId: DEV_CLIENT_ID, key: DEV_API_KEY }] : (e.API_KEYS ?? []),
+    clientPolicies: e.CLIENT_POLICIES ?? {},
     usingDevApiKey,
+    adminApiKeys: e.ADMIN_API_KEYS ?? [],
+    lockout: { maxFailures: e.LOCKOUT_MAX_FAILURES, windowMs: e.LOCKOUT_WINDOW_SECONDS * 1000, cooldownMs: e.LOCKOUT_COOLDOWN_SECONDS * 1000 },
   };
   if (e.FACE_ENDPOINT) config.face.endpoint = e.FACE_ENDPOINT;
   if (e.FACE_APIKEY) config.face.apiKey = e.FACE_APIKEY;
+  if (e.AZURE_CLIENT_ID) config.azureClientId = e.AZURE_CLIENT_ID;
+  if (e.KEY_VAULT_URL) {
+    const secrets: NonNullable<AppConfig["keyVault"]>["secrets"] = {};
+    if (e.FACE_APIKEY_SECRET_NAME) secrets.faceApiKey = e.FACE_APIKEY_SECRET_NAME;
+    if (e.API_KEYS_SECRET_NAME) secrets.apiKeys = e.API_KEYS_SECRET_NAME;
+    if (e.WEBHOOK_SECRET_NAME) secrets.webhook = e.WEBHOOK_SECRET_NAME;
+    config.keyVault = { url: e.KEY_VAULT_URL, refreshSeconds: e.KEY_VAULT_REFRESH_SECONDS, secrets };
+  }
   return config;
+}
+
+type ParsedEnv = z.infer<typeof envSchema>;
+
+const keyIdentity = (entry: ApiKeyEntry): string => ("key" in entry ? hashApiKey(entry.key).toString("hex") : entry.sha256);
+
+/** Combinations that are each valid alone but not together; every message names the variable to fix. */
+function crossFieldProblems(e: ParsedEnv): string[] {
+  const problems: string[] = [];
+  const secretNames = (["FACE_APIKEY_SECRET_NAME", "API_KEYS_SECRET_NAME", "WEBHOOK_SECRET_NAME"] as const).filter((n) => e[n]);
+  for (const name of secretNames) {
+    if (!e.KEY_VAULT_URL) problems.push(`${name}: needs KEY_VAULT_URL, the vault to read it from`);
+  }
+  if (e.KEY_VAULT_URL && secretNames.length === 0) {
+    problems.push("KEY_VAULT_URL: set, but no FACE_APIKEY_SECRET_NAME, API_KEYS_SECRET_NAME or WEBHOOK_SECRET_NAME says what to read");
+  }
+  if (e.FACE_APIKEY && e.FACE_APIKEY_SECRET_NAME) {
+    problems.push("FACE_APIKEY: set together with FACE_APIKEY_SECRET_NAME; choose one source for the Face key");
+  }
+  if (e.API_KEYS && e.API_KEYS_SECRET_NAME) {
+    problems.push("API_KEYS: set together with API_KEYS_SECRET_NAME; choose one source for caller keys");
+  }
+  // A key in both lists would let a tenant open /admin (or an operator act as a tenant).
+  const tenantKeys = new Set((e.API_KEYS ?? []).map(keyIdentity));
+  if ((e.ADMIN_API_KEYS ?? []).some((entry) => tenantKeys.has(keyIdentity(entry)))) {
+    problems.push("ADMIN_API_KEYS: a key is also listed in API_KEYS; operator and tenant keys must differ");
+  }
+  if (e.FACE_ENDPOINT && !e.API_KEYS && !e.API_KEYS_SECRET_NAME) {
+    problems.push("API_KEYS: required when FACE_ENDPOINT points at a real Face resource (or set API_KEYS_SECRET_NAME to read them from Key Vault)");
+  }
+  const entraId = e.FACE_ENDPOINT && !e.FACE_APIKEY && !e.FACE_APIKEY_SECRET_NAME;
+  if (entraId && !e.FACE_ENDPOINT!.startsWith("https://")) {
+    problems.push("FACE_ENDPOINT: Entra ID (keyless) authentication needs https; set FACE_APIKEY to use a plain-http loopback emulator");
+  }
+  return problems;
 }

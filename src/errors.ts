@@ -11,13 +11,16 @@ export const errorCatalog = {
   LSO_ERR_SESSION_NOT_FOUND: { status: 404, message: "No such session." },
   LSO_ERR_SESSION_IMAGE_NOT_FOUND: { status: 404, message: "This session has no session image." },
   LSO_ERR_ROUTE_NOT_FOUND: { status: 404, message: "No such route." },
+  LSO_ERR_LOCKOUT_NOT_FOUND: { status: 404, message: "No lockout or recent failure to clear." },
   LSO_ERR_BODY_TOO_LARGE: { status: 413, message: "The request body is too large." },
   LSO_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Unsupported Content-Type." },
   LSO_ERR_IMAGE_TOO_SMALL: { status: 422, message: "The image is smaller than 1 KB." },
   LSO_ERR_IMAGE_TOO_LARGE: { status: 413, message: "The image is larger than 6 MB." },
   LSO_ERR_IMAGE_FORMAT: { status: 422, message: "The image is not a JPEG, PNG, GIF or BMP." },
   LSO_ERR_FACE_INVALID_IMAGE: { status: 422, message: "Azure AI Face rejected the image." },
+  LSO_ERR_IDEMPOTENCY_MISMATCH: { status: 422, message: "This Idempotency-Key was already used with different parameters." },
   LSO_ERR_RATE_LIMITED: { status: 429, message: "Too many requests." },
+  LSO_ERR_LOCKED_OUT: { status: 429, message: "Too many failed liveness checks for this subject or device; retry after the cool-down." },
   LSO_ERR_INTERNAL: { status: 500, message: "Internal server error." },
   LSO_ERR_UPSTREAM: { status: 502, message: "Azure AI Face answered with an unexpected response." },
   LSO_ERR_UPSTREAM_AUTH: { status: 502, message: "The service could not authenticate to Azure AI Face." },
@@ -43,6 +46,8 @@ export interface AppErrorOptions {
   retryAfterSeconds?: number;
   /** The upstream (Face) error code, surfaced to callers where it helps them fix their input. */
   faceCode?: string;
+  /** The HTTP status Face answered with, for decisions such as "refresh the key on a 401"; never sent to callers. */
+  upstreamStatus?: number;
   cause?: unknown;
 }
 
@@ -56,6 +61,7 @@ export class AppError extends Error {
   readonly fields?: FieldIssue[];
   readonly retryAfterSeconds?: number;
   readonly faceCode?: string;
+  readonly upstreamStatus?: number;
 
   constructor(code: ErrorCode, options: AppErrorOptions = {}) {
     super(options.message ?? errorCatalog[code].message, { cause: options.cause });
@@ -65,6 +71,7 @@ export class AppError extends Error {
     if (options.fields) this.fields = options.fields;
     if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
     if (options.faceCode !== undefined) this.faceCode = options.faceCode;
+    if (options.upstreamStatus !== undefined) this.upstreamStatus = options.upstreamStatus;
   }
 }
 

@@ -10,6 +10,7 @@ export const REQUEST_ID_HEADER = "x-request-id";
 
 export const redactPaths = [
   'req.headers["x-api-key"]',
+  'req.headers["x-admin-key"]',
   "req.headers.authorization",
   'req.headers["ocp-apim-subscription-key"]',
   "req.headers.cookie",

@@ -2,7 +2,6 @@
  * The process entry point and the only file that reads the environment, listens, handles signals and exits.
  * With no FACE_ENDPOINT it starts the embedded Face emulator first and points the client at it.
  */
-import { randomBytes } from "node:crypto";
 import { buildApp } from "./app.js";
 import { ConfigError, loadConfig, type AppConfig } from "./config.js";
 import { startEmulator, type RunningEmulator } from "./emulator/emulator-server.js";
@@ -29,15 +28,14 @@ async function main(): Promise<void> {
   let emulator: RunningEmulator | undefined;
   let runtime = config;
   if (!config.face.endpoint) {
-    // The embedded emulator accepts FACE_APIKEY when set, else any key: a fresh random one keeps the two honest.
-    const apiKey = config.face.apiKey ?? randomBytes(24).toString("base64url");
+    // The embedded emulator accepts FACE_APIKEY when set, else any key (credentials.ts then makes one up).
     emulator = await startEmulator({
       port: config.face.emulatorPort,
       host: "127.0.0.1",
       ...(config.face.apiKey !== undefined && { apiKey: config.face.apiKey }),
       logger: logger.child({ component: "emulator" }),
     });
-    runtime = { ...config, face: { ...config.face, endpoint: emulator.url, apiKey } };
+    runtime = { ...config, face: { ...config.face, endpoint: emulator.url } };
     logger.warn(
       { emulatorUrl: emulator.url },
       "EMULATOR MODE: FACE_ENDPOINT is unset, so sessions go to the embedded Face emulator. No real liveness check happens. Set FACE_ENDPOINT for production.",

@@ -70,8 +70,17 @@ describe("loadConfig", () => {
     expect(problemsOf({ FACE_ENDPOINT: production.FACE_ENDPOINT, FACE_APIKEY: production.FACE_APIKEY }).join()).toMatch(/^API_KEYS: required/);
   });
 
-  it("when FACE_ENDPOINT is set without FACE_APIKEY, then startup fails naming FACE_APIKEY", () => {
-    expect(problemsOf({ FACE_ENDPOINT: production.FACE_ENDPOINT, API_KEYS: production.API_KEYS }).join()).toMatch(/FACE_APIKEY: required/);
+  it("when FACE_ENDPOINT is set without any Face key, then the Face client uses Entra ID", () => {
+    expect(loadConfig({ FACE_ENDPOINT: production.FACE_ENDPOINT, API_KEYS: production.API_KEYS }).face.auth).toBe("entraId");
+  });
+
+  it("when FACE_APIKEY is set, then the Face client uses the key; in emulator mode too", () => {
+    expect(loadConfig(production).face.auth).toBe("key");
+    expect(loadConfig({}).face.auth).toBe("key");
+  });
+
+  it("when Entra ID would be used over plain http, then startup fails naming FACE_ENDPOINT", () => {
+    expect(problemsOf({ FACE_ENDPOINT: "http://127.0.0.1:5001", API_KEYS: production.API_KEYS }).join()).toMatch(/FACE_ENDPOINT: Entra ID .* needs https/);
   });
 
   it("when an API key is short or malformed, then the entry is named by position and the key is never echoed", () => {
@@ -88,6 +97,33 @@ describe("loadConfig", () => {
 
   it("when two clients share a key, then it is refused", () => {
     expect(problemsOf({ API_KEYS: "a:same-key-0123456789ab,b:same-key-0123456789ab" }).join()).toMatch(/listed twice/);
+  });
+});
+
+describe("loadConfig with Key Vault", () => {
+  const vault = { KEY_VAULT_URL: "https://my-vault.vault.azure.net/", FACE_ENDPOINT: production.FACE_ENDPOINT };
+
+  it("when the Face key and caller keys come from Key Vault, then both secret names and the refresh interval are kept", () => {
+    const config = loadConfig({ ...vault, FACE_APIKEY_SECRET_NAME: "face-key", API_KEYS_SECRET_NAME: "caller-keys", KEY_VAULT_REFRESH_SECONDS: "60" });
+    expect(config.face.auth).toBe("keyVault");
+    expect(config.keyVault).toEqual({ url: "https://my-vault.vault.azure.net", refreshSeconds: 60, secrets: { faceApiKey: "face-key", apiKeys: "caller-keys" } });
+    expect(config.usingDevApiKey).toBe(false);
+  });
+
+  it.each([
+    ["a secret name without a vault", { FACE_APIKEY_SECRET_NAME: "face-key", API_KEYS: production.API_KEYS }, /FACE_APIKEY_SECRET_NAME: needs KEY_VAULT_URL/],
+    ["a vault without a secret name", { KEY_VAULT_URL: vault.KEY_VAULT_URL }, /KEY_VAULT_URL: set, but no/],
+    ["both FACE_APIKEY and its secret", { ...vault, FACE_APIKEY: "k-0123456789abcdef", FACE_APIKEY_SECRET_NAME: "face-key", API_KEYS: production.API_KEYS }, /FACE_APIKEY: set together/],
+    ["both API_KEYS and its secret", { ...vault, API_KEYS: production.API_KEYS, API_KEYS_SECRET_NAME: "caller-keys" }, /API_KEYS: set together/],
+    ["a plain-http vault", { KEY_VAULT_URL: "http://my-vault.vault.azure.net", WEBHOOK_SECRET_NAME: "w" }, /KEY_VAULT_URL: must use https/],
+    ["a secret name with a slash", { ...vault, API_KEYS_SECRET_NAME: "a/b" }, /API_KEYS_SECRET_NAME: must be a Key Vault secret name/],
+  ])("when there is %s, then startup fails naming the variable", (_name, env, message) => {
+    expect(problemsOf(env as Record<string, string>).join("\n")).toMatch(message);
+  });
+
+  it("when caller keys are hashes, then they are accepted", () => {
+    const hash = "a".repeat(64);
+    expect(loadConfig({ API_KEYS: `acme:sha256:${hash}` }).apiKeys).toEqual([{ clientId: "acme", sha256: hash }]);
   });
 });
 

@@ -4,7 +4,7 @@
  * The ring is replaceable as a whole, so a rotation (new keys from Key Vault) swaps atomically.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { ApiKeyEntry } from "../config.js";
+import type { ApiKeyEntry } from "./api-key-list.js";
 
 interface HashedKey {
   clientId: string;
@@ -23,7 +23,7 @@ export class ApiKeyRing {
   }
 
   replace(keys: readonly ApiKeyEntry[]): void {
-    this.entries = keys.map((k) => ({ clientId: k.clientId, hash: hashApiKey(k.key) }));
+    this.entries = keys.map((k) => ({ clientId: k.clientId, hash: "key" in k ? hashApiKey(k.key) : Buffer.from(k.sha256, "hex") }));
   }
 
   /** The client the key belongs to, or undefined. */

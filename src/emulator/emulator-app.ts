@@ -8,8 +8,12 @@ import { loggerOptions } from "../logger.js";
 import type { EmulatorContext } from "./emulator-auth.js";
 import { registerDeviceRoutes } from "./emulator-device-routes.js";
 import { EmulatorError, emulatorErrorCatalog, sendFaceError } from "./emulator-errors.js";
+import { applyFaultAfter } from "./emulator-fault-hooks.js";
+import type { FaultPlanInput } from "./emulator-fault-plan.js";
+import { registerFaultRoutes } from "./emulator-fault-routes.js";
 import { multipartLimits } from "./emulator-multipart.js";
 import { registerSessionRoutes } from "./emulator-session-routes.js";
+import { SubscriptionKeys } from "./emulator-keys.js";
 import { EmulatorState } from "./emulator-state.js";
 
 /**
@@ -20,11 +24,15 @@ import { EmulatorState } from "./emulator-state.js";
 export interface EmulatorOptions {
   /** When set, the only subscription key accepted; otherwise any non-empty key is. */
   apiKey?: string;
+  /** The accepted keys as a holder the caller keeps, to rotate them at run time; overrides apiKey. */
+  subscriptionKeys?: SubscriptionKeys;
   clock?: Clock;
   /** A logger instance, or true for Fastify's default pino; defaults to silent. */
   logger?: FastifyBaseLogger | boolean;
   /** Supply the state to inspect it from outside (request counts, sessions); a fresh one otherwise. */
   state?: EmulatorState;
+  /** Faults to inject from the start (validated; see emulator-fault-plan.ts); change them later via state.faults. */
+  faults?: FaultPlanInput;
 }
 
 export const FACE_BASE_PATH = "/face/v1.2";
@@ -35,7 +43,7 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Fast
   const ctx: EmulatorContext = {
     state: options.state ?? new EmulatorState(),
     clock: options.clock ?? systemClock,
-    ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
+    keys: options.subscriptionKeys ?? new SubscriptionKeys(options.apiKey === undefined ? [] : [options.apiKey]),
   };
   const logging =
     typeof options.logger === "object"
@@ -53,10 +61,16 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Fast
     },
   });
   app.decorate("emulatorState", ctx.state);
+  if (options.faults !== undefined) ctx.state.faults.set(options.faults);
 
   // Every response carries the gateway's request id, 404s and errors included, as Azure's APIM front door does.
   app.addHook("onSend", async (request, reply) => {
     if (!reply.hasHeader("apim-request-id")) reply.header("apim-request-id", request.id);
+  });
+  // The "after" half of an injected fault: the operation ran, now its answer is slowed, replaced or lost.
+  app.addHook("onSend", async (request, reply, payload) => {
+    const after = ctx.state.faults.takeAfter(request);
+    return after ? applyFaultAfter(after, request, reply, payload) : payload;
   });
 
   // Face answers a JSON syntax error with BadArgument, not Fastify's own error shape.
@@ -92,6 +106,7 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Fast
     },
     { prefix: FACE_BASE_PATH },
   );
+  registerFaultRoutes(app, ctx);
   return app;
 }
 

@@ -1,30 +1,30 @@
-import { createHash, timingSafeEqual } from "node:crypto";
-
 import type { FastifyRequest, onRequestHookHandler } from "fastify";
 
 import type { Clock } from "../lib/clock.js";
 import { EmulatorError } from "./emulator-errors.js";
+import { applyFaultBefore } from "./emulator-fault-hooks.js";
+import type { SubscriptionKeys } from "./emulator-keys.js";
 import type { EmulatorOperation, EmulatorSession, EmulatorSessionKind, EmulatorState } from "./emulator-state.js";
 
 /** What every emulator route needs; passed down from `buildEmulator`, never held in module scope. */
 export interface EmulatorContext {
   state: EmulatorState;
   clock: Clock;
-  /** When set, the only accepted subscription key; otherwise any non-empty key passes. */
-  apiKey?: string;
+  /** The accepted subscription keys; when empty, any non-empty key passes. */
+  keys: SubscriptionKeys;
 }
 
-/** Counts the call under its operation name. Runs first on every route, so auth failures are counted too. */
+/**
+ * Counts the call under its operation name and applies its injected faults. Runs first on every route, so auth
+ * failures are counted too, and a fault answers before auth (a throttled or broken front door never gets that far).
+ */
 export function countOperation(ctx: EmulatorContext, operation: EmulatorOperation): onRequestHookHandler {
-  return async () => {
-    ctx.state.recordRequest(operation);
+  return async (request, reply) => {
+    const fault = ctx.state.recordRequest(operation);
+    if (!fault) return;
+    ctx.state.faults.holdAfter(request, fault.after);
+    if (await applyFaultBefore(fault.before, request, reply)) return reply;
   };
-}
-
-// Hashing both sides first gives equal lengths, which timingSafeEqual requires, without leaking the key's length.
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (value: string) => createHash("sha256").update(value).digest();
-  return timingSafeEqual(digest(given), digest(expected));
 }
 
 /** Management calls: Face's `Ocp-Apim-Subscription-Key`. Checked before the body is parsed, as APIM does. */
@@ -32,8 +32,7 @@ export function requireSubscriptionKey(ctx: EmulatorContext): onRequestHookHandl
   return async (request) => {
     const header = request.headers["ocp-apim-subscription-key"];
     const key = typeof header === "string" ? header : undefined;
-    const accepted = ctx.apiKey === undefined ? Boolean(key) : key !== undefined && sameSecret(key, ctx.apiKey);
-    if (!accepted) throw new EmulatorError("Unauthorized");
+    if (!ctx.keys.accepts(key)) throw new EmulatorError("Unauthorized");
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { declaredVariables, logLevelSchema, portSchema } from "../lib/env.js";
+import { faultPlanJsonSchema } from "./emulator-fault-plan.js";
 
 /** The standalone emulator's environment, declared once; only `emulator-server.ts` reads `process.env`. */
 export const emulatorEnvSchema = z.object({
@@ -12,6 +13,11 @@ export const emulatorEnvSchema = z.object({
     .optional()
     .describe("The only Ocp-Apim-Subscription-Key accepted; when unset, any non-empty key is."),
   LOG_LEVEL: logLevelSchema.default("info").describe("pino log level."),
+  FACE_EMULATOR_FAULTS: faultPlanJsonSchema
+    .optional()
+    .describe(
+      'Faults to inject from startup, as a JSON fault plan: {"seed"?: n, "rules": [...]} or just the rules, e.g. [{"fault":"503","rate":0.1,"retryAfterSeconds":2}]. Rules: fault latency|429|500|503|reset, ms (latency), operations, rate, count, phase. See src/emulator/README.md.',
+    ),
 });
 
 export type EmulatorEnv = z.infer<typeof emulatorEnvSchema>;

@@ -50,8 +50,12 @@ async function main(): Promise<void> {
     port: config.FACE_EMULATOR_PORT,
     logger,
     ...(config.FACE_APIKEY === undefined ? {} : { apiKey: config.FACE_APIKEY }),
+    ...(config.FACE_EMULATOR_FAULTS === undefined ? {} : { faults: config.FACE_EMULATOR_FAULTS }),
   });
   logger.info({ url: emulator.url, endpoint: `${emulator.url}/face/v1.2` }, "Face emulator listening");
+  if (emulator.state.faults.active) {
+    logger.warn({ faults: emulator.state.faults.describe() }, "Face emulator: injecting faults (FACE_EMULATOR_FAULTS)");
+  }
 
   let closing = false;
   const shutdown = (signal: NodeJS.Signals) => {

@@ -1,5 +1,8 @@
 import { randomBytes } from "node:crypto";
 
+import { EmulatorFaults, type FaultDecision } from "./emulator-faults.js";
+import { emulatorOperations, type EmulatorOperation } from "./emulator-operations.js";
+
 /**
  * The emulator's whole memory: sessions, their tokens, their images, and how often each operation was called.
  * One instance per emulator (never module-level), so parallel tests never see each other's sessions.
@@ -8,19 +11,7 @@ export type EmulatorSessionKind = "liveness" | "livenessWithVerify";
 export type EmulatorOperationState = "NotStarted" | "Running" | "Succeeded" | "Failed" | "Canceled";
 export type EmulatorLivenessDecision = "uncertain" | "realface" | "spoofface";
 
-/** Operation names: Face's operationIds (without the `LivenessSessionOperations_` prefix) plus the two device calls. */
-export const emulatorOperations = [
-  "createLivenessSession",
-  "createLivenessWithVerifySession",
-  "getLivenessSession",
-  "getLivenessWithVerifySession",
-  "deleteLivenessSession",
-  "deleteLivenessWithVerifySession",
-  "getSessionImage",
-  "deviceDetectLiveness",
-  "deviceDetectLivenessWithVerify",
-] as const;
-export type EmulatorOperation = (typeof emulatorOperations)[number];
+export { emulatorOperations, type EmulatorOperation } from "./emulator-operations.js";
 
 export interface FaceRectangle {
   top: number;
@@ -82,13 +73,17 @@ export class EmulatorState {
   private readonly counts = new Map<EmulatorOperation, number>();
   /** Keys the attempt digests; random per emulator so a digest can't be forged from outside. */
   readonly digestSecret: Buffer = randomBytes(32);
+  /** Injected failures (latency, 429/500/503, resets); empty until a plan is set. */
+  readonly faults = new EmulatorFaults();
 
   /**
    * Called once per routed request, before auth and validation, so rejected calls count too.
-   * This is the single choke point per operation: fault injection (latency, 429/5xx, resets) hooks in here.
+   * This is the single choke point per operation: it counts the request, then decides which faults it gets
+   * (so counts include faulted attempts); the caller (countOperation) applies them.
    */
-  recordRequest(operation: EmulatorOperation): void {
+  recordRequest(operation: EmulatorOperation): FaultDecision | undefined {
     this.counts.set(operation, this.requestCount(operation) + 1);
+    return this.faults.decide(operation);
   }
 
   requestCount(operation: EmulatorOperation): number {

@@ -75,7 +75,7 @@ export function mapFaceHttpFailure(failure: FaceHttpFailure, nowMs: number): Map
         ? "; the Face resource may lack approval for this feature (https://aka.ms/facerecognition)"
         : "";
     return {
-      error: new AppError("LSO_ERR_UPSTREAM_AUTH"),
+      error: new AppError("LSO_ERR_UPSTREAM_AUTH", { upstreamStatus: status }),
       level: "error",
       hint: `Face refused our credentials: check FACE_APIKEY and FACE_ENDPOINT (the key must belong to that resource)${approval}`,
     };
@@ -126,7 +126,8 @@ export function mapTransportFailure(err: unknown, timedOut: boolean): MappedFail
   const code = errorField(err, "code");
   if (code !== undefined && UNREACHABLE_CODES.has(code)) {
     return {
-      error: new AppError("LSO_ERR_UPSTREAM_UNAVAILABLE", { retryAfterSeconds: 1 }),
+      // The cause marks it as a transport failure: the guard's breaker counts these, unlike a 429 with the same code.
+      error: new AppError("LSO_ERR_UPSTREAM_UNAVAILABLE", { retryAfterSeconds: 1, cause: { transportError: code } }),
       level: "warn",
       hint: "could not reach Face: check FACE_ENDPOINT and the network",
     };

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import type { CallerPolicy, PolicyBook } from "../callers/caller-policy.js";
 import type { ApiKeyRing } from "../credentials/api-key-ring.js";
 import { AppError } from "../errors.js";
 
@@ -12,6 +13,8 @@ declare module "fastify" {
   interface FastifyRequest {
     /** The authenticated caller; set for every /v1 request that reaches a handler. */
     clientId: string;
+    /** The caller's policy, read once per request so a rotation mid-request cannot change it halfway. */
+    callerPolicy: CallerPolicy;
   }
 }
 
@@ -19,15 +22,19 @@ export const API_KEY_HEADER = "x-api-key";
 
 export interface CallerAuthOptions {
   keyRing: ApiKeyRing;
+  policies: PolicyBook;
 }
 
 async function callerAuth(app: FastifyInstance, options: CallerAuthOptions): Promise<void> {
   app.decorateRequest("clientId", "");
+  // null until onRequest sets it; fastify 5 forbids shared object defaults on requests.
+  app.decorateRequest("callerPolicy", null as unknown as CallerPolicy);
   app.addHook("onRequest", async (request) => {
     const presented = request.headers[API_KEY_HEADER];
     const clientId = typeof presented === "string" && presented.length > 0 ? options.keyRing.verify(presented) : undefined;
     if (!clientId) throw new AppError("LSO_ERR_UNAUTHORIZED");
     request.clientId = clientId;
+    request.callerPolicy = options.policies.of(clientId);
     request.log = request.log.child({ clientId });
   });
 }

@@ -6,14 +6,21 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { isAppError } from "../errors.js";
+import type { CredentialsStatus } from "../credentials/credentials.js";
 import type { FaceGateway } from "../face/face-gateway.js";
 import type { Clock } from "../lib/clock.js";
 
 const PROBE_CACHE_MS = 5_000;
 
 const checkSchema = z.object({ status: z.enum(["up", "down"]), code: z.string().optional() });
+const credentialsCheckSchema = z.object({
+  status: z.enum(["up", "stale"]).describe("stale: Key Vault has not answered for two refresh intervals; the last good values are in use."),
+  source: z.enum(["environment", "keyVault"]),
+  faceAuth: z.enum(["key", "keyVault", "entraId"]),
+  ageSeconds: z.number().int().optional().describe("Seconds since the Key Vault values were last confirmed."),
+});
 const readinessSchema = z
-  .object({ status: z.enum(["ready", "notReady"]), checks: z.object({ face: checkSchema }) })
+  .object({ status: z.enum(["ready", "notReady"]), checks: z.object({ face: checkSchema, credentials: credentialsCheckSchema }) })
   .meta({ id: "Readiness" });
 
 type Check = z.infer<typeof checkSchema>;
@@ -21,9 +28,10 @@ type Check = z.infer<typeof checkSchema>;
 export interface HealthOptions {
   face: FaceGateway;
   clock: Clock;
+  credentials: () => CredentialsStatus;
 }
 
-export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { face, clock }) => {
+export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { face, clock, credentials }) => {
   let cached: { at: number; check: Check } | undefined;
   let inFlight: Promise<Check> | undefined;
 
@@ -55,8 +63,16 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
     { schema: { tags: ["health"], summary: "Readiness probe", response: { 200: readinessSchema, 503: readinessSchema } } },
     async (_request, reply) => {
       const faceCheck = await probeFace();
+      const { source, faceAuth, keyVault } = credentials();
+      const credentialsCheck = {
+        // Stale values still work (Face answered above): serving on them beats refusing every request.
+        status: keyVault?.stale ? ("stale" as const) : ("up" as const),
+        source,
+        faceAuth,
+        ...(keyVault && { ageSeconds: keyVault.ageSeconds }),
+      };
       const ready = faceCheck.status === "up";
-      return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "notReady", checks: { face: faceCheck } });
+      return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "notReady", checks: { face: faceCheck, credentials: credentialsCheck } });
     },
   );
 };

@@ -65,9 +65,13 @@ async function openapi(app: FastifyInstance, options: { version: string }): Prom
       tags: [
         { name: "sessions", description: "Liveness sessions" },
         { name: "health", description: "Liveness and readiness probes" },
+        { name: "admin", description: "Operator routes (x-admin-key, ADMIN_API_KEYS); 404 when ADMIN_API_KEYS is unset" },
       ],
       components: {
-        securitySchemes: { apiKey: { type: "apiKey", in: "header", name: API_KEY_HEADER } },
+        securitySchemes: {
+          apiKey: { type: "apiKey", in: "header", name: API_KEY_HEADER },
+          adminKey: { type: "apiKey", in: "header", name: "x-admin-key" },
+        },
       },
     },
     transform,

@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { errorResponses } from "../plugins/error-envelope.js";
 import { detectImageFormat, imageMimeTypes } from "../lib/image-format.js";
+import { createSessionHeadersSchema, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from "./session-idempotency.js";
 import { readJsonInput, readMultipartInput } from "./session-input.js";
 import { createSessionOpenApiBody } from "./session-openapi.js";
 import { sessionCreatedSchema, sessionParamsSchema, sessionViewSchema } from "./session-schemas.js";
@@ -31,14 +32,24 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
         summary: "Create a liveness or liveness-with-verify session",
         description:
           "Creates the session at Azure AI Face and returns the auth token for the device SDK. " +
-          "Send JSON (verifyImage as base64) or multipart/form-data (verifyImage as a file part).",
+          "Send JSON (verifyImage as base64) or multipart/form-data (verifyImage as a file part). " +
+          "With an Idempotency-Key, a retry with the same parameters within 24 hours answers the original 201 with the header " +
+          "Idempotent-Replayed: true, and a retry with different parameters answers 422 LSO_ERR_IDEMPOTENCY_MISMATCH. " +
+          "A subject or device with too many declined or spoof outcomes gets 429 LSO_ERR_LOCKED_OUT with Retry-After.",
+        headers: createSessionHeadersSchema,
         openapiRequestBody: createSessionOpenApiBody,
         response: { 201: sessionCreatedSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
       const input = request.isMultipart() ? await readMultipartInput(request) : readJsonInput(request.body);
-      const created = await service.create(input, { clientId: request.clientId, log: request.log });
+      const { created, replayed } = await service.create(input, {
+        clientId: request.clientId,
+        log: request.log,
+        policy: request.callerPolicy,
+        idempotencyKey: request.headers[IDEMPOTENCY_KEY_HEADER],
+      });
+      if (replayed) reply.header(IDEMPOTENT_REPLAYED_HEADER, "true");
       return reply.code(201).send(created);
     },
   );

@@ -29,7 +29,9 @@ const common = {
   deviceCorrelationId: z
     .string()
     .min(1)
-    .max(64)
+    .max(64, { abort: true })
+    // zod counts code points, Face (.NET) counts UTF-16 units: 33 emoji pass the first check and fail at Face.
+    .refine((value) => value.length <= 64, "Too big: expected at most 64 UTF-16 code units (an emoji counts as two)")
     .optional()
     .describe("A unique id per end-user device. When absent, the device SDK supplies it."),
   authTokenTtlSeconds: z

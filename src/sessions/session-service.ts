@@ -3,11 +3,16 @@
  * delete it everywhere. Knows Face only through the FaceGateway interface.
  */
 import type { FastifyBaseLogger } from "fastify";
+import type { CallerPolicy } from "../callers/caller-policy.js";
 import { AppError } from "../errors.js";
 import type { CreateSessionParams, FaceGateway, FaceSession } from "../face/face-gateway.js";
 import type { Clock } from "../lib/clock.js";
-import { checkImage, type ImageProblem } from "../lib/image-format.js";
+import { checkImage } from "../lib/image-format.js";
+import { enforcePolicy, imageError } from "./session-create-rules.js";
+import type { IdempotentCreates, IdempotentResult } from "./session-idempotency.js";
 import type { CreateSessionInput } from "./session-input.js";
+import type { LockoutGuard } from "./session-lockout.js";
+import { isDeclinedOrSpoof, type FailedOutcomeRule } from "./session-outcome-rule.js";
 import type { SessionCreated, SessionView } from "./session-schemas.js";
 import type { SessionRecord, SessionStore } from "./session-store.js";
 import { latestSessionImageId, publicStatus, toSessionView } from "./session-view.js";
@@ -23,17 +28,18 @@ export interface CallerContext {
   log: FastifyBaseLogger;
 }
 
-function imageError(problem: ImageProblem): AppError {
-  switch (problem) {
-    case "tooSmall":
-      return new AppError("LSO_ERR_IMAGE_TOO_SMALL");
-    case "tooLarge":
-      return new AppError("LSO_ERR_IMAGE_TOO_LARGE");
-    case "unsupportedFormat":
-      return new AppError("LSO_ERR_IMAGE_FORMAT");
-    case "unreadable":
-      return new AppError("LSO_ERR_IMAGE_FORMAT", { message: "The image header is truncated or unreadable." });
-  }
+/** Optional collaborators: each feature is off when its piece is absent (tests that do not need them). */
+export interface SessionServiceOptions {
+  idempotency?: IdempotentCreates;
+  lockout?: LockoutGuard;
+  /** Which outcomes count against the attempt budget; swappable for a fuller decision policy. */
+  isFailedOutcome?: FailedOutcomeRule;
+}
+
+export interface CreateContext extends CallerContext {
+  policy: CallerPolicy;
+  /** The validated Idempotency-Key header, when sent. */
+  idempotencyKey?: string | undefined;
 }
 
 export class SessionService {
@@ -41,9 +47,23 @@ export class SessionService {
     private readonly face: FaceGateway,
     private readonly store: SessionStore,
     private readonly clock: Clock,
+    private readonly options: SessionServiceOptions = {},
   ) {}
 
-  async create(input: CreateSessionInput, caller: CallerContext): Promise<SessionCreated> {
+  /**
+   * With an Idempotency-Key, a replay of an earlier create answers before anything else is checked: it is the same
+   * request, and it gets the same response, even if the subject has been locked out since.
+   */
+  async create(input: CreateSessionInput, caller: CreateContext): Promise<IdempotentResult> {
+    const { idempotency } = this.options;
+    if (caller.idempotencyKey === undefined || !idempotency) return { created: await this.createOnce(input, caller), replayed: false };
+    return idempotency.run(caller.clientId, caller.idempotencyKey, input, caller.log, () => this.createOnce(input, caller));
+  }
+
+  private async createOnce(input: CreateSessionInput, caller: CreateContext): Promise<SessionCreated> {
+    enforcePolicy(input, caller.policy);
+    // Before Face is called: a locked-out subject or device must not cost a Face transaction.
+    await this.options.lockout?.assertNotLocked(caller.clientId, input);
     const params: CreateSessionParams = {
       livenessOperationMode: input.livenessOperationMode,
       authTokenTimeToLiveInSeconds: input.authTokenTtlSeconds,
@@ -53,7 +73,6 @@ export class SessionService {
 
     let reply;
     if (input.kind === "livenessWithVerify") {
-      // Checked here, before Face is called: an image Face would refuse costs a transaction and tells the caller less.
       const check = checkImage(input.verifyImage ?? Buffer.alloc(0));
       if (!check.ok) throw imageError(check.problem);
       reply = await this.face.createLivenessWithVerifySession(
@@ -100,7 +119,9 @@ export class SessionService {
 
   async get(id: string, caller: CallerContext): Promise<SessionView> {
     const { record, session } = await this.readFromFace(id, caller);
-    return toSessionView(record, session);
+    const view = toSessionView(record, session);
+    await this.observeOutcome(record, view, caller);
+    return view;
   }
 
   async delete(id: string, caller: CallerContext): Promise<void> {
@@ -136,6 +157,23 @@ export class SessionService {
     const session = (await this.face.getSession(record.kind, record.id, { log: caller.log })).value;
     const updated = await this.store.update(record.id, { lastKnownStatus: session.status, lastCheckedAt: this.clock.now() });
     return { record: updated ?? record, session };
+  }
+
+  /**
+   * Counts a failed outcome against the session's subject and device, once per session: the store's compare-and-set
+   * decides which of several concurrent reads counts it. A lockout-store failure does not fail the read (the caller
+   * still gets its outcome); it is logged, and the outcome stays uncounted.
+   */
+  private async observeOutcome(record: SessionRecord, view: SessionView, caller: CallerContext): Promise<void> {
+    const { lockout, isFailedOutcome = isDeclinedOrSpoof } = this.options;
+    if (!lockout || record.outcomeCountedAt !== undefined || !isFailedOutcome(view)) return;
+    if (record.subject === undefined && record.deviceCorrelationId === undefined) return;
+    try {
+      if (!(await this.store.markOutcomeCounted(record.id, this.clock.now()))) return;
+      await lockout.recordFailure(caller.clientId, record, caller.log);
+    } catch (error) {
+      caller.log.error({ err: error, sessionId: record.id }, "could not count a failed outcome towards the lockout");
+    }
   }
 
   /** If we cannot remember a session, it must not live on at Face as an orphan nobody can delete. */

@@ -22,21 +22,25 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
-    const record = this.records.get(id);
-    if (!record) return undefined;
-    if (record.expiresAt <= this.clock.now()) {
-      this.records.delete(id);
-      return undefined;
-    }
-    return { ...record };
+    const record = this.live(id);
+    return record && { ...record };
   }
 
   async update(id: string, patch: SessionRecordPatch): Promise<SessionRecord | undefined> {
-    const current = await this.get(id);
+    // Synchronous read-modify-write, so a concurrent markOutcomeCounted is never overwritten with a stale copy.
+    const current = this.live(id);
     if (!current) return undefined;
     const next = { ...current, ...patch };
     this.records.set(id, next);
     return { ...next };
+  }
+
+  async markOutcomeCounted(id: string, at: number): Promise<boolean> {
+    // Read and write with no await between them: that is what makes this a compare-and-set in one process.
+    const current = this.live(id);
+    if (!current || current.outcomeCountedAt !== undefined) return false;
+    this.records.set(id, { ...current, outcomeCountedAt: at });
+    return true;
   }
 
   async delete(id: string): Promise<boolean> {
@@ -45,6 +49,16 @@ export class MemorySessionStore implements SessionStore {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+  }
+
+  /** The stored record itself (not a copy), unless absent or expired; synchronous, so callers can compare-and-set. */
+  private live(id: string): SessionRecord | undefined {
+    const record = this.records.get(id);
+    if (record && record.expiresAt <= this.clock.now()) {
+      this.records.delete(id);
+      return undefined;
+    }
+    return record;
   }
 
   /** Removes every expired record; returns how many. */

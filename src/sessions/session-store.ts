@@ -19,6 +19,8 @@ export interface SessionRecord {
   expiresAt: number;
   lastKnownStatus: FaceOperationState;
   lastCheckedAt: number;
+  /** When a failed outcome of this session was counted towards a lockout; set once, so it is counted once. */
+  outcomeCountedAt?: number;
 }
 
 export type SessionRecordPatch = Partial<Pick<SessionRecord, "lastKnownStatus" | "lastCheckedAt" | "expiresAt">>;
@@ -29,6 +31,11 @@ export interface SessionStore {
   get(id: string): Promise<SessionRecord | undefined>;
   /** Applies the patch and returns the new record, or undefined when the record is gone. */
   update(id: string, patch: SessionRecordPatch): Promise<SessionRecord | undefined>;
+  /**
+   * Sets outcomeCountedAt unless it is set already, atomically (Redis: HSETNX), so two concurrent reads of the same
+   * session cannot both count its outcome. True when this call set it; false when it was set or the record is gone.
+   */
+  markOutcomeCounted(id: string, at: number): Promise<boolean>;
   /** True when a record was removed. */
   delete(id: string): Promise<boolean>;
   close(): Promise<void>;

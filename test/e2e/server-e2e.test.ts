@@ -98,4 +98,15 @@ describe("the server process", () => {
     expect(await server.exited).toBe(1);
     expect(server.output()).toMatch(/API_KEYS: required/);
   });
+
+  it("when Key Vault cannot be reached at boot, then it retries, gives up and exits non-zero naming the vault and the secret", async () => {
+    const server = start("src/server.ts", {
+      KEY_VAULT_URL: "https://127.0.0.1:1",
+      API_KEYS_SECRET_NAME: "caller-keys",
+      AZURE_TOKEN_CREDENTIALS: "EnvironmentCredential",
+    });
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toMatch(/secret "caller-keys" \(API_KEYS_SECRET_NAME\) in Key Vault https:\/\/127\.0\.0\.1:1.*gave up after 5 attempts/);
+  }, 30_000);
 });
+

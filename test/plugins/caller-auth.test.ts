@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyRing } from "../../src/credentials/api-key-ring.js";
 import { auth, CLIENTS, createSession, startStack, type TestStack } from "../helpers/app-harness.js";
+import { emulatorDeviceAttempt } from "../helpers/emulator-client.js";
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -52,6 +53,37 @@ describe("caller authentication", () => {
     expect((await stack.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
     expect((await stack.app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
   });
+});
+
+describe("tenant isolation matrix: every session route × own session / another client's session / unknown id", () => {
+  const unknownId = "0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f";
+  const routes = [
+    ["GET", ""],
+    ["GET", "/image"],
+    ["DELETE", ""],
+  ] as const;
+  // An own session answers what the route does for it; the other two cases must be indistinguishable 404s.
+  const ownStatus: Record<string, number> = { "GET ": 200, "GET /image": 200, "DELETE ": 204 };
+
+  for (const [method, suffix] of routes) {
+    for (const whose of ["own", "other client's", "unknown"] as const) {
+      it(`when ${method} /v1/sessions/{id}${suffix} is asked for an ${whose} session, then ${whose === "own" ? ownStatus[`${method} ${suffix}`] : 404}`, async () => {
+        const created = (await createSession(stack.app, { kind: "liveness", deviceCorrelationId: "d", enableSessionImage: true })).json();
+        await emulatorDeviceAttempt(stack.emulator.url, "liveness", created.authToken, { livenessDecision: "realface" });
+        const id = whose === "unknown" ? unknownId : created.id;
+        const client = whose === "other client's" ? "globex" : "acme";
+        const res = await stack.app.inject({ method, url: `/v1/sessions/${id}${suffix}`, headers: auth(client) });
+        if (whose === "own") {
+          expect(res.statusCode).toBe(ownStatus[`${method} ${suffix}`]);
+        } else {
+          expect(res.statusCode).toBe(404);
+          expect(res.json().error.code).toBe("LSO_ERR_SESSION_NOT_FOUND");
+          // The owner's session is untouched by the other client's attempt.
+          expect((await stack.app.inject({ method: "GET", url: `/v1/sessions/${created.id}`, headers: auth("acme") })).statusCode).toBe(200);
+        }
+      });
+    }
+  }
 });
 
 describe("tenant isolation", () => {

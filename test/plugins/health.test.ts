@@ -17,7 +17,10 @@ describe("health and readiness", () => {
     expect((await stack.app.inject({ method: "GET", url: "/healthz" })).json()).toEqual({ status: "ok" });
     const ready = await stack.app.inject({ method: "GET", url: "/readyz" });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ status: "ready", checks: { face: { status: "up" } } });
+    expect(ready.json()).toEqual({
+      status: "ready",
+      checks: { face: { status: "up" }, credentials: { status: "up", source: "environment", faceAuth: "key" } },
+    });
   });
 
   it("when readiness is probed repeatedly, then Face is asked once per cache interval", async () => {
@@ -31,7 +34,7 @@ describe("health and readiness", () => {
     await stack.emulator.close();
     const ready = await stack.app.inject({ method: "GET", url: "/readyz" });
     expect(ready.statusCode).toBe(503);
-    expect(ready.json()).toEqual({ status: "notReady", checks: { face: { status: "down", code: "LSO_ERR_UPSTREAM_UNAVAILABLE" } } });
+    expect(ready.json()).toMatchObject({ status: "notReady", checks: { face: { status: "down", code: "LSO_ERR_UPSTREAM_UNAVAILABLE" } } });
     expect((await stack.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
   });
 

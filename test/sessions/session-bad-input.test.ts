@@ -42,6 +42,8 @@ describe("POST /v1/sessions with bad JSON fields", () => {
     ["a fractional TTL", { kind: "liveness", authTokenTtlSeconds: 60.5 }, "body.authTokenTtlSeconds"],
     ["an unknown mode", { kind: "liveness", livenessOperationMode: "Active" }, "body.livenessOperationMode"],
     ["a 65-character deviceCorrelationId", { kind: "liveness", deviceCorrelationId: "x".repeat(65) }, "body.deviceCorrelationId"],
+    // zod counts code points, Face counts UTF-16 units: this one used to pass validation and come back as a 502.
+    ["a deviceCorrelationId of 33 emoji (66 UTF-16 units)", { kind: "liveness", deviceCorrelationId: "😀".repeat(33) }, "body.deviceCorrelationId"],
     ["an empty deviceCorrelationId", { kind: "liveness", deviceCorrelationId: "" }, "body.deviceCorrelationId"],
     ["a 129-character subject", { kind: "liveness", subject: "s".repeat(129) }, "body.subject"],
     ["a string for enableSessionImage", { kind: "liveness", enableSessionImage: "yes" }, "body.enableSessionImage"],
@@ -55,6 +57,11 @@ describe("POST /v1/sessions with bad JSON fields", () => {
     ["an array body", [{ kind: "liveness" }], "body"],
   ])("when the body has %s, then 400 LSO_ERR_VALIDATION names the field", async (_name, body, field) => {
     await expectError(json(body), 400, "LSO_ERR_VALIDATION", field);
+  });
+
+  it("when the deviceCorrelationId is 32 emoji (64 UTF-16 units), then Face accepts it", async () => {
+    const res = await stack.app.inject({ method: "POST", url: "/v1/sessions", headers: auth(), payload: { kind: "liveness", deviceCorrelationId: "😀".repeat(32) } });
+    expect(res.statusCode, res.body).toBe(201);
   });
 
   it("when nothing was created for a rejected request, then Face saw no create call", async () => {
@@ -133,6 +140,16 @@ describe("POST /v1/sessions multipart fields", () => {
     await expectError(multipart([{ name: "kind", value: "liveness" }, { name: "verifyImage", value: image, filename: "a.jpg" }]), 400, "LSO_ERR_VALIDATION", "body.verifyImage");
   });
 
+  it.each([
+    ["no Content-Disposition", "Content-Type: text/plain"],
+    ["a Content-Disposition that is not form-data", 'Content-Disposition: attachment; name="x"'],
+  ])("when a part has %s and a 100 KB body, then the request is still answered (busboy skips such a part)", async (_name, header) => {
+    // This used to hang for good: busboy stalled on a skipped part past its high-water mark (see src/app.ts).
+    const body = Buffer.from(`--b\r\n${header}\r\n\r\n${"v".repeat(100_000)}\r\n--b\r\nContent-Disposition: form-data; name="kind"\r\n\r\nliveness\r\n--b--\r\n`);
+    const res = await stack.app.inject({ method: "POST", url: "/v1/sessions", headers: { ...auth(), "content-type": "multipart/form-data; boundary=b" }, payload: body });
+    expect(res.statusCode, res.body).toBe(201);
+  });
+
   it("when the file is over 6 MB, then 413 LSO_ERR_IMAGE_TOO_LARGE", async () => {
     await expectError(multipart(verifyParts([{ name: "verifyImage", value: makeTooBigImage(), filename: "big.jpg" }])), 413, "LSO_ERR_IMAGE_TOO_LARGE");
   });
@@ -163,6 +180,17 @@ describe("session ids and unknown routes", () => {
       }
     },
   );
+
+  it.each([
+    ["a broken percent-encoding", "/v1/sessions/%E0%A4%A", "The URL is not validly encoded."],
+    ["a lone %", "/v1/sessions/%", "The URL is not validly encoded."],
+    ["an id longer than the router's parameter limit", `/v1/sessions/${"a".repeat(300)}`, "A path segment is too long."],
+  ])("when the URL has %s, then 400 LSO_ERR_VALIDATION in the envelope, with x-request-id and without the URL echoed", async (_name, url, message) => {
+    // The router refuses these before any hook runs; fastify's own answer had neither the envelope nor x-request-id.
+    const res = await stack.app.inject({ method: "GET", url, headers: auth() });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: { code: "LSO_ERR_VALIDATION", message, requestId: res.headers["x-request-id"] } });
+  });
 
   it("when the route does not exist, then 404 LSO_ERR_ROUTE_NOT_FOUND in the envelope", async () => {
     const res = await stack.app.inject({ method: "GET", url: "/v2/nothing" });

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
@@ -21,16 +21,19 @@ const faceError = (code: string, message = "m") => ({ error: { code, message } }
 let app: FastifyInstance;
 const logs = new CapturedLogs();
 
-beforeAll(async () => {
+beforeAll(() => {
   nock.disableNetConnect();
+});
+// A fresh app per test: a Face 429 pauses every Face call of an app for its Retry-After, by design.
+beforeEach(async () => {
   const config = loadConfig({ FACE_ENDPOINT: ENDPOINT, FACE_APIKEY: "face-key-0123456789", API_KEYS: apiKeysEnv, FACE_TIMEOUT_MS: "300" });
   app = await buildApp(config, { logger: createLogger("debug", logs.stream) });
 });
-afterEach(() => {
+afterEach(async () => {
+  await app.close();
   nock.cleanAll();
 });
-afterAll(async () => {
-  await app.close();
+afterAll(() => {
   nock.enableNetConnect();
 });
 
@@ -94,14 +97,27 @@ describe("when Face fails a read or delete", () => {
     expect(res.json().error.code).toBe("LSO_ERR_SESSION_NOT_FOUND");
   });
 
-  it("and Face throttles a delete, then 503 and the session is kept so the caller can retry", async () => {
+  it("and Face keeps throttling a delete, then 503 and the session is kept so the caller can retry", async () => {
     const id = await createdSession();
-    nock(ENDPOINT).delete(`${BASE}/detectLiveness-sessions/${id}`).reply(429, faceError("429"), { "retry-after": "3" });
+    // The guard retries a delete (it is idempotent), each time after Face's Retry-After; Face says 429 every time.
+    nock(ENDPOINT).delete(`${BASE}/detectLiveness-sessions/${id}`).times(3).reply(429, faceError("429"), { "retry-after": "3" });
     const res = await app.inject({ method: "DELETE", url: `/v1/sessions/${id}`, headers: auth() });
     expect(res.statusCode).toBe(503);
-    expect(res.headers["retry-after"]).toBe("3");
-    nock(ENDPOINT).delete(`${BASE}/detectLiveness-sessions/${id}`).reply(204);
-    expect((await app.inject({ method: "DELETE", url: `/v1/sessions/${id}`, headers: auth() })).statusCode).toBe(204);
+    expect(Number(res.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+    // While Face's Retry-After runs, the guard answers at once without calling Face.
+    const early = nock(ENDPOINT).delete(`${BASE}/detectLiveness-sessions/${id}`).reply(204);
+    expect((await app.inject({ method: "DELETE", url: `/v1/sessions/${id}`, headers: auth() })).statusCode).toBe(503);
+    expect(early.isDone()).toBe(false);
+    expect((await app.inject({ method: "GET", url: `/v1/sessions/${id}`, headers: auth() })).statusCode).not.toBe(404);
+  });
+
+  it("and Face throttles a read once with a short Retry-After, then the guard waits and retries, and the caller never sees it", async () => {
+    const id = await createdSession();
+    nock(ENDPOINT).get(`${BASE}/detectLiveness-sessions/${id}`).reply(429, faceError("429"), { "retry-after": "1" });
+    nock(ENDPOINT).get(`${BASE}/detectLiveness-sessions/${id}`).reply(200, session);
+    const res = await app.inject({ method: "GET", url: `/v1/sessions/${id}`, headers: auth() });
+    expect(res.statusCode).toBe(200);
+    expect(nock.pendingMocks()).toEqual([]);
   });
 
   it("and every failure was logged with its code, then no line is an unexpected-error 500", () => {

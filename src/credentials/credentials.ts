@@ -1,0 +1,156 @@
+/**
+ * Where every credential comes from, decided once at startup: the Face credential (key, Key Vault key or Entra ID),
+ * the caller key ring, and the webhook signing secrets. Key Vault values are kept fresh and swapped in atomically:
+ * AzureKeyCredential.update and ApiKeyRing.replace each replace one reference, so no request sees half a rotation.
+ */
+import { randomBytes } from "node:crypto";
+import { AzureKeyCredential, type KeyCredential, type TokenCredential } from "@azure/core-auth";
+import { DefaultAzureCredential } from "@azure/identity";
+import { SecretClient } from "@azure/keyvault-secrets";
+import type { FastifyBaseLogger } from "fastify";
+import type { AppConfig, FaceAuthMode } from "../config.js";
+import { systemClock, type Clock } from "../lib/clock.js";
+import { PolicyBook } from "../callers/caller-policy.js";
+import { ApiKeyRing } from "./api-key-ring.js";
+import { parseCallerDirectory, type CallerDirectory } from "./caller-directory.js";
+import { KeyVaultError, type SecretRef } from "./key-vault-errors.js";
+import { KeyVaultSecrets, type SecretReader, type SecretsStatus } from "./key-vault-secrets.js";
+
+export interface CredentialsStatus {
+  source: "environment" | "keyVault";
+  faceAuth: FaceAuthMode;
+  keyVault?: SecretsStatus;
+}
+
+export interface Credentials {
+  faceAuth: FaceAuthMode;
+  faceCredential: KeyCredential | TokenCredential;
+  keyRing: ApiKeyRing;
+  /** Per-client policies, swapped together with the keys when they come from Key Vault. */
+  policies: PolicyBook;
+  /** Current webhook signing secrets, newest first; two while rotating. Empty when none is configured. */
+  webhookSecrets(): string[];
+  /** After Face answered 401: re-read the Face key from Key Vault (coalesced; at most every few seconds). */
+  refreshFaceKey(): Promise<boolean>;
+  /** Increases each time the Face key changes, so a caller can tell whether its 401 predates a rotation. */
+  faceKeyVersion(): number;
+  status(): CredentialsStatus;
+  close(): void;
+}
+
+export interface CredentialDeps {
+  logger: FastifyBaseLogger;
+  clock?: Clock;
+  sleep?: (ms: number) => Promise<void>;
+  /** Replaces DefaultAzureCredential (tests use a real ClientSecretCredential against a held token endpoint). */
+  tokenCredential?: TokenCredential;
+  /** Replaces the SecretClient. */
+  secretReader?: SecretReader;
+}
+
+/** Entra ID scope of Azure AI services, for the Face client in keyless mode. */
+export const COGNITIVE_SERVICES_SCOPE = "https://cognitiveservices.azure.com/.default";
+
+function azureCredential(config: AppConfig, deps: CredentialDeps): TokenCredential {
+  if (deps.tokenCredential) return deps.tokenCredential;
+  // DefaultAzureCredential tries environment (service principal), workload identity, then managed identity;
+  // AZURE_CLIENT_ID picks a user-assigned managed identity.
+  return new DefaultAzureCredential(config.azureClientId ? { managedIdentityClientId: config.azureClientId } : {});
+}
+
+function parseDirectory(raw: string, secret: SecretRef, vaultUrl: string): CallerDirectory {
+  const { directory, problems } = parseCallerDirectory(raw);
+  if (problems.length) throw new KeyVaultError(`secret "${secret.name}" (${secret.variable}) in ${vaultUrl} is not a valid key list: ${problems.join("; ")}`);
+  return directory;
+}
+
+const splitSecrets = (raw: string) => raw.split(/[,\n]/).map((s) => s.trim()).filter(Boolean);
+
+export async function loadCredentials(config: AppConfig, deps: CredentialDeps): Promise<Credentials> {
+  const { logger } = deps;
+  const refs: Record<"faceApiKey" | "apiKeys" | "webhook", SecretRef | undefined> = {
+    faceApiKey: config.keyVault?.secrets.faceApiKey ? { name: config.keyVault.secrets.faceApiKey, variable: "FACE_APIKEY_SECRET_NAME" } : undefined,
+    apiKeys: config.keyVault?.secrets.apiKeys ? { name: config.keyVault.secrets.apiKeys, variable: "API_KEYS_SECRET_NAME" } : undefined,
+    webhook: config.keyVault?.secrets.webhook ? { name: config.keyVault.secrets.webhook, variable: "WEBHOOK_SECRET_NAME" } : undefined,
+  };
+
+  let vault: KeyVaultSecrets | undefined;
+  if (config.keyVault) {
+    const { url } = config.keyVault;
+    const reader =
+      deps.secretReader ??
+      // Retries are ours (bounded, with messages that name the secret); the SDK's own would multiply them.
+      new SecretClient(url, azureCredential(config, deps), { retryOptions: { maxRetries: 0 } });
+    vault = new KeyVaultSecrets({
+      vaultUrl: url,
+      secrets: Object.values(refs).filter((r): r is SecretRef => r !== undefined),
+      reader,
+      refreshMs: config.keyVault.refreshSeconds * 1000,
+      logger,
+      clock: deps.clock ?? systemClock,
+      ...(deps.sleep && { sleep: deps.sleep }),
+    });
+    await vault.load();
+  }
+  const v = vault;
+
+  // The Face credential.
+  let faceCredential: KeyCredential | TokenCredential;
+  let faceKeyVersion = 0;
+  if (config.face.auth === "entraId") {
+    faceCredential = azureCredential(config, deps);
+    logger.info({ faceAuth: "entraId" }, "Face authentication: Entra ID (keyless)");
+  } else if (config.face.auth === "keyVault" && v && refs.faceApiKey) {
+    const key = new AzureKeyCredential(v.value(refs.faceApiKey.name));
+    const name = refs.faceApiKey.name;
+    v.onChange((changed, value) => {
+      if (changed !== name) return;
+      key.update(value);
+      faceKeyVersion += 1;
+    });
+    faceCredential = key;
+    logger.info({ faceAuth: "keyVault", secret: name }, "Face authentication: key from Key Vault");
+  } else {
+    // Emulator mode without FACE_APIKEY: the embedded emulator accepts any key, so a random one keeps both honest.
+    faceCredential = new AzureKeyCredential(config.face.apiKey ?? randomBytes(24).toString("base64url"));
+    logger.info({ faceAuth: "key" }, "Face authentication: key from FACE_APIKEY");
+  }
+
+  // Caller keys and policies.
+  let keyRing: ApiKeyRing;
+  const policies = new PolicyBook(config.clientPolicies);
+  if (v && refs.apiKeys && config.keyVault) {
+    const ref = refs.apiKeys;
+    const vaultUrl = config.keyVault.url;
+    const initial = parseDirectory(v.value(ref.name), ref, vaultUrl);
+    keyRing = new ApiKeyRing(initial.keys);
+    policies.replace({ ...config.clientPolicies, ...initial.policies });
+    v.onChange((changed, value) => {
+      if (changed !== ref.name) return;
+      try {
+        const next = parseDirectory(value, ref, vaultUrl);
+        keyRing.replace(next.keys);
+        policies.replace({ ...config.clientPolicies, ...next.policies });
+      } catch (error) {
+        // A malformed new version must not lock every caller out: keep the keys that worked.
+        logger.error({ reason: (error as Error).message }, "ignoring a malformed caller key list from Key Vault");
+      }
+    });
+  } else {
+    keyRing = new ApiKeyRing(config.apiKeys);
+  }
+
+  const webhookRef = refs.webhook;
+  if (v) v.start();
+  return {
+    faceAuth: config.face.auth,
+    faceCredential,
+    keyRing,
+    policies,
+    webhookSecrets: () => (v && webhookRef ? splitSecrets(v.value(webhookRef.name)) : []),
+    refreshFaceKey: async () => (v && config.face.auth === "keyVault" ? v.refreshAfterAuthFailure() : false),
+    faceKeyVersion: () => faceKeyVersion,
+    status: () => ({ source: v ? "keyVault" : "environment", faceAuth: config.face.auth, ...(v && { keyVault: v.status() }) }),
+    close: () => v?.close(),
+  };
+}
