@@ -3,6 +3,7 @@
  * start here; `overrides` is the one seam for swapping a dependency (fastify/demo + lokalise's getApp pattern).
  */
 import { readFileSync } from "node:fs";
+import type { Server as HttpServer } from "node:http";
 import multipart from "@fastify/multipart";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
@@ -20,6 +21,8 @@ import callerAuth from "./plugins/caller-auth.js";
 import errorHandler, { clientErrorHandler, connectHandler, frameworkErrorHandler } from "./plugins/error-handler.js";
 import { healthRoutes } from "./plugins/health.js";
 import openapi from "./plugins/openapi.js";
+import { MemoryRateLimitStore, rateLimiter, type RateLimitStore } from "./plugins/rate-limit.js";
+import security from "./plugins/security.js";
 import { sessionRoutes } from "./sessions/session-routes.js";
 import { SessionService } from "./sessions/session-service.js";
 import type { SessionStore } from "./sessions/session-store.js";
@@ -35,6 +38,7 @@ export interface AppOverrides extends SafeguardStores {
   /** Ready credentials; otherwise they are loaded from config (Key Vault included), with these dependencies. */
   credentials?: Credentials;
   credentialDeps?: Omit<CredentialDeps, "logger">;
+  rateLimitStore?: RateLimitStore;
 }
 
 /** Every route but create keeps small bodies; create raises its own limit for a base64 image. */
@@ -66,6 +70,11 @@ function defaultFaceGateway(config: AppConfig, credentials: Credentials, logger:
   return { face, guard };
 }
 
+/** A hop count means "trust that many proxies nearest to us", as proxy-addr defines it. */
+function trustProxyOption(value: boolean | number | string): boolean | string | ((address: string, hop: number) => boolean) {
+  return typeof value === "number" ? (_address, hop) => hop < value : value;
+}
+
 export async function buildApp(config: AppConfig, overrides: AppOverrides = {}): Promise<FastifyInstance> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
@@ -74,6 +83,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   const upstream = overrides.faceGateway ? { face: overrides.faceGateway, guard: undefined } : defaultFaceGateway(config, credentials, logger);
   const { face } = upstream;
   const store = overrides.store ?? new MemorySessionStore(clock);
+  const rateLimitStore = overrides.rateLimitStore ?? new MemoryRateLimitStore();
   const safeguards = createSessionSafeguards(config, clock, overrides);
   const service = new SessionService(face, store, clock, safeguards);
 
@@ -81,8 +91,12 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     loggerInstance: logger as FastifyBaseLogger,
     genReqId,
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
-    // Proxy headers are not trusted: a caller could otherwise choose its own IP address for logs and limits.
-    trustProxy: false,
+    // Proxy headers are trusted only from the proxies TRUST_PROXY names: anyone else could choose their own IP
+    // address for logs and rate limits.
+    trustProxy: trustProxyOption(config.http.trustProxy),
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    connectionTimeout: config.http.connectionTimeoutMs,
     routerOptions: { maxParamLength: 200 },
     // What the router and Node's HTTP parser refuse before any hook runs is answered in the one envelope too.
     frameworkErrors: frameworkErrorHandler,
@@ -107,6 +121,8 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
       throw new AppError("LSO_ERR_VALIDATION", { message: "Only Expect: 100-continue is supported." });
     }
   });
+  // Slowloris guard: headers must arrive well before the whole-request deadline.
+  (app.server as HttpServer).headersTimeout = config.http.headersTimeoutMs;
   // Requests Node would otherwise answer or drop on its own, without the envelope: odd expectations and CONNECT.
   app.server.on("checkExpectation", (req, res) => app.routing(req, res));
   app.server.on("connect", connectHandler(logger as FastifyBaseLogger));
@@ -118,6 +134,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   });
 
   await app.register(errorHandler);
+  await app.register(security, { rateLimitStore, clock, perIpPerMinute: config.http.rateLimitPerIpPerMinute });
   await app.register(openapi, { version: packageVersion });
   await app.register(multipart, {
     // Tight limits: a create request has a handful of short fields and one image.
@@ -131,6 +148,11 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   await app.register(
     async (v1) => {
       await v1.register(callerAuth, { keyRing: credentials.keyRing, policies: credentials.policies });
+      // After authentication (hooks run in order): each client's own limit, from its policy.
+      v1.addHook(
+        "onRequest",
+        rateLimiter({ name: "client", store: rateLimitStore, clock, key: (r) => r.clientId, limit: (r) => r.callerPolicy.rateLimitPerMinute }),
+      );
       // Session data (tokens, outcomes) must never sit in a shared cache.
       v1.addHook("onSend", async (_request, reply) => {
         reply.header("cache-control", "no-store");

@@ -81,6 +81,17 @@ export const envSchema = z.object({
     .describe(
       'Per-client policies as JSON: {"<clientId>" or "*": {"allowedKinds": [...], "rateLimitPerMinute": n, "maxTokenTtlSeconds": n, "sessionImages": bool}}.',
     ),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d{1,2}|[0-9a-fA-F.:/,\s]+)$/, "expected true, false, a hop count, or comma-separated proxy addresses/CIDRs")
+    .default("false")
+    .transform((v) => (v === "true" ? true : v === "false" ? false : /^\d+$/.test(v) ? Number(v) : v))
+    .describe("Trust X-Forwarded-* from these proxies: true (any), a hop count, or addresses/CIDRs. Default false: the socket address is the client."),
+  RATE_LIMIT_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1200).describe("Requests per minute from one client IP, on every route."),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000).describe("Longest time to receive a whole request, body included."),
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000).describe("Longest time to receive a request's headers (slowloris guard)."),
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(65_000).describe("Idle keep-alive time; keep it above your load balancer's idle timeout."),
+  CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000).describe("A socket idle this long is closed."),
   KEY_VAULT_URL: keyVaultUrl.optional().describe("Key Vault holding the secrets named by the *_SECRET_NAME variables, e.g. https://<vault>.vault.azure.net."),
   FACE_APIKEY_SECRET_NAME: secretName.optional().describe("Key Vault secret holding the Face key (instead of FACE_APIKEY)."),
   API_KEYS_SECRET_NAME: secretName.optional().describe("Key Vault secret holding the caller key list, in API_KEYS' format (instead of API_KEYS)."),
@@ -142,6 +153,14 @@ export interface AppConfig {
   };
   /** Identity used for Entra ID (Face in mode entraId, and Key Vault). */
   azureClientId?: string;
+  http: {
+    trustProxy: boolean | number | string;
+    rateLimitPerIpPerMinute: number;
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    connectionTimeoutMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -175,6 +194,14 @@ export function loadConfig(env: EnvInput): AppConfig {
     },
     apiKeys: usingDevApiKey ? [{ clientId: DEV_CLIENT_ID, key: DEV_API_KEY }] : (e.API_KEYS ?? []),
     clientPolicies: e.CLIENT_POLICIES ?? {},
+    http: {
+      trustProxy: e.TRUST_PROXY,
+      rateLimitPerIpPerMinute: e.RATE_LIMIT_PER_IP_PER_MINUTE,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+      connectionTimeoutMs: e.CONNECTION_TIMEOUT_MS,
+    },
     usingDevApiKey,
     adminApiKeys: e.ADMIN_API_KEYS ?? [],
     lockout: { maxFailures: e.LOCKOUT_MAX_FAILURES, windowMs: e.LOCKOUT_WINDOW_SECONDS * 1000, cooldownMs: e.LOCKOUT_COOLDOWN_SECONDS * 1000 },
@@ -208,6 +235,9 @@ function crossFieldProblems(e: ParsedEnv): string[] {
   }
   if (e.FACE_APIKEY && e.FACE_APIKEY_SECRET_NAME) {
     problems.push("FACE_APIKEY: set together with FACE_APIKEY_SECRET_NAME; choose one source for the Face key");
+  }
+  if (e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS) {
+    problems.push("HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS (Node requires it)");
   }
   if (e.API_KEYS && e.API_KEYS_SECRET_NAME) {
     problems.push("API_KEYS: set together with API_KEYS_SECRET_NAME; choose one source for caller keys");

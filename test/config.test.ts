@@ -127,11 +127,35 @@ describe("loadConfig with Key Vault", () => {
   });
 });
 
+describe("loadConfig for HTTP hardening", () => {
+  it.each([
+    ["false", false],
+    ["true", true],
+    ["2", 2],
+    ["10.0.0.0/8, 127.0.0.1", "10.0.0.0/8, 127.0.0.1"],
+  ] as const)("when TRUST_PROXY is %s, then it is read as %s", (raw, expected) => {
+    expect(loadConfig({ TRUST_PROXY: raw }).http.trustProxy).toEqual(expected);
+  });
+
+  it("when TRUST_PROXY is junk, then startup names it", () => {
+    expect(problemsOf({ TRUST_PROXY: "everyone" }).join()).toMatch(/^TRUST_PROXY/);
+  });
+
+  it("when the header timeout is longer than the request timeout, then startup names it", () => {
+    expect(problemsOf({ HEADERS_TIMEOUT_MS: "40000", REQUEST_TIMEOUT_MS: "30000" }).join()).toMatch(/HEADERS_TIMEOUT_MS: must not exceed/);
+  });
+});
+
 describe(".env.example", () => {
   it("when compared with the config schema, then both list exactly the same variables", () => {
     const text = readFileSync(new URL("../.env.example", import.meta.url), "utf8");
     const listed = [...text.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]).sort();
     expect(listed).toEqual(Object.keys(envSchema.shape).sort());
+  });
+
+  it("when the README's configuration table is read, then it has a row for every variable", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    expect(Object.keys(envSchema.shape).filter((name) => !readme.includes(`| \`${name}\` |`))).toEqual([]);
   });
 
   it("when each variable is described in the schema, then no description is missing", () => {

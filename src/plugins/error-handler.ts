@@ -120,25 +120,24 @@ function rawErrorResponse(error: AppError, requestId: string): string {
   );
 }
 
-/** Node's HTTP parser errors with a message of their own; every other one is plain malformed HTTP. */
-const clientErrorMessages: Record<string, string> = {
-  HPE_HEADER_OVERFLOW: "The request headers are too large.",
-  ERR_HTTP_REQUEST_TIMEOUT: "The request was not received in time.",
+/** Node's HTTP parser errors with a code of their own; every other one is plain malformed HTTP. */
+const clientErrorCodes: Record<string, ErrorCode> = {
+  HPE_HEADER_OVERFLOW: "LSO_ERR_HEADERS_TOO_LARGE",
+  ERR_HTTP_REQUEST_TIMEOUT: "LSO_ERR_REQUEST_TIMEOUT",
 };
 
 /**
  * Fastify's `clientErrorHandler` option: what Node's HTTP parser refuses (broken framing, a bad Content-Length,
  * malformed headers, an unknown method, an oversized header block) is answered in the same envelope, with a request
- * id that is also logged, instead of fastify's default body. It is always a 400 LSO_ERR_MALFORMED_BODY: the registry
- * has no code for 408 or 431, and every code keeps its one status.
+ * id that is also logged, instead of fastify's default body: 431 for oversized headers, 408 for a request too slow
+ * to arrive (HEADERS_TIMEOUT_MS / REQUEST_TIMEOUT_MS), 400 LSO_ERR_MALFORMED_BODY for everything else.
  */
 export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
   // A reset connection has nobody to answer.
   if (error.code === "ECONNRESET" || socket.destroyed) return;
   const requestId = randomUUID();
-  const appError = new AppError("LSO_ERR_MALFORMED_BODY", {
-    message: clientErrorMessages[error.code ?? ""] ?? "The request is not well-formed HTTP.",
-  });
+  const mapped = clientErrorCodes[error.code ?? ""];
+  const appError = mapped ? new AppError(mapped) : new AppError("LSO_ERR_MALFORMED_BODY", { message: "The request is not well-formed HTTP." });
   this.log.info({ reqId: requestId, code: appError.code, parserCode: error.code }, "request rejected by the HTTP parser");
   // As Node itself does: a response already under way on this socket must not be corrupted by a second one.
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;

@@ -4,6 +4,7 @@
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { AppError } from "../errors.js";
 import { errorResponses } from "../plugins/error-envelope.js";
 import { detectImageFormat, imageMimeTypes } from "../lib/image-format.js";
 import { createSessionHeadersSchema, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from "./session-idempotency.js";
@@ -27,6 +28,12 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
     "/sessions",
     {
       bodyLimit: CREATE_BODY_LIMIT_BYTES,
+      // bodyLimit covers JSON only: @fastify/multipart reads the raw stream. A declared length over the limit is
+      // refused before a byte is read; a chunked multipart body is still bounded by its per-part limits.
+      onRequest: async (request) => {
+        const declared = Number(request.headers["content-length"]);
+        if (declared > CREATE_BODY_LIMIT_BYTES) throw new AppError("LSO_ERR_BODY_TOO_LARGE");
+      },
       schema: {
         ...docs,
         summary: "Create a liveness or liveness-with-verify session",

@@ -76,9 +76,9 @@ describe("requests Node's HTTP parser refuses", () => {
     expect(answer.headers.connection).toBe("close");
   });
 
-  it("when the header block is larger than Node allows, then 400 in the envelope says so", async () => {
+  it("when the header block is larger than Node allows, then 431 LSO_ERR_HEADERS_TOO_LARGE in the envelope", async () => {
     const answer = await rawRequest(`GET /healthz HTTP/1.1\r\nhost: x\r\nx-junk: ${"a".repeat(20_000)}\r\n\r\n`);
-    expectEnvelope(answer, 400, "LSO_ERR_MALFORMED_BODY", "The request headers are too large.");
+    expectEnvelope(answer, 431, "LSO_ERR_HEADERS_TOO_LARGE", "The request headers are too large.");
   });
 
   it("when the body is shorter than its Content-Length and the client stops sending, then 400 in the envelope", async () => {

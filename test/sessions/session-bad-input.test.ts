@@ -150,6 +150,13 @@ describe("POST /v1/sessions multipart fields", () => {
     expect(res.statusCode, res.body).toBe(201);
   });
 
+  it("when a multipart body declares more than the 9 MiB create limit, then 413 before it is read", async () => {
+    const before = stack.emulator.state.requestCount("createLivenessWithVerifySession");
+    const big = multipart(verifyParts([{ name: "padding", value: Buffer.alloc(9 * 1024 * 1024, 0x61), filename: "pad.bin" }]));
+    await expectError(big, 413, "LSO_ERR_BODY_TOO_LARGE");
+    expect(stack.emulator.state.requestCount("createLivenessWithVerifySession")).toBe(before);
+  });
+
   it("when the file is over 6 MB, then 413 LSO_ERR_IMAGE_TOO_LARGE", async () => {
     await expectError(multipart(verifyParts([{ name: "verifyImage", value: makeTooBigImage(), filename: "big.jpg" }])), 413, "LSO_ERR_IMAGE_TOO_LARGE");
   });

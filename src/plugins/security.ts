@@ -1,0 +1,30 @@
+/**
+ * What protects the API before any route runs: security headers (helmet, tuned for a JSON API that serves no
+ * HTML), and the per-IP rate limit on every request, unknown routes included. CORS is deliberately not enabled:
+ * the callers are servers, and a browser must never hold a client API key.
+ */
+import helmet from "@fastify/helmet";
+import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+import type { Clock } from "../lib/clock.js";
+import { rateLimiter, type RateLimitStore } from "./rate-limit.js";
+
+export interface SecurityOptions {
+  rateLimitStore: RateLimitStore;
+  clock: Clock;
+  perIpPerMinute: number;
+}
+
+async function security(app: FastifyInstance, options: SecurityOptions): Promise<void> {
+  await app.register(helmet, {
+    // Nothing here is meant to render in a browser: forbid everything a page could load or frame.
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: "same-origin" },
+  });
+  app.addHook(
+    "onRequest",
+    rateLimiter({ name: "ip", store: options.rateLimitStore, clock: options.clock, key: (r) => r.ip, limit: () => options.perIpPerMinute }),
+  );
+}
+
+export default fp(security, { name: "security" });

@@ -1,0 +1,92 @@
+/** Hardening: security headers, no CORS, rate limits per IP and per client, proxy trust, server timeouts. */
+import type { Server } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import { ManualClock } from "../../src/lib/clock.js";
+import { auth, CLIENTS, startStack, type TestStack } from "../helpers/app-harness.js";
+
+let stack: TestStack | undefined;
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+
+describe("security headers and CORS", () => {
+  it("when any route answers, then it carries helmet's headers and a CSP that allows nothing", async () => {
+    stack = await startStack();
+    const res = await stack.app.inject({ method: "GET", url: "/v1/sessions/6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b", headers: auth() });
+    expect(res.headers["x-content-type-options"]).toBe("nosniff");
+    expect(res.headers["content-security-policy"]).toBe("default-src 'none';frame-ancestors 'none'");
+    expect(res.headers["strict-transport-security"]).toMatch(/max-age=/);
+    expect(res.headers["x-frame-options"]).toBe("SAMEORIGIN");
+  });
+
+  it("when a browser sends a CORS preflight, then no Access-Control header is granted", async () => {
+    stack = await startStack();
+    const res = await stack.app.inject({
+      method: "OPTIONS",
+      url: "/v1/sessions",
+      headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+    });
+    expect(res.statusCode).toBe(404);
+    expect(Object.keys(res.headers).filter((h) => h.startsWith("access-control-"))).toEqual([]);
+  });
+});
+
+describe("rate limits", () => {
+  it("when a client exceeds its policy's limit, then 429 with Retry-After and RateLimit headers, other clients unaffected, and a new window lets it in", async () => {
+    const clock = new ManualClock();
+    stack = await startStack({ CLIENT_POLICIES: JSON.stringify({ acme: { rateLimitPerMinute: 3 } }) }, { clock });
+    const url = "/v1/sessions/6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b";
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await stack.app.inject({ method: "GET", url, headers: auth("acme") }));
+    expect(answers.map((a) => a.statusCode)).toEqual([404, 404, 404, 429]);
+    expect(answers[0]!.headers["ratelimit-limit"]).toBe("3");
+    expect(answers[0]!.headers["ratelimit-remaining"]).toBe("2");
+    const limited = answers[3]!;
+    expect(limited.json().error.code).toBe("LSO_ERR_RATE_LIMITED");
+    expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
+    expect(limited.headers["ratelimit-remaining"]).toBe("0");
+
+    expect((await stack.app.inject({ method: "GET", url, headers: auth("globex") })).statusCode).toBe(404);
+    clock.advance(60_000);
+    expect((await stack.app.inject({ method: "GET", url, headers: auth("acme") })).statusCode).toBe(404);
+  });
+
+  it("when one IP keeps guessing keys or probing unknown routes, then it is limited too, before authentication", async () => {
+    stack = await startStack({ RATE_LIMIT_PER_IP_PER_MINUTE: "4" });
+    const codes = [];
+    for (let i = 0; i < 3; i++) codes.push((await stack.app.inject({ method: "GET", url: "/v1/sessions/x", headers: { "x-api-key": `guess-${i}` } })).statusCode);
+    codes.push((await stack.app.inject({ method: "GET", url: "/no/such/route" })).statusCode);
+    const limited = await stack.app.inject({ method: "GET", url: "/no/such/route" });
+    const limitedWithKey = await stack.app.inject({ method: "GET", url: "/healthz", headers: { "x-api-key": CLIENTS.acme.key } });
+    expect(codes).toEqual([401, 401, 401, 404]);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().error.code).toBe("LSO_ERR_RATE_LIMITED");
+    expect(limitedWithKey.statusCode).toBe(429);
+  });
+
+  it("when proxies are not trusted (the default), then X-Forwarded-For cannot buy a fresh limit", async () => {
+    stack = await startStack({ RATE_LIMIT_PER_IP_PER_MINUTE: "2" });
+    const codes = [];
+    for (let i = 0; i < 3; i++) codes.push((await stack.app.inject({ method: "GET", url: "/healthz", headers: { "x-forwarded-for": `203.0.113.${i}` } })).statusCode);
+    expect(codes).toEqual([200, 200, 429]);
+  });
+
+  it("when TRUST_PROXY is set, then each forwarded client address has its own limit", async () => {
+    stack = await startStack({ RATE_LIMIT_PER_IP_PER_MINUTE: "2", TRUST_PROXY: "127.0.0.1" });
+    const codes = [];
+    for (let i = 0; i < 3; i++) codes.push((await stack.app.inject({ method: "GET", url: "/healthz", headers: { "x-forwarded-for": `203.0.113.${i}` } })).statusCode);
+    expect(codes).toEqual([200, 200, 200]);
+  });
+});
+
+describe("server timeouts", () => {
+  it("when configured, then Node's request, header, keep-alive and socket timeouts are set from the environment", async () => {
+    stack = await startStack({ REQUEST_TIMEOUT_MS: "20000", HEADERS_TIMEOUT_MS: "5000", KEEP_ALIVE_TIMEOUT_MS: "70000", CONNECTION_TIMEOUT_MS: "90000" });
+    const server = stack.app.server as Server;
+    expect(server.requestTimeout).toBe(20_000);
+    expect(server.headersTimeout).toBe(5_000);
+    expect(server.keepAliveTimeout).toBe(70_000);
+    expect(server.timeout).toBe(90_000);
+  });
+});
