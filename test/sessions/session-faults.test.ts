@@ -15,7 +15,7 @@ afterAll(async () => stack.close());
 const documented = new Set([200, 201, 204, 404, 502, 503, 504]);
 
 describe("the API under injected Face faults", () => {
-  it("when Face throttles, fails, stalls and drops connections at random, then every answer is documented and 503s carry Retry-After", async () => {
+  it("when Face throttles, fails, stalls and drops connections at random, then every answer is documented and 503s carry Retry-After", { timeout: 60_000 }, async () => {
     stack.emulator.state.faults.set({
       seed: 42,
       rules: [
