@@ -2,10 +2,9 @@
  * Fixtures for the quota guard's unit tests: virtual time (a Clock plus a Sleep the test advances by hand), a
  * scripted FaceGateway stub, and a logger whose lines land in memory.
  */
-import { Writable } from "node:stream";
 
 import type { FastifyBaseLogger } from "fastify";
-import { pino } from "pino";
+import { CapturedLogs } from "../helpers/captured-logs.js";
 
 import { AppError, type ErrorCode } from "../../src/errors.js";
 import type { FaceGateway, FaceReply, FaceSession } from "../../src/face/face-gateway.js";
@@ -132,15 +131,8 @@ export function deferred<T = unknown>() {
 }
 
 export function memoryLogger(): { logger: FastifyBaseLogger; lines(): Array<Record<string, unknown>> } {
-  let raw = "";
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      raw += chunk.toString("utf8");
-      done();
-    },
-  });
-  const logger = pino({ level: "debug" }, stream) as unknown as FastifyBaseLogger;
-  return { logger, lines: () => raw.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  const logs = new CapturedLogs();
+  return { logger: logs.logger("debug", { redact: false }), lines: () => logs.records() };
 }
 
 /** The settled reason as an AppError, for assertions on code and retryAfterSeconds. */

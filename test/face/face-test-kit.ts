@@ -1,12 +1,11 @@
-import { Writable } from "node:stream";
 
 import { AzureKeyCredential } from "@azure/core-auth";
 import type { FastifyBaseLogger } from "fastify";
-import { pino } from "pino";
 
 import { createFaceGateway, type FaceGatewayOptions } from "../../src/face/face-client.js";
 import type { FaceGateway } from "../../src/face/face-gateway.js";
 import { ManualClock } from "../../src/lib/clock.js";
+import { CapturedLogs } from "../helpers/captured-logs.js";
 
 /** Shared fixtures for the Face gateway tests: a fake resource, its key, and a gateway whose logs land in memory. */
 export const ENDPOINT = "https://face-test.cognitiveservices.azure.com";
@@ -28,14 +27,8 @@ export interface TestGateway {
 }
 
 export function makeGateway(overrides: Partial<FaceGatewayOptions> = {}): TestGateway {
-  let raw = "";
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      raw += chunk.toString("utf8");
-      done();
-    },
-  });
-  const logger = pino({ level: "debug" }, stream) as unknown as FastifyBaseLogger;
+  const captured = new CapturedLogs();
+  const logger = captured.logger("debug", { redact: false });
   const clock = new ManualClock();
   const gateway = createFaceGateway({
     endpoint: ENDPOINT,
@@ -50,12 +43,8 @@ export function makeGateway(overrides: Partial<FaceGatewayOptions> = {}): TestGa
     gateway,
     clock,
     logger,
-    rawLogs: () => raw,
-    logs: () =>
-      raw
-        .split("\n")
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    rawLogs: () => captured.text,
+    logs: () => captured.records(),
   };
 }
 

@@ -2,12 +2,14 @@
  * The API wired to a real Face emulator over real HTTP: buildApp with the real gateway, the emulator on an
  * ephemeral port, and every log line captured in memory so tests can search it.
  */
-import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { buildApp, type AppOverrides } from "../../src/app.js";
 import { loadConfig, type EnvInput } from "../../src/config.js";
 import { startEmulator, type RunningEmulator } from "../../src/emulator/emulator-server.js";
 import { createLogger } from "../../src/logger.js";
+import { CapturedLogs } from "./captured-logs.js";
+
+export { CapturedLogs };
 
 export const FACE_KEY = "face-key-for-tests-0123456789";
 export const CLIENTS = {
@@ -18,22 +20,6 @@ export const CLIENTS = {
 export const apiKeysEnv = Object.values(CLIENTS)
   .map((c) => `${c.clientId}:${c.key}`)
   .join(",");
-
-export class CapturedLogs {
-  readonly lines: string[] = [];
-  readonly stream = new Writable({
-    write: (chunk: Buffer, _encoding, done) => {
-      this.lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
-      done();
-    },
-  });
-  get text(): string {
-    return this.lines.join("\n");
-  }
-  records(): Record<string, unknown>[] {
-    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-  }
-}
 
 export interface TestStack {
   app: FastifyInstance;
