@@ -24,13 +24,21 @@ import openapi from "./plugins/openapi.js";
 import { MemoryRateLimitStore, rateLimiter, type RateLimitStore } from "./plugins/rate-limit.js";
 import security from "./plugins/security.js";
 import { sessionRoutes } from "./sessions/session-routes.js";
-import { SessionService } from "./sessions/session-service.js";
+import type { ImageStore } from "./sessions/session-image-store.js";
+import { MemoryImageStore } from "./sessions/session-image-store-memory.js";
+import { createSessionRuntime } from "./sessions/session-runtime.js";
 import type { SessionStore } from "./sessions/session-store.js";
 import { MemorySessionStore } from "./sessions/session-store-memory.js";
 import { createSessionSafeguards, type SafeguardStores } from "./sessions/session-safeguards.js";
 import { adminRoutes } from "./admin/admin-routes.js";
+import type { AuditLog } from "./audit/audit-log.js";
+import { auditRoutes } from "./audit/audit-routes.js";
+import { subscribeAuditTrail } from "./audit/audit-trail.js";
+import { SessionEventBus } from "./sessions/session-events.js";
+import { webhookRoutes } from "./webhooks/webhook-routes.js";
+import { callbackUrlCheck, createWebhooks, webhookSecretSource, type WebhookOverrides } from "./webhooks/webhooks.js";
 
-export interface AppOverrides extends SafeguardStores {
+export interface AppOverrides extends SafeguardStores, WebhookOverrides {
   faceGateway?: FaceGateway;
   store?: SessionStore;
   clock?: Clock;
@@ -39,6 +47,11 @@ export interface AppOverrides extends SafeguardStores {
   credentials?: Credentials;
   credentialDeps?: Omit<CredentialDeps, "logger">;
   rateLimitStore?: RateLimitStore;
+  /** The session event bus (tests pass their own to drain() it); else one is made here. */
+  events?: SessionEventBus;
+  auditLog?: AuditLog;
+  /** Where session images are kept after deletion at Face (SESSION_IMAGE_RETENTION_SECONDS). */
+  imageStore?: ImageStore;
 }
 
 /** Every route but create keeps small bodies; create raises its own limit for a base64 image. */
@@ -85,7 +98,35 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   const store = overrides.store ?? new MemorySessionStore(clock);
   const rateLimitStore = overrides.rateLimitStore ?? new MemoryRateLimitStore();
   const safeguards = createSessionSafeguards(config, clock, overrides);
-  const service = new SessionService(face, store, clock, safeguards);
+  const webhookSecrets = webhookSecretSource(config.webhooks, () => credentials.webhookSecrets());
+  // The core emits session events; the audit trail (and the webhook dispatcher) subscribe. A listener's failure is
+  // logged, never thrown: it must not fail the request behind the event.
+  const events =
+    overrides.events ??
+    new SessionEventBus((error, event) => logger.error({ err: error, sessionId: event.sessionId, event: event.type }, "session event listener failed"));
+  const sessions = createSessionRuntime({
+    config: config.sessions,
+    face,
+    store,
+    images: overrides.imageStore ?? new MemoryImageStore(clock),
+    clock,
+    events,
+    log: logger.child({ component: "sessions" }) as FastifyBaseLogger,
+    policyOf: (clientId) => credentials.policies.of(clientId),
+    safeguards,
+    connectionTimeoutMs: config.http.connectionTimeoutMs,
+    checkCallbackUrl: callbackUrlCheck(config.webhooks, webhookSecrets),
+  });
+  const auditLog = subscribeAuditTrail(events, { log: overrides.auditLog, sessions: store, clock, logger });
+  const webhooks = createWebhooks(config.webhooks, {
+    clock,
+    logger,
+    store,
+    events,
+    secrets: webhookSecrets,
+    userAgent: `liveness-session-orchestrator-webhooks/${packageVersion}`,
+    overrides,
+  });
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -126,19 +167,34 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   // Requests Node would otherwise answer or drop on its own, without the envelope: odd expectations and CONNECT.
   app.server.on("checkExpectation", (req, res) => app.routing(req, res));
   app.server.on("connect", connectHandler(logger as FastifyBaseLogger));
+  // Long-polls end first, so the server's drain (which waits for in-flight requests) cannot hang on them.
+  app.addHook("preClose", async () => sessions.releaseWaiters());
   app.addHook("onClose", async () => {
+    // Background session work (watcher, sweeper, Face deletions) stops while the Face client still works.
+    await sessions.close();
     upstream.guard?.close();
     credentials.close();
+    // Attempts under way are recorded (their events emitted) before the listeners drain and the stores close.
+    await webhooks.stop();
+    // Listeners still writing (audit appends) finish before the stores they write to close.
+    await events.drain();
+    await auditLog.close();
     await store.close();
     await safeguards.close();
   });
+  // The webhook worker polls only once the app is ready, so building an app (the OpenAPI generator) sends nothing.
+  app.addHook("onReady", async () => webhooks.start());
+  app.decorate("webhooks", { runDue: () => webhooks.runDue() });
+  // Watcher and sweeper, likewise only once ready. `app.sessionEvents` is the bus, for subscribers outside buildApp.
+  app.addHook("onReady", async () => sessions.start());
+  app.decorate("sessionEvents", events);
 
   await app.register(errorHandler);
   await app.register(security, { rateLimitStore, clock, perIpPerMinute: config.http.rateLimitPerIpPerMinute });
   await app.register(openapi, { version: packageVersion });
   await app.register(multipart, {
-    // Tight limits: a create request has a handful of short fields and one image.
-    limits: { fieldNameSize: 100, fieldSize: 1024, fields: 20, fileSize: MAX_IMAGE_BYTES, files: 3, parts: 30, headerPairs: 50 },
+    // Tight limits: a create request has a handful of short fields (the longest, callbackUrl, 2048) and one image.
+    limits: { fieldNameSize: 100, fieldSize: 2048, fields: 20, fileSize: MAX_IMAGE_BYTES, files: 3, parts: 30, headerPairs: 50 },
     // busboy (3.2.6) never finishes when a part it skips (one without `Content-Disposition: form-data`) fills past
     // its high-water mark in the same chunk that ends the body: the request would hang for good. Socket chunks are at
     // most 64 KiB and inject sends one chunk, so a mark above any create body keeps that stall from ever arming.
@@ -157,7 +213,9 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
       v1.addHook("onSend", async (_request, reply) => {
         reply.header("cache-control", "no-store");
       });
-      await v1.register(sessionRoutes, { service });
+      await v1.register(sessionRoutes, { service: sessions.service });
+      await v1.register(auditRoutes, { audit: auditLog, sessions: store });
+      await v1.register(webhookRoutes, { deliveries: webhooks.deliveries });
     },
     { prefix: "/v1" },
   );

@@ -8,6 +8,7 @@ import { parseApiKeyList, type ApiKeyEntry } from "./credentials/api-key-list.js
 import { hashApiKey } from "./credentials/api-key-ring.js";
 import { faceGuardEnvSchema, faceGuardOptionsFromEnv, type FaceGuardOptions } from "./face/face-guard-options.js";
 import { declaredVariables, logLevelSchema, portSchema } from "./lib/env.js";
+import type { SessionRuntimeConfig } from "./sessions/session-runtime.js";
 
 export const DEV_CLIENT_ID = "dev";
 /**
@@ -57,6 +58,12 @@ const jsonOf = <T extends z.ZodType>(schema: T) =>
 /** Key Vault secret names: 1 to 127 letters, digits and dashes. */
 const secretName = z.string().regex(/^[0-9A-Za-z-]{1,127}$/, "must be a Key Vault secret name (letters, digits, '-')");
 
+/** Webhook signing secrets: comma separated, newest first, each long enough to resist guessing. */
+const webhookSecretList = z
+  .string()
+  .transform((raw) => raw.split(",").map((s) => s.trim()).filter(Boolean))
+  .refine((secrets) => secrets.length > 0 && secrets.every((s) => s.length >= 16), { message: "expected secrets of 16 characters or more, comma separated" });
+
 const keyVaultUrl = z
   .url({ message: "expected https://<vault>.vault.azure.net" })
   .refine((value) => new URL(value).protocol === "https:", { message: "must use https" })
@@ -96,6 +103,16 @@ export const envSchema = z.object({
   FACE_APIKEY_SECRET_NAME: secretName.optional().describe("Key Vault secret holding the Face key (instead of FACE_APIKEY)."),
   API_KEYS_SECRET_NAME: secretName.optional().describe("Key Vault secret holding the caller key list, in API_KEYS' format (instead of API_KEYS)."),
   WEBHOOK_SECRET_NAME: secretName.optional().describe("Key Vault secret holding the webhook signing secret(s), comma separated while rotating."),
+  WEBHOOK_SECRET: webhookSecretList
+    .optional()
+    .describe("Webhook signing secret(s) when Key Vault is not used: comma separated, newest first (two while rotating), 16+ characters each. Secret. Unset with no WEBHOOK_SECRET_NAME: webhooks are off."),
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true")
+    .describe("DEVELOPMENT AND TESTS ONLY. true: callbackUrls may point at private and loopback addresses, over plain http for loopback. Never in production (SSRF)."),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000).describe("Timeout of one webhook attempt, in milliseconds."),
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8).describe("Webhook attempts in flight at once, per instance."),
   KEY_VAULT_REFRESH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300).describe("How often Key Vault secrets are re-read, in seconds."),
   AZURE_CLIENT_ID: z
     .string()
@@ -109,6 +126,32 @@ export const envSchema = z.object({
   LOCKOUT_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5).describe("Declined or spoof outcomes per subject or device within LOCKOUT_WINDOW_SECONDS that lock it out."),
   LOCKOUT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(180).describe("The window, in seconds, in which LOCKOUT_MAX_FAILURES failures lock a subject or device out."),
   LOCKOUT_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(604_800).default(1800).describe("How long a lockout lasts, in seconds; new sessions for it get 429 meanwhile."),
+  DELETE_AFTER_DECISION: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((v) => v === "true")
+    .describe("Delete a session at Face once its decision is settled and the caller has it (read it, or got the webhook); it stays readable here."),
+  SESSION_IMAGE_RETENTION_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2_592_000)
+    .default(86_400)
+    .describe("How long a session image (enableSessionImage) is kept here once the session is deleted at Face; 0 keeps none."),
+  SESSION_WATCH_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .refine((v) => v === 0 || (v >= 100 && v <= 600_000), "must be 0 (off) or 100 to 600000")
+    .default(5000)
+    .describe("Background watcher: ms from a session's creation to its first poll, and between polls (backing off to 8x while nothing changes); 0 turns it off."),
+  SESSION_WATCH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2).describe("Face reads the background watcher may have in flight at once."),
+  SESSION_SWEEP_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(3_600_000)
+    .default(60_000)
+    .describe("How often lapsed sessions are settled and deleted at Face, failed deletions retried, and expired session images deleted."),
 });
 
 export type EnvInput = Record<string, string | undefined>;
@@ -146,6 +189,10 @@ export interface AppConfig {
   adminApiKeys: ApiKeyEntry[];
   /** The attempt budget per (client, subject) and (client, device): LOCKOUT_* in milliseconds. */
   lockout: { maxFailures: number; windowMs: number; cooldownMs: number };
+  /** Decisions' afterlife: cleanup at Face, image retention, the watcher and the sweeper (DELETE_AFTER_DECISION, SESSION_*). */
+  sessions: SessionRuntimeConfig;
+  /** Outgoing webhooks (WEBHOOK_*); the Key Vault secret (keyVault.secrets.webhook) takes precedence over `secrets`. */
+  webhooks: { secrets: string[]; allowPrivateTargets: boolean; timeoutMs: number; concurrency: number };
   keyVault?: {
     url: string;
     refreshSeconds: number;
@@ -204,7 +251,19 @@ export function loadConfig(env: EnvInput): AppConfig {
     },
     usingDevApiKey,
     adminApiKeys: e.ADMIN_API_KEYS ?? [],
+    webhooks: {
+      secrets: e.WEBHOOK_SECRET ?? [],
+      allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+    },
     lockout: { maxFailures: e.LOCKOUT_MAX_FAILURES, windowMs: e.LOCKOUT_WINDOW_SECONDS * 1000, cooldownMs: e.LOCKOUT_COOLDOWN_SECONDS * 1000 },
+    sessions: {
+      deleteAfterDecision: e.DELETE_AFTER_DECISION,
+      imageRetentionMs: e.SESSION_IMAGE_RETENTION_SECONDS * 1000,
+      watch: { intervalMs: e.SESSION_WATCH_INTERVAL_MS, concurrency: e.SESSION_WATCH_CONCURRENCY },
+      sweepIntervalMs: e.SESSION_SWEEP_INTERVAL_MS,
+    },
   };
   if (e.FACE_ENDPOINT) config.face.endpoint = e.FACE_ENDPOINT;
   if (e.FACE_APIKEY) config.face.apiKey = e.FACE_APIKEY;
@@ -235,6 +294,9 @@ function crossFieldProblems(e: ParsedEnv): string[] {
   }
   if (e.FACE_APIKEY && e.FACE_APIKEY_SECRET_NAME) {
     problems.push("FACE_APIKEY: set together with FACE_APIKEY_SECRET_NAME; choose one source for the Face key");
+  }
+  if (e.WEBHOOK_SECRET && e.WEBHOOK_SECRET_NAME) {
+    problems.push("WEBHOOK_SECRET: set together with WEBHOOK_SECRET_NAME; choose one source for the webhook signing secrets");
   }
   if (e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS) {
     problems.push("HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS (Node requires it)");

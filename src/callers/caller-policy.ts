@@ -4,6 +4,27 @@
  */
 import { z } from "zod";
 
+/** How this client's sessions are decided (session-decision.ts). Defaults are the strict ones. */
+export const decisionPolicySchema = z.strictObject({
+  verifyThreshold: z
+    .number()
+    .min(0)
+    .max(1)
+    .optional()
+    .describe("For verify sessions: also require matchConfidence at or above this, on top of Face's isIdentical."),
+  reviewOnRepeatedUncertain: z
+    .boolean()
+    .default(true)
+    .describe("An uncertain result after a retry (a second uncertain attempt, or the last attempt) settles as review, not retry."),
+  requireClientDigest: z
+    .boolean()
+    .default(true)
+    .describe("A real face is approved only once the caller passed the device SDK's digest and it matched; until then pending."),
+  exposeScores: z.boolean().default(false).describe("Show Face's raw matchConfidence in session views."),
+});
+
+export type DecisionPolicy = z.infer<typeof decisionPolicySchema>;
+
 export const callerPolicySchema = z.strictObject({
   allowedKinds: z
     .array(z.enum(["liveness", "livenessWithVerify"]))
@@ -13,6 +34,8 @@ export const callerPolicySchema = z.strictObject({
   rateLimitPerMinute: z.number().int().min(1).max(1_000_000).default(600).describe("Requests per minute this client may make."),
   maxTokenTtlSeconds: z.number().int().min(60).max(86_400).default(86_400).describe("The longest authTokenTtlSeconds this client may ask for."),
   sessionImages: z.boolean().default(true).describe("Whether this client may set enableSessionImage."),
+  // prefault, not default: zod 4 returns a default as is, so the inner defaults would not apply to `{}`.
+  decision: decisionPolicySchema.prefault({}).describe("How outcomes are decided for this client."),
 });
 
 export type CallerPolicy = z.infer<typeof callerPolicySchema>;

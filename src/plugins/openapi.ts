@@ -6,6 +6,7 @@ import swagger from "@fastify/swagger";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { jsonSchemaTransform, jsonSchemaTransformObject } from "fastify-type-provider-zod";
+import { webhooksOpenApi } from "../webhooks/webhook-schemas.js";
 import { API_KEY_HEADER } from "./caller-auth.js";
 
 declare module "fastify" {
@@ -65,8 +66,11 @@ async function openapi(app: FastifyInstance, options: { version: string }): Prom
       tags: [
         { name: "sessions", description: "Liveness sessions" },
         { name: "health", description: "Liveness and readiness probes" },
+        { name: "webhooks", description: "Delivery log and redelivery of the signed session.decided webhook (README, Webhooks)" },
         { name: "admin", description: "Operator routes (x-admin-key, ADMIN_API_KEYS); 404 when ADMIN_API_KEYS is unset" },
       ],
+      // OpenAPI 3.1 webhooks: the request we send to a callbackUrl.
+      webhooks: webhooksOpenApi,
       components: {
         securitySchemes: {
           apiKey: { type: "apiKey", in: "header", name: API_KEY_HEADER },

@@ -20,6 +20,8 @@ export interface CreateSessionInput {
   verifyConfidenceThreshold?: number;
   /** Raw bytes; format and size are checked by the service, never trusted from a declared type. */
   verifyImage?: Buffer;
+  /** Where the webhook dispatcher sends this session's news; passed through on the created event. */
+  callbackUrl?: string;
 }
 
 const VERIFY_IMAGE_PART = "verifyImage";

@@ -10,7 +10,8 @@ import { detectImageFormat, imageMimeTypes } from "../lib/image-format.js";
 import { createSessionHeadersSchema, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from "./session-idempotency.js";
 import { readJsonInput, readMultipartInput } from "./session-input.js";
 import { createSessionOpenApiBody } from "./session-openapi.js";
-import { sessionCreatedSchema, sessionParamsSchema, sessionViewSchema } from "./session-schemas.js";
+import { etagOf, matchesEtag, withoutDigestInUrl } from "./session-http.js";
+import { completeSessionBodySchema, sessionCreatedSchema, sessionParamsSchema, sessionQuerySchema, sessionViewSchema } from "./session-schemas.js";
 import type { SessionService } from "./session-service.js";
 
 /** A base64 verify image of 6 MB is about 8 MiB of JSON. */
@@ -64,14 +65,47 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
   app.get(
     "/sessions/:id",
     {
+      // The client digest may ride in the query string: keep it out of the request log line.
+      logSerializers: { req: withoutDigestInUrl },
       schema: {
         ...docs,
-        summary: "Read a session's status and outcome",
+        summary: "Read a session's status and decision",
+        description:
+          "Answers with an ETag; send it back in If-None-Match to get 304 while nothing changed. With waitSeconds (long-poll), " +
+          "answers as soon as the decision settles, or after that many seconds with the pending view. With clientDigest, " +
+          "the same as POST /v1/sessions/{id}/complete (prefer that: a query string is more often logged by proxies).",
         params: sessionParamsSchema,
+        querystring: sessionQuerySchema,
+        response: { 200: sessionViewSchema, 304: z.undefined().describe("Not modified: the view still has the ETag you sent."), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { clientDigest, waitSeconds } = request.query;
+      const view = await service.read(request.params.id, { clientId: request.clientId, log: request.log }, { clientDigest, waitMs: waitSeconds * 1000 });
+      const etag = etagOf(view);
+      reply.header("etag", etag);
+      if (matchesEtag(request.headers["if-none-match"], etag)) return reply.code(304).send();
+      return view;
+    },
+  );
+
+  app.post(
+    "/sessions/:id/complete",
+    {
+      schema: {
+        ...docs,
+        summary: "Pass the device's digest and read the decision",
+        description:
+          "Send the digest the device SDK gave your app. A real face is approved only when it equals Face's digest of the " +
+          "same attempt; a mismatch declines the session. On a settled session, the same digest answers the settled view " +
+          "again and any other digest 409 LSO_ERR_SESSION_SETTLED.",
+        params: sessionParamsSchema,
+        body: completeSessionBodySchema,
         response: { 200: sessionViewSchema, ...errorResponses },
       },
     },
-    async (request) => service.get(request.params.id, { clientId: request.clientId, log: request.log }),
+    async (request) =>
+      service.read(request.params.id, { clientId: request.clientId, log: request.log }, { clientDigest: request.body.clientDigest }),
   );
 
   app.delete(

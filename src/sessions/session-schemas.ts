@@ -3,6 +3,8 @@
  * allow-lists (the serializer drops anything not declared, so a Face field can never leak through by accident).
  */
 import { z } from "zod";
+import { decisionSchema } from "./session-events.js";
+import { callbackUrlSchema } from "../webhooks/webhook-url.js";
 
 export const sessionKindSchema = z.enum(["liveness", "livenessWithVerify"]);
 
@@ -51,6 +53,7 @@ const common = {
     .max(128)
     .optional()
     .describe("Your opaque reference for the end user. Kept by this service; never sent to Face."),
+  callbackUrl: callbackUrlSchema.optional(),
 };
 
 const verifyConfidenceThreshold = z
@@ -94,6 +97,7 @@ export const createSessionMultipartFieldsSchema = z.strictObject({
     .describe(`${common.authTokenTtlSeconds.description} 60 to 86400, default 600.`),
   enableSessionImage: booleanText.default(false).describe(`${common.enableSessionImage.description} "true" or "false".`),
   subject: common.subject,
+  callbackUrl: common.callbackUrl,
   verifyConfidenceThreshold: numberText.pipe(verifyConfidenceThreshold.unwrap()).optional().describe(`${verifyConfidenceThreshold.description} 0 to 1.`),
 });
 
@@ -112,7 +116,7 @@ export const sessionCreatedSchema = z
   .meta({ id: "SessionCreated" });
 
 const verifyResultSchema = z.object({
-  matchConfidence: z.number().min(0).max(1),
+  matchConfidence: z.number().min(0).max(1).optional().describe("Face's raw score; only for clients whose policy sets decision.exposeScores."),
   isIdentical: z.boolean(),
 });
 
@@ -147,8 +151,32 @@ export const sessionViewSchema = z
     verifyResult: verifyResultSchema.nullable(),
     digest: z.string().nullable(),
     hasSessionImage: z.boolean(),
+    // Not described here: a described copy would lose the schema's component id ("Decision") in the OpenAPI document.
+    decision: decisionSchema,
   })
   .meta({ id: "Session" });
+
+/** Face's digests are 64 hex characters today; a little room either way, in case the format grows. */
+export const clientDigestSchema = z
+  .string()
+  .regex(/^[0-9A-Fa-f]{16,128}$/, "must be the hex digest the device SDK returned")
+  .describe("The digest the device SDK gave your app when the attempt finished; compared case-insensitively.");
+
+/** The longest long-poll; well under every proxy's and our own idle timeouts. */
+export const MAX_WAIT_SECONDS = 30;
+
+export const sessionQuerySchema = z.object({
+  clientDigest: clientDigestSchema.optional(),
+  waitSeconds: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_WAIT_SECONDS)
+    .default(0)
+    .describe("Long-poll: answer as soon as the decision settles, or after this many seconds with the pending view."),
+});
+
+export const completeSessionBodySchema = z.strictObject({ clientDigest: clientDigestSchema });
 
 export type CreateSessionJson = z.infer<typeof createSessionJsonSchema>;
 export type SessionCreated = z.infer<typeof sessionCreatedSchema>;

@@ -3,7 +3,7 @@
  * periodic sweep, so memory stays bounded by the number of live sessions.
  */
 import { systemClock, type Clock } from "../lib/clock.js";
-import type { SessionRecord, SessionRecordPatch, SessionStore } from "./session-store.js";
+import type { SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "./session-store.js";
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -41,6 +41,19 @@ export class MemorySessionStore implements SessionStore {
     if (!current || current.outcomeCountedAt !== undefined) return false;
     this.records.set(id, { ...current, outcomeCountedAt: at });
     return true;
+  }
+
+  async settle(id: string, settlement: Settlement): Promise<SessionRecord | undefined> {
+    const current = this.live(id);
+    if (!current || current.decision !== undefined) return undefined;
+    const next = { ...current, ...settlement };
+    this.records.set(id, next);
+    return { ...next };
+  }
+
+  async list(): Promise<SessionRecord[]> {
+    this.sweep();
+    return [...this.records.values()].map((record) => ({ ...record }));
   }
 
   async delete(id: string): Promise<boolean> {

@@ -1,8 +1,12 @@
 /**
- * Turns what Face says about a session into what our callers see. The latest attempt is the one with the highest
- * attemptId: Face lists attempts newest first today, but array order is not part of its contract.
+ * Turns what we hold about a session (the record and its snapshot of Face) into what our callers see. The latest
+ * attempt is the one with the highest attemptId: Face lists attempts newest first today, but array order is not part
+ * of its contract (the snapshot is sorted by id).
  */
-import type { FaceAttempt, FaceOperationState, FaceSession } from "../face/face-gateway.js";
+import type { CallerPolicy } from "../callers/caller-policy.js";
+import type { FaceOperationState } from "../face/face-gateway.js";
+import type { Decision } from "./session-events.js";
+import { snapshotOfRecord, type AttemptSnapshot } from "./session-snapshot.js";
 import type { SessionRecord } from "./session-store.js";
 import type { AttemptView, PublicStatus, SessionView } from "./session-schemas.js";
 
@@ -18,40 +22,33 @@ export function publicStatus(state: FaceOperationState): PublicStatus {
   return statusNames[state];
 }
 
-export function latestAttempt<T extends { attemptId: number }>(attempts: readonly T[]): T | undefined {
-  let latest: T | undefined;
-  for (const attempt of attempts) if (!latest || attempt.attemptId > latest.attemptId) latest = attempt;
-  return latest;
-}
-
-/** The newest attempt that produced a session image, if any. */
-export function latestSessionImageId(session: FaceSession): string | undefined {
-  return latestAttempt(session.attempts.filter((a) => a.result?.sessionImageId))?.result?.sessionImageId;
-}
-
-function attemptView(attempt: FaceAttempt): AttemptView {
+function attemptView(attempt: AttemptSnapshot, exposeScores: boolean): AttemptView {
   const view: AttemptView = {
     attemptId: attempt.attemptId,
     status: publicStatus(attempt.attemptStatus),
-    hasSessionImage: Boolean(attempt.result?.sessionImageId),
+    hasSessionImage: Boolean(attempt.sessionImageId),
   };
-  const result = attempt.result;
-  if (result?.livenessDecision) view.livenessDecision = result.livenessDecision;
-  if (result?.verifyResult) view.verifyResult = { ...result.verifyResult };
-  if (result?.digest) view.digest = result.digest;
-  if (attempt.error) view.error = { code: attempt.error.code, message: attempt.error.message };
+  if (attempt.livenessDecision) view.livenessDecision = attempt.livenessDecision;
+  if (attempt.verifyResult) {
+    // Raw scores only for clients whose policy asks for them: a score invites callers to build their own threshold.
+    const { matchConfidence, isIdentical } = attempt.verifyResult;
+    view.verifyResult = exposeScores ? { matchConfidence, isIdentical } : { isIdentical };
+  }
+  if (attempt.digest) view.digest = attempt.digest;
+  if (attempt.error) view.error = { ...attempt.error };
   return view;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function toSessionView(record: SessionRecord, session: FaceSession): SessionView {
-  const attempts = session.attempts.map(attemptView).sort((a, b) => b.attemptId - a.attemptId);
+export function toSessionView(record: SessionRecord, decision: Decision, policy: CallerPolicy): SessionView {
+  const snapshot = snapshotOfRecord(record);
+  const attempts = snapshot.attempts.map((a) => attemptView(a, policy.decision.exposeScores));
   const latest = attempts[0] ?? null;
   const view: SessionView = {
     id: record.id,
     kind: record.kind,
-    status: publicStatus(session.status),
+    status: publicStatus(snapshot.status),
     createdAt: iso(record.createdAt),
     authTokenExpiresAt: iso(record.authTokenExpiresAt),
     checkedAt: iso(record.lastCheckedAt),
@@ -61,9 +58,10 @@ export function toSessionView(record: SessionRecord, session: FaceSession): Sess
     verifyResult: latest?.verifyResult ?? null,
     digest: latest?.digest ?? null,
     hasSessionImage: attempts.some((a) => a.hasSessionImage),
+    decision,
   };
   if (record.subject !== undefined) view.subject = record.subject;
   if (record.deviceCorrelationId !== undefined) view.deviceCorrelationId = record.deviceCorrelationId;
-  if (session.modelVersion !== undefined) view.modelVersion = session.modelVersion;
+  if (snapshot.modelVersion !== undefined) view.modelVersion = snapshot.modelVersion;
   return view;
 }

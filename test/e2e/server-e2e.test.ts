@@ -41,7 +41,15 @@ async function sessionLifecycle(api: string, apiKey: string, faceUrl: string, ki
   expect(read.status, await read.clone().text()).toBe(200);
   const view = (await read.json()) as Record<string, unknown>;
   expect(view).toMatchObject({ status: "succeeded", livenessDecision: "realface", digest: device.body.digest });
-  if (kind === "livenessWithVerify") expect(view.verifyResult).toEqual({ matchConfidence: 0.9, isIdentical: true });
+  // Raw scores are shown only to clients whose policy sets decision.exposeScores.
+  if (kind === "livenessWithVerify") expect(view.verifyResult).toEqual({ isIdentical: true });
+  // The device SDK hands the app its digest; passing it on approves the real face.
+  const completed = await fetch(`${api}/v1/sessions/${session.id}/complete`, {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body: JSON.stringify({ clientDigest: device.body.digest }),
+  });
+  expect(((await completed.json()) as { decision: { outcome: string } }).decision.outcome).toBe("approved");
 
   expect((await fetch(`${api}/v1/sessions/${session.id}`, { method: "DELETE", headers })).status).toBe(204);
   expect((await fetch(`${api}/v1/sessions/${session.id}`, { headers })).status).toBe(404);

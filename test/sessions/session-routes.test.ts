@@ -96,7 +96,9 @@ describe("livenessWithVerify", () => {
     await emulatorDeviceAttempt(stack.emulator.url, "livenessWithVerify", created.authToken, { livenessDecision: "realface", matchConfidence: 0.65 });
     const view = (await get(created.id)).json();
     expect(view.kind).toBe("livenessWithVerify");
-    expect(view.verifyResult).toEqual({ matchConfidence: 0.65, isIdentical: false });
+    // Raw scores are shown only to clients whose policy sets decision.exposeScores (session-decision.test.ts).
+    expect(view.verifyResult).toEqual({ isIdentical: false });
+    expect(view.decision).toMatchObject({ outcome: "declined", reasons: [{ code: "REAL_FACE" }, { code: "VERIFY_NO_MATCH" }] });
   });
 
   it("when created with a multipart file part, then Face receives exactly those bytes", async () => {

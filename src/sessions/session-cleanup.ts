@@ -1,0 +1,125 @@
+/**
+ * Deleting sessions at Face once nobody needs them there (issue 6 §5): after the settled decision reached the caller
+ * (a read, or a delivered webhook), and for the sweeper. The session image, for clients that opted in, is copied to
+ * the ImageStore first, since Face deletes it with the session. The record and its snapshot stay until expiresAt.
+ */
+import { AppError } from "../errors.js";
+import type { FaceGateway } from "../face/face-gateway.js";
+import type { Clock } from "../lib/clock.js";
+import type { SessionEvents } from "./session-events.js";
+import type { ImageStore } from "./session-image-store.js";
+import { latestImageId, snapshotOfRecord } from "./session-snapshot.js";
+import type { SessionRecord, SessionStore } from "./session-store.js";
+import { isNotFound, type Actor } from "./session-sync.js";
+
+export interface CleanupOptions {
+  /** DELETE_AFTER_DECISION */
+  deleteAfterDecision: boolean;
+  /** SESSION_IMAGE_RETENTION_SECONDS in ms; 0 keeps no image. */
+  imageRetentionMs: number;
+}
+
+export interface CleanupDeps {
+  face: FaceGateway;
+  store: SessionStore;
+  images: ImageStore;
+  events: SessionEvents;
+  clock: Clock;
+}
+
+const isImageGone = (error: unknown) => error instanceof AppError && (error.code === "LSO_ERR_SESSION_IMAGE_NOT_FOUND" || error.code === "LSO_ERR_SESSION_NOT_FOUND");
+
+export class SessionCleanup {
+  /** Deletions under way, by session id: one at a time per session, and awaited on close. */
+  private readonly running = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly deps: CleanupDeps,
+    readonly options: CleanupOptions,
+  ) {}
+
+  /** A caller received the settled decision: remember it, and delete at Face in the background. */
+  async decisionRead(record: SessionRecord, actor: Actor): Promise<void> {
+    if (!record.decision) return;
+    if (record.decisionReadAt === undefined) await this.deps.store.update(record.id, { decisionReadAt: this.deps.clock.now() });
+    if (this.options.deleteAfterDecision && record.deletedAtFaceAt === undefined) void this.deleteAtFace(record.id, actor);
+  }
+
+  /** A webhook about the session was delivered: with a settled decision, that counts as the caller having it. */
+  async webhookDelivered(sessionId: string, actor: Actor): Promise<void> {
+    const record = await this.deps.store.update(sessionId, { webhookDeliveredAt: this.deps.clock.now() });
+    if (record?.decision && this.options.deleteAfterDecision && record.deletedAtFaceAt === undefined) void this.deleteAtFace(sessionId, actor);
+  }
+
+  /** Keeps the image if the client opted in, then deletes at Face. Never throws: a failure is retried by the sweeper. */
+  deleteAtFace(id: string, actor: Actor): Promise<void> {
+    const current = this.running.get(id);
+    if (current) return current;
+    const run = this.deleteOnce(id, actor).finally(() => this.running.delete(id));
+    this.running.set(id, run);
+    return run;
+  }
+
+  /** The caller's DELETE: gone at Face (when it is still there), here, and the retained image too. Throws Face's errors. */
+  async forget(record: SessionRecord, actor: Actor): Promise<void> {
+    if (record.deletedAtFaceAt === undefined) {
+      await this.running.get(record.id);
+      const faceRequestId = await this.deleteSessionAtFace(record, actor);
+      this.deps.events.emit({ type: "deletedAtFace", ...this.base(record.id, record.clientId, actor, faceRequestId) });
+    }
+    await this.deps.store.delete(record.id);
+    if (await this.deps.images.delete(record.id)) this.deps.events.emit({ type: "imageDeleted", ...this.base(record.id, record.clientId, actor) });
+  }
+
+  /** Waits for deletions under way (on close, and in tests). */
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.allSettled([...this.running.values()]);
+  }
+
+  private async deleteOnce(id: string, actor: Actor): Promise<void> {
+    const { store, events, clock } = this.deps;
+    const record = await store.get(id);
+    if (!record || record.deletedAtFaceAt !== undefined) return;
+    try {
+      await this.retainImage(record, actor);
+      const faceRequestId = await this.deleteSessionAtFace(record, actor);
+      await store.update(id, { deletedAtFaceAt: clock.now(), faceDeletionDue: false });
+      events.emit({ type: "deletedAtFace", ...this.base(id, record.clientId, actor, faceRequestId) });
+      actor.log.info({ sessionId: id, faceRequestId }, "session deleted at Face after its decision");
+    } catch (error) {
+      actor.log.warn({ err: error, sessionId: id }, "could not delete the session at Face; the sweeper will retry");
+      await store.update(id, { faceDeletionDue: true }).catch(() => undefined);
+    }
+  }
+
+  /** Face's request id, or undefined when Face had forgotten the session already (deleting is idempotent). */
+  private async deleteSessionAtFace(record: SessionRecord, actor: Actor): Promise<string | undefined> {
+    try {
+      return (await this.deps.face.deleteSession(record.kind, record.id, { log: actor.log })).requestId;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  private async retainImage(record: SessionRecord, actor: Actor): Promise<void> {
+    const { face, images, events, clock } = this.deps;
+    if (!record.enableSessionImage || this.options.imageRetentionMs <= 0 || (await images.get(record.id))) return;
+    const imageId = latestImageId(snapshotOfRecord(record));
+    if (!imageId) return;
+    let reply;
+    try {
+      reply = await face.getSessionImage(imageId, { log: actor.log });
+    } catch (error) {
+      if (isImageGone(error)) return; // Face forgot it already: nothing to keep, nothing to delete
+      throw error; // keep the session at Face, so the image is not lost; the sweeper retries
+    }
+    const retainUntil = clock.now() + this.options.imageRetentionMs;
+    await images.put({ sessionId: record.id, clientId: record.clientId, bytes: reply.value, retainUntil });
+    events.emit({ type: "imageRetained", ...this.base(record.id, record.clientId, actor, reply.requestId), retainUntil });
+  }
+
+  private base(sessionId: string, clientId: string, actor: Actor, faceRequestId?: string) {
+    return { sessionId, clientId, at: this.deps.clock.now(), actor: actor.id, ...(faceRequestId !== undefined && { faceRequestId }) };
+  }
+}

@@ -1,0 +1,29 @@
+/** HTTP details of the session routes: ETags, and keeping the client digest out of request logs. */
+import { createHash } from "node:crypto";
+import type { FastifyRequest } from "fastify";
+
+/** A strong ETag over the exact view: any change in the body changes it. */
+export function etagOf(view: unknown): string {
+  return `"${createHash("sha256").update(JSON.stringify(view)).digest("base64url").slice(0, 27)}"`;
+}
+
+/** RFC 9110 §13.1.2: weak comparison, a list of tags, or "*". */
+export function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.split(",").some((tag) => {
+    const value = tag.trim();
+    return value === "*" || value.replace(/^W\//, "") === etag;
+  });
+}
+
+/** Fastify's own request serializer, with the clientDigest query value masked. */
+export function withoutDigestInUrl(request: FastifyRequest) {
+  return {
+    method: request.method,
+    url: request.url.replace(/([?&]clientDigest=)[^&#]*/gi, "$1[redacted]"),
+    version: request.headers?.["accept-version"],
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}

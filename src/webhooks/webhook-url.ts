@@ -1,0 +1,67 @@
+/**
+ * The callbackUrl a caller may give on create. Two layers: the zod schema (shape only, static, part of the public
+ * API and OpenAPI) and checkCallbackUrl (the SSRF rules on the literal host, which depend on configuration).
+ * Host names are checked again on every delivery, against what they resolve to then (webhook-sender.ts).
+ */
+import { isIP } from "node:net";
+import { z } from "zod";
+import { AppError } from "../errors.js";
+import { addressCategory, refusedAddress } from "./webhook-address.js";
+
+export const MAX_CALLBACK_URL_CHARS = 2048;
+
+const parse = (value: string): URL | undefined => {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+};
+
+export const callbackUrlSchema = z
+  .url({ protocol: /^https?$/, message: "must be an absolute https URL" })
+  .max(MAX_CALLBACK_URL_CHARS)
+  // Credentials in a URL end up in proxies' and receivers' logs; receivers authenticate us by the signature instead.
+  .refine((value) => !parse(value)?.username && !parse(value)?.password, "must not contain credentials (user:password@)")
+  .refine((value) => !parse(value)?.hash, "must not contain a #fragment")
+  .describe(
+    "Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, " +
+      "no private, loopback, link-local or metadata-service address. See the README, Webhooks.",
+  );
+
+/** RFC 6761: these names always mean this machine. */
+const isLocalhostName = (host: string) => host === "localhost" || host.endsWith(".localhost");
+
+/** The URL's host as a plain name or address: no brackets, no trailing dot, lower case. */
+export function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, "").replace(/\.$/, "").toLowerCase();
+}
+
+/** Why this callback URL is refused, judged on its literal host; undefined when it is acceptable. */
+export function callbackUrlProblem(value: string, allowPrivateTargets: boolean): string | undefined {
+  const url = parse(value);
+  if (!url) return "must be an absolute https URL";
+  const host = hostOf(url);
+  const loopbackHost = isLocalhostName(host) || (isIP(host) !== 0 && addressCategory(host) === "loopback");
+  if (url.protocol !== "https:" && !(allowPrivateTargets && loopbackHost)) {
+    return "must use https (plain http only to a loopback receiver with WEBHOOK_ALLOW_PRIVATE_TARGETS=true)";
+  }
+  if (isIP(host)) {
+    const refused = refusedAddress(host, allowPrivateTargets);
+    return refused && `must not point at ${refused}`;
+  }
+  if (isLocalhostName(host) && !allowPrivateTargets) return "must not point at this machine (localhost)";
+  return undefined;
+}
+
+/** Throws the 400 the create route answers when the callback URL is refused. */
+export function assertCallbackUrlAllowed(value: string, allowPrivateTargets: boolean): void {
+  const problem = callbackUrlProblem(value, allowPrivateTargets);
+  if (problem) throw new AppError("LSO_ERR_VALIDATION", { fields: [{ path: "body.callbackUrl", message: problem }] });
+}
+
+/** origin + path: what logs may show of a callback URL (its query string may carry the receiver's own token). */
+export function loggableUrl(value: string): string {
+  const url = parse(value);
+  return url ? `${url.origin}${url.pathname}` : "[unparseable]";
+}

@@ -1,0 +1,163 @@
+/**
+ * The background worker: claims due deliveries from the outbox, sends each one signed, records the attempt and
+ * what follows (delivered, a retry at a later due time, or a final failure), and tells the session's subscribers.
+ * Sends run at most `concurrency` at a time. Passes never overlap within an instance (each one waits for the one
+ * before), so runDue() after a clock move is deterministic for tests; across instances, leases keep them apart.
+ */
+import type { FastifyBaseLogger } from "fastify";
+import type { Clock } from "../lib/clock.js";
+import type { SessionEvents } from "../sessions/session-events.js";
+import type { DeliveryAttempt, DeliveryClaim, WebhookOutbox } from "./webhook-outbox.js";
+import { nextStep, type SendResult } from "./webhook-retry.js";
+import type { WebhookSender } from "./webhook-sender.js";
+import { SIGNATURE_HEADER, signatureHeader } from "./webhook-signature.js";
+import { loggableUrl } from "./webhook-url.js";
+
+export interface WebhookWorkerOptions {
+  outbox: WebhookOutbox;
+  send: WebhookSender;
+  /** Current signing secrets, newest first. */
+  secrets: () => string[];
+  clock: Clock;
+  events: SessionEvents;
+  logger: FastifyBaseLogger;
+  concurrency: number;
+  /** Per-attempt timeout; the claim's lease outlasts it so a live attempt is never taken over. */
+  timeoutMs: number;
+  userAgent: string;
+  pollIntervalMs?: number;
+  random?: () => number;
+}
+
+const DEFAULT_POLL_INTERVAL_MS = 1000;
+const LEASE_MARGIN_MS = 30_000;
+
+export class WebhookWorker {
+  private pass: Promise<number> = Promise.resolve(0);
+  private timer: NodeJS.Timeout | undefined;
+  private started = false;
+  private closed = false;
+
+  constructor(private readonly o: WebhookWorkerOptions) {}
+
+  start(): void {
+    this.started = true;
+    this.schedule();
+  }
+
+  /** Claims nothing new, and waits for attempts under way (each at most timeoutMs) so their results are recorded. */
+  async stop(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.pass;
+  }
+
+  /** Sends everything due now (by the injected clock) and resolves when those attempts are recorded. */
+  runDue(): Promise<number> {
+    const next = this.pass.then(() => this.drain());
+    this.pass = next.catch(() => 0);
+    return next;
+  }
+
+  /** Something became due (a new event, a redelivery): look now rather than at the next poll. */
+  kick(): void {
+    if (this.started && !this.closed) void this.runDue();
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => void this.runDue().finally(() => this.schedule()), this.o.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+    // The poll must never keep a process alive that is otherwise done.
+    this.timer.unref();
+  }
+
+  private async drain(): Promise<number> {
+    const { outbox, clock, concurrency, timeoutMs, logger } = this.o;
+    const running = new Set<Promise<void>>();
+    let started = 0;
+    try {
+      for (;;) {
+        const free = concurrency - running.size;
+        const claims = free > 0 && !this.closed ? await outbox.claimDue(clock.now(), free, timeoutMs + LEASE_MARGIN_MS) : [];
+        for (const claim of claims) {
+          const run: Promise<void> = this.attemptSafely(claim).finally(() => running.delete(run));
+          running.add(run);
+          started += 1;
+        }
+        if (running.size === 0) return started;
+        if (claims.length === 0 || running.size >= concurrency) await Promise.race(running);
+      }
+    } catch (error) {
+      logger.error({ err: error }, "webhook outbox unavailable; the next poll retries");
+      await Promise.allSettled(running);
+      return started;
+    }
+  }
+
+  /**
+   * Never rejects: a rejection could land while the pass awaits a claim, unobserved. If recording fails, the lease
+   * lapses and the attempt is made again (at least once).
+   */
+  private async attemptSafely(claim: DeliveryClaim): Promise<void> {
+    try {
+      await this.attempt(claim);
+    } catch (error) {
+      this.o.logger.error({ err: error, webhookId: claim.delivery.webhookId, attempt: claim.attempt }, "webhook attempt could not be recorded; it is retried after its lease");
+    }
+  }
+
+  private async attempt({ delivery, attempt, lease }: DeliveryClaim): Promise<void> {
+    const { clock, outbox, logger } = this.o;
+    const at = clock.now();
+    const result = await this.send(delivery.url, delivery.body, delivery.webhookId, attempt);
+    const attemptInSeries = delivery.attempts.filter((a) => a.series === delivery.series).length + 1;
+    const step = nextStep(result, { now: clock.now(), seriesStartedAt: delivery.seriesStartedAt, attemptInSeries, ...(this.o.random && { random: this.o.random }) });
+    const error = [result.error, step.note].filter(Boolean).join("; ") || undefined;
+    const record: DeliveryAttempt = { attempt, series: delivery.series, at, final: step.state !== "pending" };
+    if (result.statusCode !== undefined) record.statusCode = result.statusCode;
+    if (error) record.error = error;
+    if (step.dueAt !== undefined) record.nextAttemptAt = step.dueAt;
+
+    const log = logger.child({ webhookId: delivery.webhookId, sessionId: delivery.sessionId, attempt, target: loggableUrl(delivery.url) });
+    if (!(await outbox.record(delivery.webhookId, lease, { attempt: record, state: step.state, ...(step.dueAt !== undefined && { dueAt: step.dueAt }) }, clock.now()))) {
+      // Our lease lapsed and another instance took the delivery over; its result is the one that counts.
+      log.warn("webhook attempt finished after its lease lapsed; result dropped");
+      return;
+    }
+    const base = { sessionId: delivery.sessionId, clientId: delivery.clientId, at: clock.now(), actor: "system", webhookId: delivery.webhookId, attempt };
+    if (step.state === "delivered") {
+      log.info({ statusCode: result.statusCode }, "webhook delivered");
+      this.o.events.emit({ ...base, type: "webhookDelivered", status: result.statusCode ?? 0 });
+      return;
+    }
+    const final = step.state === "failed";
+    log[final ? "error" : "warn"](
+      { statusCode: result.statusCode, error, ...(step.dueAt !== undefined && { nextAttemptAt: new Date(step.dueAt).toISOString() }) },
+      final ? "webhook failed for good" : "webhook attempt failed; will retry",
+    );
+    this.o.events.emit({
+      ...base,
+      type: "webhookFailed",
+      final,
+      ...(result.statusCode !== undefined && { status: result.statusCode }),
+      ...(error && { error }),
+    });
+  }
+
+  private async send(url: string, body: string, webhookId: string, attempt: number): Promise<SendResult> {
+    const secrets = this.o.secrets();
+    // Retried rather than final: a secret missing from Key Vault for a moment should not lose the event.
+    if (!secrets.length) return { error: "no webhook signing secret is configured" };
+    return this.o.send({
+      url,
+      body,
+      headers: {
+        "content-type": "application/json",
+        "user-agent": this.o.userAgent,
+        "webhook-id": webhookId,
+        "webhook-attempt": String(attempt),
+        [SIGNATURE_HEADER]: signatureHeader(secrets, Math.floor(this.o.clock.now() / 1000), body),
+      },
+    });
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The webhook feature assembled for buildApp: the create-time callbackUrl check, the dispatcher subscribed to
+ * session events, the outbox and its worker, and the routes' service. buildApp calls start() when the app is
+ * ready and stop() when it closes.
+ */
+import type { FastifyBaseLogger } from "fastify";
+import type { AppConfig } from "../config.js";
+import { AppError } from "../errors.js";
+import type { Clock } from "../lib/clock.js";
+import type { SessionEvents } from "../sessions/session-events.js";
+import type { SessionStore } from "../sessions/session-store.js";
+import { WebhookDeliveries } from "./webhook-deliveries.js";
+import { createDispatcher } from "./webhook-dispatcher.js";
+import type { WebhookOutbox } from "./webhook-outbox.js";
+import { MemoryWebhookOutbox } from "./webhook-outbox-memory.js";
+import { createWebhookSender, type Resolver } from "./webhook-sender.js";
+import { assertCallbackUrlAllowed } from "./webhook-url.js";
+import { WebhookWorker } from "./webhook-worker.js";
+
+/** buildApp's test seams for webhooks. */
+export interface WebhookOverrides {
+  webhookOutbox?: WebhookOutbox;
+  /** Replaces DNS for delivery-time address checks (tests rehearse a rebinding with it). */
+  webhookResolver?: Resolver;
+}
+
+export interface WebhookDeps {
+  clock: Clock;
+  logger: FastifyBaseLogger;
+  store: SessionStore;
+  events: SessionEvents;
+  /** webhookSecretSource(...) */
+  secrets: () => string[];
+  userAgent: string;
+  overrides: WebhookOverrides;
+}
+
+export interface Webhooks {
+  deliveries: WebhookDeliveries;
+  /** Sends what is due by the app's clock and resolves when those attempts are recorded (tests drive time with it). */
+  runDue(): Promise<number>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    webhooks: Pick<Webhooks, "runDue">;
+  }
+}
+
+/** The signing secrets: Key Vault's (WEBHOOK_SECRET_NAME) when set, else WEBHOOK_SECRET; newest first. */
+export function webhookSecretSource(config: AppConfig["webhooks"], fromVault: () => string[]): () => string[] {
+  return () => {
+    const secrets = fromVault();
+    return secrets.length ? secrets : config.secrets;
+  };
+}
+
+/** The create-time check the session service runs on a callbackUrl: webhooks must be on, and the host allowed. */
+export function callbackUrlCheck(config: AppConfig["webhooks"], secrets: () => string[]): (url: string) => void {
+  return (url) => {
+    // Refused at create rather than accepted and failed later: the caller learns now, while it can still act.
+    if (!secrets().length) {
+      throw new AppError("LSO_ERR_WEBHOOKS_DISABLED", {
+        fields: [{ path: "body.callbackUrl", message: "webhooks are off: set WEBHOOK_SECRET_NAME (Key Vault) or WEBHOOK_SECRET" }],
+      });
+    }
+    assertCallbackUrlAllowed(url, config.allowPrivateTargets);
+  };
+}
+
+export function createWebhooks(config: AppConfig["webhooks"], deps: WebhookDeps): Webhooks {
+  const logger = deps.logger.child({ component: "webhooks" });
+  const outbox = deps.overrides.webhookOutbox ?? new MemoryWebhookOutbox();
+  const { secrets } = deps;
+  if (config.allowPrivateTargets) {
+    logger.warn("WEBHOOK_ALLOW_PRIVATE_TARGETS=true: webhooks may be sent to private and loopback addresses; for development and tests only");
+  }
+  const worker = new WebhookWorker({
+    outbox,
+    send: createWebhookSender({
+      timeoutMs: config.timeoutMs,
+      allowPrivateTargets: config.allowPrivateTargets,
+      ...(deps.overrides.webhookResolver && { resolve: deps.overrides.webhookResolver }),
+    }),
+    secrets,
+    clock: deps.clock,
+    events: deps.events,
+    logger,
+    concurrency: config.concurrency,
+    timeoutMs: config.timeoutMs,
+    userAgent: deps.userAgent,
+  });
+  const kick = () => worker.kick();
+  deps.events.subscribe(createDispatcher({ outbox, store: deps.store, clock: deps.clock, logger, onQueued: kick }));
+
+  return {
+    deliveries: new WebhookDeliveries(outbox, deps.store, deps.clock, kick),
+    runDue: () => worker.runDue(),
+    start: () => worker.start(),
+    stop: async () => {
+      await worker.stop();
+      await outbox.close();
+    },
+  };
+}

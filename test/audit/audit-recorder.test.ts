@@ -1,0 +1,71 @@
+/** The bus subscriber: fire-and-forget appends whose failures are logged as warnings and never reach a request. */
+import { afterEach, describe, expect, it } from "vitest";
+import { MemoryAuditLog } from "../../src/audit/audit-log-memory.js";
+import { createSession } from "../helpers/app-harness.js";
+import { eventFor, startAuditStack, type AuditStack } from "./audit-kit.js";
+
+/** An audit backend that is down: every append rejects. */
+class UnavailableAuditLog extends MemoryAuditLog {
+  override async append(): Promise<boolean> {
+    throw new Error("audit backend unavailable");
+  }
+}
+
+let stack: AuditStack | undefined;
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+
+const warnings = (s: AuditStack, msg: string) => s.logs.records().filter((r) => r.level === 40 && r.msg === msg);
+
+describe("audit recorder", () => {
+  it("when the audit store fails, then the request still succeeds and each lost entry is one warning", async () => {
+    stack = await startAuditStack({ auditLog: new UnavailableAuditLog() });
+    const created = await createSession(stack.app, { kind: "liveness", deviceCorrelationId: "d" });
+    expect(created.statusCode).toBe(201);
+
+    const record = await stack.plantSession();
+    expect(() => stack!.bus.emit(eventFor(record, stack!.clock, { type: "created", kind: "liveness" }))).not.toThrow();
+    await stack.bus.drain();
+
+    expect(stack.listenerErrors).toEqual([]);
+    expect(warnings(stack, "could not append to the audit trail")).toEqual(
+      expect.arrayContaining([expect.objectContaining({ sessionId: record.id, event: "created", component: "audit" })]),
+    );
+    expect((await stack.readAudit(record.id)).json()).toEqual({ sessionId: record.id, entries: [] });
+  });
+
+  it("when an event cannot make a valid entry, then it is refused with a warning naming the field, not its value", async () => {
+    stack = await startAuditStack();
+    const record = await stack.plantSession();
+    stack.bus.emit(eventFor(record, stack.clock, { type: "decided", decision: { outcome: "bogus-outcome", reasons: [], decidedAt: null }, digestCheck: "match" }));
+    await stack.bus.drain();
+    const [warning] = warnings(stack, "audit entry refused");
+    expect(warning).toMatchObject({ sessionId: record.id, event: "decided", problem: "outcome" });
+    expect(JSON.stringify(warning)).not.toContain("bogus-outcome");
+    expect((await stack.readAudit(record.id)).json().entries).toEqual([]);
+  });
+
+  it("when an event arrives, then the trail expires with its session record", async () => {
+    stack = await startAuditStack();
+    const record = await stack.plantSession();
+    stack.bus.emit(eventFor(record, stack.clock, { type: "created", kind: "liveness" }));
+    await stack.bus.drain();
+    stack.clock.set(record.expiresAt - 1);
+    expect(await stack.auditLog.list(record.id, 10)).toHaveLength(1);
+    stack.clock.set(record.expiresAt);
+    expect(await stack.auditLog.list(record.id, 10)).toEqual([]);
+  });
+
+  it("when an event arrives after the session record was deleted, then the trail is forgotten at once, not kept to its expiry", async () => {
+    stack = await startAuditStack();
+    const record = await stack.plantSession();
+    stack.bus.emit(eventFor(record, stack.clock, { type: "created", kind: "liveness" }));
+    await stack.bus.drain();
+    await stack.store.delete(record.id);
+    stack.bus.emit(eventFor(record, stack.clock, { type: "imageDeleted" }));
+    await stack.bus.drain();
+    expect(await stack.auditLog.list(record.id, 10)).toEqual([]);
+  });
+});

@@ -1,0 +1,35 @@
+/** Webhook logs name the target by origin and path only: never a secret, a signature or the callback's query. */
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CapturedLogs } from "../helpers/app-harness.js";
+import { SECRET_NEW, SECRET_OLD, startWebhookStack, type WebhookStack } from "./webhook-kit.js";
+
+let stack: WebhookStack;
+// An unredacted logger: the test must catch a component that tries to log a secret, not redaction hiding it.
+const logs = new CapturedLogs();
+beforeAll(async () => {
+  stack = await startWebhookStack({ WEBHOOK_SECRET: `${SECRET_NEW},${SECRET_OLD}`, LOG_LEVEL: "trace" }, { logger: pino({ level: "trace" }, logs.stream) });
+});
+afterAll(async () => stack.close());
+
+describe("webhook logging", () => {
+  it("when a delivery fails, retries and succeeds, then no secret, signature or query string reaches the logs", async () => {
+    stack.receiver.replyWith({ status: 500 }, { status: 429, headers: { "retry-after": "5" } });
+    const { id, authToken } = await stack.createWithCallback();
+    await stack.decide(id);
+    await stack.advance(15_000);
+    await stack.advance(5_000);
+    expect(stack.receiver.received).toHaveLength(3);
+
+    const text = logs.text;
+    const signatures = stack.receiver.received.flatMap((r) => (r.headers["webhook-signature"] as string).match(/[0-9a-f]{64}/g) ?? []);
+    expect(signatures).toHaveLength(6);
+    for (const secret of [SECRET_NEW, SECRET_OLD, "receiver-query-secret-123", "token=", authToken, ...signatures]) {
+      expect(text, `a secret of ${secret.length} chars is in the logs`).not.toContain(secret);
+    }
+    const target = new URL(stack.receiver.url());
+    const lines = logs.records().filter((r) => r.webhookId);
+    expect(lines.map((r) => r.msg)).toEqual(expect.arrayContaining(["webhook queued", "webhook attempt failed; will retry", "webhook delivered"]));
+    for (const line of lines) expect(line.target).toBe(`${target.origin}${target.pathname}`);
+  });
+});
