@@ -4,6 +4,7 @@
  * outlives its retention. Single instance for now: with a shared store, each sweep would need a lease (one sweeper
  * at a time), or every instance would repeat the same Face calls.
  */
+import { PeriodicTask } from "../lib/periodic-task.js";
 import type { FastifyBaseLogger } from "fastify";
 import type { Clock } from "../lib/clock.js";
 import type { SessionCleanup } from "./session-cleanup.js";
@@ -25,8 +26,7 @@ export interface SweeperDeps {
 const UNUSED = new Set(["expired", "abandoned"]);
 
 export class SessionSweeper {
-  private timer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<void> | undefined;
+  private readonly task: PeriodicTask;
   private stopped = false;
   private readonly actor: Actor;
 
@@ -35,24 +35,19 @@ export class SessionSweeper {
     private readonly intervalMs: number,
   ) {
     this.actor = { id: SYSTEM_ACTOR_ID, log: deps.log };
+    this.task = new PeriodicTask(
+      () => this.sweep(),
+      (error) => deps.log.warn({ err: error }, "session sweep failed"),
+    );
   }
 
   start(): void {
-    if (this.stopped || this.timer) return;
-    this.timer = setInterval(() => {
-      // One sweep at a time: a slow one (Face pacing) is not overlapped by the next.
-      this.sweeping ??= this.sweep()
-        .catch((error: unknown) => this.deps.log.warn({ err: error }, "session sweep failed"))
-        .finally(() => (this.sweeping = undefined));
-    }, this.intervalMs);
-    // The sweep must never keep a process alive that is otherwise done.
-    this.timer.unref();
+    if (!this.stopped) this.task.start(this.intervalMs);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
-    await this.sweeping;
+    await this.task.stop();
   }
 
   async sweep(): Promise<void> {

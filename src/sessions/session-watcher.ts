@@ -7,6 +7,7 @@
  *
  * Single instance for now: with a shared store, each session would need a lease so that one instance polls it.
  */
+import { PeriodicTask } from "../lib/periodic-task.js";
 import type { FastifyBaseLogger } from "fastify";
 import type { Clock } from "../lib/clock.js";
 import { isFinalAtFace, snapshotFingerprint, snapshotOfRecord } from "./session-snapshot.js";
@@ -42,8 +43,7 @@ interface Schedule {
 
 export class SessionWatcher {
   private readonly schedules = new Map<string, Schedule>();
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> | undefined;
+  private readonly task: PeriodicTask;
   private stopped = false;
   private readonly actor: Actor;
 
@@ -52,22 +52,19 @@ export class SessionWatcher {
     private readonly options: WatcherOptions,
   ) {
     this.actor = { id: SYSTEM_ACTOR_ID, log: deps.log };
+    this.task = new PeriodicTask(
+      () => this.tick(),
+      (error) => deps.log.warn({ err: error }, "session watcher tick failed"),
+    );
   }
 
   start(): void {
-    if (this.options.intervalMs <= 0 || this.stopped || this.timer) return;
-    this.timer = setInterval(() => {
-      this.ticking ??= this.tick()
-        .catch((error: unknown) => this.deps.log.warn({ err: error }, "session watcher tick failed"))
-        .finally(() => (this.ticking = undefined));
-    }, Math.min(this.options.intervalMs, MAX_TICK_MS));
-    this.timer.unref();
+    if (this.options.intervalMs > 0 && !this.stopped) this.task.start(Math.min(this.options.intervalMs, MAX_TICK_MS));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
-    await this.ticking;
+    await this.task.stop();
   }
 
   /** Polls every due session, `concurrency` at a time. */

@@ -1,0 +1,28 @@
+/**
+ * A job run on an interval, never overlapping itself: a slow run (Face pacing, a big store) is not stacked on by the
+ * next tick. The timer never keeps the process alive, and `stop()` waits for the run in progress to finish.
+ */
+export class PeriodicTask {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly run: () => Promise<void>,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  start(intervalMs: number): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      this.running ??= this.run()
+        .catch(this.onError)
+        .finally(() => (this.running = undefined));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+}
