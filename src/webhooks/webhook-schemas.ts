@@ -68,6 +68,9 @@ export const webhooksOpenApi: Record<string, OpenAPIV3_1.PathItemObject> = {
   "session.decided": {
     post: {
       tags: ["webhooks"],
+      operationId: "sessionDecidedWebhook",
+      // Sent by us, authenticated by its signature: no API key scheme applies.
+      security: [],
       summary: "POSTed to the session's callbackUrl once its decision settles",
       description:
         "Verify Webhook-Signature (HMAC-SHA256 of `${t}.${body}` with each of your secrets; reject if |now - t| > 5 min), dedupe on Webhook-Id, " +
