@@ -90,11 +90,14 @@ describe("the typed client, whole flow", () => {
     expect(total, JSON.stringify(counts)).toBeLessThanOrEqual(20);
   });
 
-  it("when the server refuses a request, then LsoApiError carries its status, code, fields and request id", async () => {
-    const stranger = createLsoClient({ baseUrl: origin, apiKey: "not-a-key-of-anyone-0123456789" });
+  it("when the server refuses a request, then LsoApiError carries its status, code, fields and request id, never the key", async () => {
+    const strangerKey = "not-a-key-of-anyone-0123456789";
+    const stranger = createLsoClient({ baseUrl: origin, apiKey: strangerKey });
     const unauthorized = await stranger.getSessionAudit("7b4b6f5e-8f7a-4a57-9f2e-0f6c2b3f8a11").catch((error: unknown) => error);
     expect(unauthorized).toBeInstanceOf(LsoApiError);
     expect(unauthorized).toMatchObject({ status: 401, code: "LSO_ERR_UNAUTHORIZED", requestId: expect.any(String) });
+    // An error is often logged whole by the caller: it must not carry the key that was sent.
+    expect(`${String(unauthorized)} ${JSON.stringify(unauthorized)} ${(unauthorized as Error).stack}`).not.toContain(strangerKey);
 
     const invalid = await client.createSession({ kind: "liveness", authTokenTtlSeconds: 5 }).catch((error: unknown) => error);
     expect(invalid).toMatchObject({ status: 400, code: "LSO_ERR_VALIDATION", fields: [expect.objectContaining({ path: expect.stringContaining("authTokenTtlSeconds") })] });
