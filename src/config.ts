@@ -81,6 +81,10 @@ export const envSchema = z.object({
   FACE_APIKEY: z.string().min(1).optional().describe("Azure AI Face key (header Ocp-Apim-Subscription-Key). Secret."),
   FACE_API_VERSION: z.enum(["v1.2"]).default("v1.2").describe("Face API version; a path segment, not a query parameter."),
   FACE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe("Timeout of one call to Face, in milliseconds."),
+  API_DOCS: z
+    .enum(["on", "off"])
+    .optional()
+    .describe("The interactive API reference at /docs (Swagger UI, served from local files): on or off. Unset: on in emulator mode (no FACE_ENDPOINT), off otherwise."),
   FACE_EMULATOR_PORT: portSchema.default(5001).describe("Port of the embedded emulator on 127.0.0.1 when FACE_ENDPOINT is unset (0 picks a free port)."),
   API_KEYS: apiKeys
     .optional()
@@ -189,6 +193,8 @@ export interface AppConfig {
   apiKeys: ApiKeyEntry[];
   /** Per-client policies from CLIENT_POLICIES; Key Vault entries (JSON key list) take precedence per client. */
   clientPolicies: CallerPolicies;
+  /** Serve the API reference at /docs (API_DOCS; by default only in emulator mode). */
+  apiDocs: boolean;
   /** True when no caller keys were configured in emulator mode and only DEV_API_KEY opens the API. */
   usingDevApiKey: boolean;
   /** Operator keys for /admin (ADMIN_API_KEYS); empty means the admin routes are disabled (404). */
@@ -256,6 +262,7 @@ export function loadConfig(env: EnvInput): AppConfig {
       connectionTimeoutMs: e.CONNECTION_TIMEOUT_MS,
     },
     usingDevApiKey,
+    apiDocs: e.API_DOCS === undefined ? !e.FACE_ENDPOINT : e.API_DOCS === "on",
     adminApiKeys: e.ADMIN_API_KEYS ?? [],
     webhooks: {
       secrets: e.WEBHOOK_SECRET ?? [],

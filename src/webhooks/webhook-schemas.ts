@@ -68,6 +68,9 @@ export const webhooksOpenApi: Record<string, OpenAPIV3_1.PathItemObject> = {
   "session.decided": {
     post: {
       tags: ["webhooks"],
+      operationId: "sessionDecidedWebhook",
+      // Sent by us, authenticated by its signature: no API key scheme applies.
+      security: [],
       summary: "POSTed to the session's callbackUrl once its decision settles",
       description:
         "Signed per Standard Webhooks (https://www.standardwebhooks.com): verify with any of its libraries (e.g. `new Webhook(secret).verify(rawBody, headers)` " +
