@@ -8,6 +8,7 @@ import { parseApiKeyList, type ApiKeyEntry } from "./credentials/api-key-list.js
 import { hashApiKey } from "./credentials/api-key-ring.js";
 import { faceGuardEnvSchema, faceGuardOptionsFromEnv, type FaceGuardOptions } from "./face/face-guard-options.js";
 import { declaredVariables, logLevelSchema, portSchema } from "./lib/env.js";
+import { unknownVariableProblems } from "./lib/env-unknown.js";
 import type { SessionRuntimeConfig } from "./sessions/session-runtime.js";
 
 export const DEV_CLIENT_ID = "dev";
@@ -25,15 +26,19 @@ export function isLoopbackHost(hostname: string): boolean {
 
 const faceEndpoint = z
   .url({ message: "expected an absolute URL such as https://<resource>.cognitiveservices.azure.com" })
+  // The client appends /face/<version> itself: a pasted ".../face/v1.2" would become ".../face/v1.2/face/v1.2" and
+  // every call a 404, so anything beyond the origin is refused here rather than discovered on the first session.
+  // Tested on the raw text too, since the URL parser drops an empty "?" or "#".
+  .refine((value) => !URL.canParse(value) || (new URL(value).pathname === "/" && !/[?#]/.test(value)), {
+    message: "must be the resource's origin only, with no path, query or fragment: expected https://<resource>.cognitiveservices.azure.com",
+  })
   .transform((value) => new URL(value))
   .refine((url) => url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname)), {
     message: "must use https; plain http is allowed only for a loopback emulator (localhost, 127.0.0.0/8, [::1])",
   })
-  .refine((url) => !url.search && !url.hash && !url.username && !url.password, {
-    message: "must not carry a query, fragment or credentials",
-  })
-  // The SDK concatenates `${endpoint}/face/${apiVersion}`, so a trailing slash would produce `//face`.
-  .transform((url) => url.toString().replace(/\/+$/, ""));
+  .refine((url) => !url.username && !url.password, { message: "must not carry credentials" })
+  // The origin alone: no trailing slash, since the SDK concatenates `${endpoint}/face/${apiVersion}`.
+  .transform((url) => url.origin);
 
 const apiKeys = z.string().transform((raw, ctx) => {
   const { entries, problems } = parseApiKeyList(raw);
@@ -217,10 +222,18 @@ export class ConfigError extends Error {
   }
 }
 
-export function loadConfig(env: EnvInput): AppConfig {
-  const parsed = envSchema.safeParse(declaredVariables(Object.keys(envSchema.shape), env));
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
+export interface LoadConfigOptions {
+  /** Variables other parts of the product read from the same environment (the standalone emulator's): not typos. */
+  alsoKnown?: readonly string[];
+}
+
+export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppConfig {
+  const known = Object.keys(envSchema.shape);
+  const parsed = envSchema.safeParse(declaredVariables(known, env));
+  const unknown = unknownVariableProblems(known, env, options.alsoKnown);
+  if (!parsed.success || unknown.length) {
+    const invalid = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError([...invalid, ...unknown]);
   }
   const e = parsed.data;
   const problems = crossFieldProblems(e);

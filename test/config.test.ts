@@ -62,6 +62,24 @@ describe("loadConfig", () => {
     },
   );
 
+  it.each([
+    "https://x.cognitiveservices.azure.com/face/v1.2",
+    "https://x.cognitiveservices.azure.com/face",
+    "https://x.cognitiveservices.azure.com/?api-version=1",
+    "https://x.cognitiveservices.azure.com?",
+    "https://x.cognitiveservices.azure.com/#face",
+  ])("when FACE_ENDPOINT carries a path, query or fragment (%s), then startup names it and shows the expected form", (endpoint) => {
+    expect(problemsOf({ ...production, FACE_ENDPOINT: endpoint })).toEqual([
+      "FACE_ENDPOINT: must be the resource's origin only, with no path, query or fragment: expected https://<resource>.cognitiveservices.azure.com",
+    ]);
+  });
+
+  it("when FACE_ENDPOINT carries credentials, then it is refused without echoing them", () => {
+    const problems = problemsOf({ ...production, FACE_ENDPOINT: "https://user:pa55word@x.cognitiveservices.azure.com" }).join();
+    expect(problems).toMatch(/FACE_ENDPOINT: must not carry credentials/);
+    expect(problems).not.toContain("pa55word");
+  });
+
   it("when FACE_ENDPOINT is not a URL, then it is refused", () => {
     expect(problemsOf({ ...production, FACE_ENDPOINT: "my-face" }).join()).toMatch(/FACE_ENDPOINT/);
   });
