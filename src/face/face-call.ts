@@ -164,7 +164,8 @@ export async function runFaceCall<T>(
   line.status = status;
   line.apimRequestId = requestId;
 
-  const body = decodeErrorBody(response.body);
+  // Success bodies (session JSON, image bytes) are never error envelopes: not worth decoding.
+  const body = status >= 300 ? decodeErrorBody(response.body) : {};
   const faceCode = body.code ?? response.headers["x-ms-error-code"];
   // An expected 404 (the probe's) from a route that does not exist is no success: it must not pass as "Face is up".
   const missingRoute = isMissingRoute({ status, resource: spec.resource, ...(faceCode !== undefined && { faceCode }) });
