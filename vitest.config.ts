@@ -9,7 +9,8 @@ export default defineConfig({
     pool: "forks",
     testTimeout: 20_000,
     hookTimeout: 20_000,
-    // In CI, also write machine-readable totals for .ci/run's closing line.
-    reporters: process.env.CI ? ["default", ["json", { outputFile: ".vitest-results.json" }]] : ["default"],
+    // In CI, also write machine-readable totals for .ci/run's closing line (one file per run: it runs some suites on
+    // several Node versions).
+    reporters: process.env.CI ? ["default", ["json", { outputFile: process.env.VITEST_RESULTS_FILE ?? ".vitest-results.json" }]] : ["default"],
   },
 });

@@ -9,6 +9,7 @@ import { hashApiKey } from "./credentials/api-key-ring.js";
 import { parseWebhookSecretList } from "./credentials/webhook-secret-list.js";
 import { faceGuardEnvSchema, faceGuardOptionsFromEnv, type FaceGuardOptions } from "./face/face-guard-options.js";
 import { declaredVariables, logLevelSchema, portSchema } from "./lib/env.js";
+import { unknownVariableProblems } from "./lib/env-unknown.js";
 import type { SessionRuntimeConfig } from "./sessions/session-runtime.js";
 
 export const DEV_CLIENT_ID = "dev";
@@ -26,15 +27,19 @@ export function isLoopbackHost(hostname: string): boolean {
 
 const faceEndpoint = z
   .url({ message: "expected an absolute URL such as https://<resource>.cognitiveservices.azure.com" })
+  // The client appends /face/<version> itself: a pasted ".../face/v1.2" would become ".../face/v1.2/face/v1.2" and
+  // every call a 404, so anything beyond the origin is refused here rather than discovered on the first session.
+  // Tested on the raw text too, since the URL parser drops an empty "?" or "#".
+  .refine((value) => !URL.canParse(value) || (new URL(value).pathname === "/" && !/[?#]/.test(value)), {
+    message: "must be the resource's origin only, with no path, query or fragment: expected https://<resource>.cognitiveservices.azure.com",
+  })
   .transform((value) => new URL(value))
   .refine((url) => url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname)), {
     message: "must use https; plain http is allowed only for a loopback emulator (localhost, 127.0.0.0/8, [::1])",
   })
-  .refine((url) => !url.search && !url.hash && !url.username && !url.password, {
-    message: "must not carry a query, fragment or credentials",
-  })
-  // The SDK concatenates `${endpoint}/face/${apiVersion}`, so a trailing slash would produce `//face`.
-  .transform((url) => url.toString().replace(/\/+$/, ""));
+  .refine((url) => !url.username && !url.password, { message: "must not carry credentials" })
+  // The origin alone: no trailing slash, since the SDK concatenates `${endpoint}/face/${apiVersion}`.
+  .transform((url) => url.origin);
 
 const apiKeys = z.string().transform((raw, ctx) => {
   const { entries, problems } = parseApiKeyList(raw);
@@ -81,7 +86,7 @@ export const envSchema = z.object({
   FACE_APIKEY: z.string().min(1).optional().describe("Azure AI Face key (header Ocp-Apim-Subscription-Key). Secret."),
   FACE_API_VERSION: z.enum(["v1.2"]).default("v1.2").describe("Face API version; a path segment, not a query parameter."),
   FACE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe("Timeout of one call to Face, in milliseconds."),
-  API_DOCS: z
+  DOCS_UI: z
     .enum(["on", "off"])
     .optional()
     .describe("The interactive API reference at /docs (Swagger UI, served from local files): on or off. Unset: on in emulator mode (no FACE_ENDPOINT), off otherwise."),
@@ -193,7 +198,7 @@ export interface AppConfig {
   apiKeys: ApiKeyEntry[];
   /** Per-client policies from CLIENT_POLICIES; Key Vault entries (JSON key list) take precedence per client. */
   clientPolicies: CallerPolicies;
-  /** Serve the API reference at /docs (API_DOCS; by default only in emulator mode). */
+  /** Serve the API reference at /docs (DOCS_UI; by default only in emulator mode). */
   apiDocs: boolean;
   /** True when no caller keys were configured in emulator mode and only DEV_API_KEY opens the API. */
   usingDevApiKey: boolean;
@@ -229,10 +234,18 @@ export class ConfigError extends Error {
   }
 }
 
-export function loadConfig(env: EnvInput): AppConfig {
-  const parsed = envSchema.safeParse(declaredVariables(Object.keys(envSchema.shape), env));
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
+export interface LoadConfigOptions {
+  /** Variables other parts of the product read from the same environment (the standalone emulator's): not typos. */
+  alsoKnown?: readonly string[];
+}
+
+export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppConfig {
+  const known = Object.keys(envSchema.shape);
+  const parsed = envSchema.safeParse(declaredVariables(known, env));
+  const unknown = unknownVariableProblems(known, env, options.alsoKnown);
+  if (!parsed.success || unknown.length) {
+    const invalid = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError([...invalid, ...unknown]);
   }
   const e = parsed.data;
   const problems = crossFieldProblems(e);
@@ -262,7 +275,7 @@ export function loadConfig(env: EnvInput): AppConfig {
       connectionTimeoutMs: e.CONNECTION_TIMEOUT_MS,
     },
     usingDevApiKey,
-    apiDocs: e.API_DOCS === undefined ? !e.FACE_ENDPOINT : e.API_DOCS === "on",
+    apiDocs: e.DOCS_UI === undefined ? !e.FACE_ENDPOINT : e.DOCS_UI === "on",
     adminApiKeys: e.ADMIN_API_KEYS ?? [],
     webhooks: {
       secrets: e.WEBHOOK_SECRET ?? [],

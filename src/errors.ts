@@ -30,6 +30,7 @@ export const errorCatalog = {
   LSO_ERR_INTERNAL: { status: 500, message: "Internal server error." },
   LSO_ERR_UPSTREAM: { status: 502, message: "Azure AI Face answered with an unexpected response." },
   LSO_ERR_UPSTREAM_AUTH: { status: 502, message: "The service could not authenticate to Azure AI Face." },
+  LSO_ERR_UPSTREAM_MISCONFIGURED: { status: 502, message: "The Face endpoint or API version looks wrong: Azure AI Face has no such route." },
   LSO_ERR_UPSTREAM_UNAVAILABLE: { status: 503, message: "Azure AI Face is busy or unavailable; retry later." },
   LSO_ERR_UPSTREAM_TIMEOUT: { status: 504, message: "Azure AI Face did not answer in time." },
 } as const satisfies Record<string, { status: number; message: string }>;

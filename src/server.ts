@@ -2,19 +2,28 @@
  * The process entry point and the only file that reads the environment, listens, handles signals and exits.
  * With no FACE_ENDPOINT it starts the embedded Face emulator first and points the client at it.
  */
+import { existsSync } from "node:fs";
+
 import { buildApp } from "./app.js";
 import { ConfigError, loadConfig, type AppConfig } from "./config.js";
+import { emulatorEnvSchema } from "./emulator/emulator-config.js";
 import { startEmulator, type RunningEmulator } from "./emulator/emulator-server.js";
 import { createLogger } from "./logger.js";
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
+const ENV_FILE = ".env";
+
 function readConfig(): AppConfig {
   try {
-    return loadConfig(process.env);
+    // Node's own loader: it never overrides a variable already in the environment, so the platform's (or the
+    // shell's) settings win over the file, the order twelve-factor deployments expect.
+    if (existsSync(ENV_FILE)) process.loadEnvFile(ENV_FILE);
+    // The standalone emulator's variables may share a .env with the server's; they are not typos here.
+    return loadConfig(process.env, { alsoKnown: Object.keys(emulatorEnvSchema.shape) });
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\nSee .env.example for every variable and its meaning.\n`);
+      process.stderr.write(`${error.message}\nSee .env.example or docs/configuration.md for every variable and its meaning.\n`);
       process.exit(1);
     }
     throw error;

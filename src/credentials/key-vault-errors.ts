@@ -38,7 +38,7 @@ export function describeKeyVaultFailure(error: unknown, vaultUrl: string, secret
   if (status === 401) return { message: `Key Vault ${vaultUrl} refused the identity's token while reading ${what}: check AZURE_TENANT_ID / AZURE_CLIENT_ID`, retryable: false };
   if (IDENTITY_ERRORS.has(name)) {
     return {
-      message: `no Entra ID token for Key Vault ${vaultUrl} (needed for ${what}): configure a managed identity, workload identity or service principal (see README, Production credentials)`,
+      message: `no Entra ID token for Key Vault ${vaultUrl} (needed for ${what}): configure a managed identity, workload identity or service principal (see docs/credentials.md)`,
       retryable: false,
     };
   }

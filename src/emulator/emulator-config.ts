@@ -16,7 +16,7 @@ export const emulatorEnvSchema = z.object({
   FACE_EMULATOR_FAULTS: faultPlanJsonSchema
     .optional()
     .describe(
-      'Faults to inject from startup, as a JSON fault plan: {"seed"?: n, "rules": [...]} or just the rules, e.g. [{"fault":"503","rate":0.1,"retryAfterSeconds":2}]. Rules: fault latency|429|500|503|reset, ms (latency), operations, rate, count, phase. See src/emulator/README.md.',
+      'Faults to inject from startup, as a JSON fault plan: {"seed"?: n, "rules": [...]} or just the rules, e.g. [{"fault":"503","rate":0.1,"retryAfterSeconds":2}]. Rules: fault latency|429|500|503|reset, ms (latency), operations, rate, count, phase. See docs/emulator.md.',
     ),
 });
 

@@ -6,9 +6,11 @@ import type { AppError } from "../errors.js";
 import type { Clock } from "../lib/clock.js";
 import type { FaceCallContext, FaceReply } from "./face-gateway.js";
 import {
+  isMissingRoute,
   mapFaceHttpFailure,
   mapTransportFailure,
   mapUnexpectedReply,
+  type FaceHttpFailure,
   type FaceResource,
   type MappedFailure,
 } from "./face-errors.js";
@@ -42,6 +44,8 @@ export interface RawFaceResponse {
 export interface FaceCallSpec<T> {
   operation: FaceOperation;
   resource: FaceResource;
+  /** The route under the API base, as a template (`/detectLiveness-sessions/{sessionId}`): what a log may name. */
+  route: string;
   /** Statuses that count as success; anything else, even another 2xx, is mapped as a failure. */
   okStatuses: readonly number[];
   send(abortSignal: AbortSignal): PromiseLike<RawFaceResponse>;
@@ -55,6 +59,8 @@ export interface FaceCallDeps {
   logger: FastifyBaseLogger;
   timeoutMs: number;
   clock: Clock;
+  /** The API base the client sends to, `<endpoint>/face/<version>`; its host and path name a missing route. */
+  baseUrl: string;
 }
 
 /** A timeout we own, so a timeout is told apart from every other abort, and the timer is always cleared. */
@@ -138,10 +144,16 @@ export async function runFaceCall<T>(
       const retryAfter = thrown.header("retry-after");
       if (faceCode) line.faceCode = faceCode;
       const failure = mapFaceHttpFailure(
-        { status: thrown.status, resource: spec.resource, ...(faceCode && { faceCode }), ...(retryAfter && { retryAfter }) },
+        {
+          status: thrown.status,
+          resource: spec.resource,
+          target: targetOf(deps, spec),
+          ...(faceCode && { faceCode }),
+          ...(retryAfter && { retryAfter }),
+        },
         deps.clock.now(),
       );
-      throw fail(failure);
+      throw fail(withTarget(failure, deps, spec));
     }
     const failure = mapTransportFailure(err, err instanceof FaceTimeout);
     throw fail({ ...failure, detail: { transportError: errorCodeOf(err) } });
@@ -152,7 +164,12 @@ export async function runFaceCall<T>(
   line.status = status;
   line.apimRequestId = requestId;
 
-  if (spec.okStatuses.includes(status)) {
+  // Success bodies (session JSON, image bytes) are never error envelopes: not worth decoding.
+  const body = status >= 300 ? decodeErrorBody(response.body) : {};
+  const faceCode = body.code ?? response.headers["x-ms-error-code"];
+  // An expected 404 (the probe's) from a route that does not exist is no success: it must not pass as "Face is up".
+  const missingRoute = isMissingRoute({ status, resource: spec.resource, ...(faceCode !== undefined && { faceCode }) });
+  if (spec.okStatuses.includes(status) && !missingRoute) {
     try {
       const value = spec.parse(response.body, response.headers);
       finish();
@@ -163,14 +180,13 @@ export async function runFaceCall<T>(
     }
   }
 
-  const body = decodeErrorBody(response.body);
-  const faceCode = body.code ?? response.headers["x-ms-error-code"];
   const retryAfter = response.headers["retry-after"];
   if (faceCode !== undefined) line.faceCode = faceCode;
   const failure = mapFaceHttpFailure(
     {
       status,
       resource: spec.resource,
+      target: targetOf(deps, spec),
       ...(faceCode !== undefined && { faceCode }),
       ...(body.message !== undefined && { faceMessage: body.message }),
       ...(retryAfter !== undefined && { retryAfter }),
@@ -178,7 +194,21 @@ export async function runFaceCall<T>(
     deps.clock.now(),
   );
   // Face's message goes to our logs (never to callers, except for the image case the mapping handles).
-  throw fail({ ...failure, detail: body.message === undefined ? {} : { faceMessage: body.message } });
+  const mapped = withTarget(failure, deps, spec);
+  throw fail({ ...mapped, detail: { ...mapped.detail, ...(body.message !== undefined && { faceMessage: body.message }) } });
+}
+
+/** Host and path template of a call: never the key (a header), a session id or a query. */
+function targetOf(deps: FaceCallDeps, spec: FaceCallSpec<unknown>): NonNullable<FaceHttpFailure["target"]> {
+  const base = new URL(deps.baseUrl);
+  return { host: base.host, path: `${base.pathname.replace(/\/+$/, "")}${spec.route}` };
+}
+
+/** A missing route's log line names where the call went, so the operator sees the wrong endpoint or version. */
+function withTarget(failure: MappedFailure, deps: FaceCallDeps, spec: FaceCallSpec<unknown>): MappedFailure & { detail?: Record<string, unknown> } {
+  if (failure.error.code !== "LSO_ERR_UPSTREAM_MISCONFIGURED") return failure;
+  const { host, path } = targetOf(deps, spec);
+  return { ...failure, detail: { faceHost: host, facePath: path } };
 }
 
 /** The error's `code` (e.g. ECONNREFUSED) or name; never its message, which may quote a reply body. */

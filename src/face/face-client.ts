@@ -66,9 +66,16 @@ function buildClient(options: FaceGatewayOptions): FaceClient {
 
 export function createFaceGateway(options: FaceGatewayOptions): FaceGateway {
   const client = buildClient(options);
-  const deps: FaceCallDeps = { logger: options.logger, timeoutMs: options.timeoutMs, clock: options.clock ?? systemClock };
+  const deps: FaceCallDeps = {
+    logger: options.logger,
+    timeoutMs: options.timeoutMs,
+    clock: options.clock ?? systemClock,
+    baseUrl: `${options.endpoint.replace(/\/+$/, "")}/face/${options.apiVersion}`,
+  };
   const session = (kind: SessionKind) => (body: unknown) => toFaceSession(kind, body);
 
+  const sessionRoute = (kind: SessionKind) =>
+    kind === "liveness" ? "/detectLiveness-sessions/{sessionId}" : "/detectLivenessWithVerify-sessions/{sessionId}";
   const sessionPath = (kind: SessionKind, sessionId: string) =>
     kind === "liveness"
       ? client.path("/detectLiveness-sessions/{sessionId}", sessionId)
@@ -78,7 +85,8 @@ export function createFaceGateway(options: FaceGatewayOptions): FaceGateway {
     createLivenessSession: (params, ctx) =>
       runFaceCall<FaceSession>(deps, ctx, {
         operation: "createLivenessSession",
-        resource: "session",
+        resource: "sessions",
+        route: "/detectLiveness-sessions",
         okStatuses: [200],
         send: (abortSignal) =>
           client.path("/detectLiveness-sessions").post({ body: livenessSessionBody(params), abortSignal }),
@@ -88,7 +96,8 @@ export function createFaceGateway(options: FaceGatewayOptions): FaceGateway {
     createLivenessWithVerifySession: (params, ctx) =>
       runFaceCall<FaceSession>(deps, ctx, {
         operation: "createLivenessWithVerifySession",
-        resource: "session",
+        resource: "sessions",
+        route: "/detectLivenessWithVerify-sessions",
         okStatuses: [200],
         send: (abortSignal) =>
           client.path("/detectLivenessWithVerify-sessions").post({
@@ -103,6 +112,7 @@ export function createFaceGateway(options: FaceGatewayOptions): FaceGateway {
       runFaceCall<FaceSession>(deps, ctx, {
         operation: kind === "liveness" ? "getLivenessSession" : "getLivenessWithVerifySession",
         resource: "session",
+        route: sessionRoute(kind),
         okStatuses: [200],
         send: (abortSignal) => sessionPath(kind, sessionId).get({ abortSignal }),
         parse: session(kind),
@@ -112,6 +122,7 @@ export function createFaceGateway(options: FaceGatewayOptions): FaceGateway {
       runFaceCall<void>(deps, ctx, {
         operation: kind === "liveness" ? "deleteLivenessSession" : "deleteLivenessWithVerifySession",
         resource: "session",
+        route: sessionRoute(kind),
         okStatuses: DELETE_OK,
         send: (abortSignal) => sessionPath(kind, sessionId).delete({ abortSignal }),
         parse: () => undefined,
@@ -121,6 +132,7 @@ export function createFaceGateway(options: FaceGatewayOptions): FaceGateway {
       runFaceCall<Uint8Array>(deps, ctx, {
         operation: "getSessionImage",
         resource: "sessionImage",
+        route: "/sessionImages/{sessionImageId}",
         okStatuses: [200],
         /*
          * `.asNodeStream()`, not a plain `.get()`: without it the SDK decodes every body as UTF-8 text (its
@@ -140,6 +152,7 @@ export function createFaceGateway(options: FaceGatewayOptions): FaceGateway {
       await runFaceCall<void>(deps, undefined, {
         operation: "probe",
         resource: "session",
+        route: "/detectLiveness-sessions/{sessionId}",
         okStatuses: [404],
         quiet: true,
         send: (abortSignal) => client.path("/detectLiveness-sessions/{sessionId}", PROBE_SESSION_ID).get({ abortSignal }),

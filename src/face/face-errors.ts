@@ -7,7 +7,11 @@ import { AppError } from "../errors.js";
  * @see https://learn.microsoft.com/azure/ai-services/computer-vision/reference-face-error-codes
  */
 
-export type FaceResource = "session" | "sessionImage";
+/**
+ * What a call addressed: `sessions` is the collection a create POSTs to, which always exists at a working endpoint;
+ * `session` and `sessionImage` are single resources that come and go.
+ */
+export type FaceResource = "sessions" | "session" | "sessionImage";
 export type FailureLogLevel = "info" | "warn" | "error";
 
 export interface FaceHttpFailure {
@@ -17,6 +21,8 @@ export interface FaceHttpFailure {
   faceCode?: string;
   faceMessage?: string;
   retryAfter?: string;
+  /** Where the call went, as `host` and path template (no ids, no query), for the operator's hint. */
+  target?: { host: string; path: string };
 }
 
 export interface MappedFailure {
@@ -47,12 +53,34 @@ export function parseRetryAfter(header: string | undefined, nowMs: number): numb
   return clamp((at - nowMs) / 1000);
 }
 
+/**
+ * A 404 that says "no such route" rather than "no such session": every 404 on the collection (a create), and on a
+ * single resource one without Face's own code, i.e. Azure's gateway's `"404"` "Resource not found" or a page from some
+ * other server. Face answers a gone session with `SessionNotFound`, so only that kind of 404 means the caller's id.
+ */
+export function isMissingRoute(failure: Pick<FaceHttpFailure, "status" | "resource" | "faceCode">): boolean {
+  if (failure.status !== 404) return false;
+  return failure.resource === "sessions" || failure.faceCode === undefined || failure.faceCode === "404";
+}
+
 /** Maps a non-success HTTP answer from Face. */
 export function mapFaceHttpFailure(failure: FaceHttpFailure, nowMs: number): MappedFailure {
   const { status, faceCode, faceMessage, resource } = failure;
 
+  if (isMissingRoute(failure)) {
+    // Not the caller's fault and not Face's health: this deployment points at the wrong place. Louder than a 404
+    // (which would read "session not found" to the caller and hide the cause from everyone).
+    const where = failure.target ? ` (${failure.target.host}${failure.target.path})` : "";
+    return {
+      error: new AppError("LSO_ERR_UPSTREAM_MISCONFIGURED", { upstreamStatus: status }),
+      level: "error",
+      hint:
+        `Face has no such route${where}: check FACE_ENDPOINT (the resource's origin, ` +
+        "https://<resource>.cognitiveservices.azure.com, nothing after it) and FACE_API_VERSION",
+    };
+  }
   if (status === 404) {
-    // Face says SessionNotFound for unknown and expired ids alike; any 404 on our paths means "no such thing".
+    // Face says SessionNotFound for unknown and expired ids alike.
     const code = resource === "sessionImage" ? "LSO_ERR_SESSION_IMAGE_NOT_FOUND" : "LSO_ERR_SESSION_NOT_FOUND";
     return { error: new AppError(code), level: "info" };
   }
@@ -70,15 +98,7 @@ export function mapFaceHttpFailure(failure: FaceHttpFailure, nowMs: number): Map
     };
   }
   if (status === 401 || status === 403) {
-    const approval =
-      status === 403 && faceCode === "UnsupportedFeature"
-        ? "; the Face resource may lack approval for this feature (https://aka.ms/facerecognition)"
-        : "";
-    return {
-      error: new AppError("LSO_ERR_UPSTREAM_AUTH", { upstreamStatus: status }),
-      level: "error",
-      hint: `Face refused our credentials: check FACE_APIKEY and FACE_ENDPOINT (the key must belong to that resource)${approval}`,
-    };
+    return { error: new AppError("LSO_ERR_UPSTREAM_AUTH", { upstreamStatus: status }), level: "error", hint: authHint(status, faceCode) };
   }
   if (status === 408 || status === 409 || status === 429 || status === 503) {
     // 409 ConcurrentOperationConflict and 429 are Face asking us to back off; 408 is a transient gateway timeout.
@@ -90,6 +110,22 @@ export function mapFaceHttpFailure(failure: FaceHttpFailure, nowMs: number): Map
     level: "error",
     hint: status >= 500 ? "Face failed" : `Face answered with an unexpected status ${status}`,
   };
+}
+
+/**
+ * 401 and 403 mean different things to fix. 401: the key (or Entra ID token) is not valid for this resource, which
+ * Face also answers for a key used against another region's endpoint. 403: the credential is valid but not allowed:
+ * a feature without its limited-access approval, an identity without its role, or the resource's network rules.
+ * @see https://learn.microsoft.com/azure/ai-services/computer-vision/reference-face-error-codes
+ */
+function authHint(status: 401 | 403, faceCode: string | undefined): string {
+  if (status === 401) {
+    return "Face refused our credentials (401): check FACE_APIKEY (or its Key Vault secret) belongs to the resource FACE_ENDPOINT names; with Entra ID, that the token is for that resource";
+  }
+  if (faceCode === "UnsupportedFeature") {
+    return "Face refused the feature (403 UnsupportedFeature): the Face resource may lack approval for it (https://aka.ms/facerecognition); FACE_APIKEY and FACE_ENDPOINT are otherwise accepted";
+  }
+  return "Face forbade the call (403): with Entra ID, give the identity the Cognitive Services User role on the Face resource; else check the resource's networking rules, FACE_APIKEY and FACE_ENDPOINT";
 }
 
 /** System error codes that mean "could not reach Face": worth retrying later, not a bug. */

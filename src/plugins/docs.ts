@@ -1,7 +1,7 @@
 /**
  * The interactive API reference at /docs: Swagger UI over the live OpenAPI document, served from the package's own
  * files (no CDN, so it works offline and leaks nothing to a third party). On by default in emulator mode only
- * (API_DOCS). Its routes get a CSP of their own; every other route keeps the strict one from security.ts.
+ * (DOCS_UI). Its routes get a CSP of their own; every other route keeps the strict one from security.ts.
  */
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";

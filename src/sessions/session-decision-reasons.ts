@@ -1,5 +1,5 @@
 /**
- * The stable reason codes a decision carries (README, "Decisions"). Callers branch on them, so a code is never
+ * The stable reason codes a decision carries (docs/api.md, "Decisions"). Callers branch on them, so a code is never
  * renamed once published; add new ones instead. Advice is what the caller's app may show the end user.
  */
 import type { DecisionReason } from "./session-events.js";
@@ -65,5 +65,5 @@ export function attemptErrorReason(faceCode: string): DecisionReason {
 
 export const attemptsExhausted = (): DecisionReason => reason("ATTEMPTS_EXHAUSTED", { advice: NEW_SESSION_ADVICE });
 
-/** For the README table: Face's attempt error codes we map. */
+/** For the table in docs/api.md: Face's attempt error codes we map. */
 export const mappedFaceErrorCodes = Object.keys(attemptErrors);

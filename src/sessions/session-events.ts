@@ -11,7 +11,7 @@ export const decisionOutcomeSchema = z.enum(["approved", "declined", "retry", "r
 export type DecisionOutcome = z.infer<typeof decisionOutcomeSchema>;
 
 export const decisionReasonSchema = z.object({
-  /** Stable machine code, e.g. SPOOF_DETECTED, DIGEST_MISMATCH, FACE_WITH_MASK_DETECTED; documented in the README. */
+  /** Stable machine code, e.g. SPOOF_DETECTED, DIGEST_MISMATCH, FACE_WITH_MASK_DETECTED; documented in docs/api.md. */
   code: z.string(),
   /** Face's own code where the reason comes from an attempt error, e.g. FaceWithMaskDetected. */
   faceCode: z.string().optional(),

@@ -28,6 +28,7 @@ interface Op {
   method: "get" | "post" | "delete";
   path: string;
   call(gateway: FaceGateway): Promise<unknown>;
+  /** What Face's 404 SessionNotFound means here: for a create, whose collection always exists, a wrong endpoint. */
   notFound: keyof typeof errorCatalog;
   isCreate?: boolean;
 }
@@ -38,7 +39,7 @@ const ops: Op[] = [
     method: "post",
     path: "/detectLiveness-sessions",
     call: (g) => g.createLivenessSession(createParams),
-    notFound: "LSO_ERR_SESSION_NOT_FOUND",
+    notFound: "LSO_ERR_UPSTREAM_MISCONFIGURED",
     isCreate: true,
   },
   {
@@ -46,7 +47,7 @@ const ops: Op[] = [
     method: "post",
     path: "/detectLivenessWithVerify-sessions",
     call: (g) => g.createLivenessWithVerifySession({ ...createParams, verifyImage }),
-    notFound: "LSO_ERR_SESSION_NOT_FOUND",
+    notFound: "LSO_ERR_UPSTREAM_MISCONFIGURED",
     isCreate: true,
   },
   {
@@ -101,7 +102,17 @@ const badDays: BadDay[] = [
   {
     when: "Face answers 404 SessionNotFound",
     reply: (op) => intercept(op).reply(404, faceError("SessionNotFound", "Session ID is not found."), faceHeaders),
-    expected: (op) => ({ code: op.notFound, statusCode: 404, faceCode: undefined }),
+    expected: (op) => ({ code: op.notFound, statusCode: errorCatalog[op.notFound].status, faceCode: undefined }),
+  },
+  {
+    when: "Azure's gateway answers 404 Resource not found (a wrong endpoint path or API version)",
+    reply: (op) => intercept(op).reply(404, faceError("404", "Resource not found"), { ...faceHeaders, "x-ms-error-code": "404" }),
+    expected: () => ({ code: "LSO_ERR_UPSTREAM_MISCONFIGURED", statusCode: 502, upstreamStatus: 404, faceCode: undefined }),
+  },
+  {
+    when: "another server answers 404 with an HTML page",
+    reply: (op) => intercept(op).reply(404, "<html><body>Not Found</body></html>", { "content-type": "text/html" }),
+    expected: () => ({ code: "LSO_ERR_UPSTREAM_MISCONFIGURED", statusCode: 502 }),
   },
   {
     when: "Face answers 400 with a code other than InvalidImage",
@@ -288,7 +299,8 @@ describe("probe failures", () => {
     ["401", () => nock(ENDPOINT).get(probePath).reply(401, faceError("401", "Access denied."), faceHeaders), "LSO_ERR_UPSTREAM_AUTH"],
     ["403", () => nock(ENDPOINT).get(probePath).reply(403, faceError("UnsupportedFeature", "No."), faceHeaders), "LSO_ERR_UPSTREAM_AUTH"],
     ["404 with another code (not Face)", () => nock(ENDPOINT).get(probePath).reply(404, faceError("ResourceNotFound", "?")), "LSO_ERR_UPSTREAM"],
-    ["404 with an empty body", () => nock(ENDPOINT).get(probePath).reply(404), "LSO_ERR_UPSTREAM"],
+    ["404 with an empty body", () => nock(ENDPOINT).get(probePath).reply(404), "LSO_ERR_UPSTREAM_MISCONFIGURED"],
+    ["404 Resource not found (Azure's gateway)", () => nock(ENDPOINT).get(probePath).reply(404, faceError("404", "Resource not found")), "LSO_ERR_UPSTREAM_MISCONFIGURED"],
     ["200", () => nock(ENDPOINT).get(probePath).reply(200, livenessSessionReply(), faceHeaders), "LSO_ERR_UPSTREAM"],
     ["429", () => nock(ENDPOINT).get(probePath).reply(429, faceError("429", "Slow down."), faceHeaders), "LSO_ERR_UPSTREAM_UNAVAILABLE"],
     ["a connection error", () => nock(ENDPOINT).get(probePath).replyWithError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" })), "LSO_ERR_UPSTREAM_UNAVAILABLE"],

@@ -25,8 +25,15 @@ describe("parseRetryAfter", () => {
 describe("mapFaceHttpFailure", () => {
   it.each([
     [404, "session", "SessionNotFound", "LSO_ERR_SESSION_NOT_FOUND", "info"],
-    [404, "session", undefined, "LSO_ERR_SESSION_NOT_FOUND", "info"],
     [404, "sessionImage", "SessionImageNotFound", "LSO_ERR_SESSION_IMAGE_NOT_FOUND", "info"],
+    // A create's collection always exists at a working endpoint, and Azure's gateway answers a route it does not know
+    // with code "404" (or some other server with no Face code at all): the endpoint or version is wrong, not the id.
+    [404, "sessions", "SessionNotFound", "LSO_ERR_UPSTREAM_MISCONFIGURED", "error"],
+    [404, "sessions", "404", "LSO_ERR_UPSTREAM_MISCONFIGURED", "error"],
+    [404, "session", "404", "LSO_ERR_UPSTREAM_MISCONFIGURED", "error"],
+    [404, "session", undefined, "LSO_ERR_UPSTREAM_MISCONFIGURED", "error"],
+    [404, "sessionImage", "404", "LSO_ERR_UPSTREAM_MISCONFIGURED", "error"],
+    [404, "sessionImage", undefined, "LSO_ERR_UPSTREAM_MISCONFIGURED", "error"],
     [400, "session", "InvalidImage", "LSO_ERR_FACE_INVALID_IMAGE", "info"],
     [400, "session", "InvalidImageSize", "LSO_ERR_FACE_INVALID_IMAGE", "info"],
     [400, "session", "BadArgument", "LSO_ERR_UPSTREAM", "error"],
@@ -65,6 +72,26 @@ describe("mapFaceHttpFailure", () => {
     expect(mapped.hint).toMatch(/FACE_APIKEY/);
     expect(mapped.hint).toMatch(/FACE_ENDPOINT/);
     expect(mapped.hint).toMatch(/approval/);
+  });
+
+  it("when the route is missing, then the hint names the host and path tried and what to check, and the status is kept", () => {
+    const mapped = mapFaceHttpFailure(
+      { status: 404, resource: "sessions", faceCode: "404", target: { host: "x.cognitiveservices.azure.com", path: "/face/v1.2/face/v1.2/detectLiveness-sessions" } },
+      NOW,
+    );
+    expect(mapped.error).toMatchObject({ code: "LSO_ERR_UPSTREAM_MISCONFIGURED", statusCode: 502, upstreamStatus: 404 });
+    expect(mapped.hint).toContain("x.cognitiveservices.azure.com/face/v1.2/face/v1.2/detectLiveness-sessions");
+    expect(mapped.hint).toMatch(/FACE_ENDPOINT .*https:\/\/<resource>\.cognitiveservices\.azure\.com.* FACE_API_VERSION/);
+  });
+
+  it.each([
+    [401, undefined, /\(401\).*FACE_APIKEY.*FACE_ENDPOINT/],
+    [403, "PermissionDenied", /\(403\).*Cognitive Services User role/],
+    [403, "UnsupportedFeature", /approval/],
+  ] as const)("when Face answers %i %s, then the hint says what that status means to fix", (status, faceCode, hint) => {
+    const mapped = mapFaceHttpFailure({ status, resource: "session", ...(faceCode && { faceCode }) }, NOW);
+    expect(mapped.error.code).toBe("LSO_ERR_UPSTREAM_AUTH");
+    expect(mapped.hint).toMatch(hint);
   });
 
   it("when Face answers 429 with Retry-After, then retryAfterSeconds follows it", () => {

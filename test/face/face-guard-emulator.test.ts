@@ -18,7 +18,7 @@ import { memoryLogger } from "./face-guard-kit.js";
 const KEY = "face-guard-emulator-key-0123456789";
 const createParams: CreateSessionParams = { livenessOperationMode: "Passive", deviceCorrelationId: "d-1", authTokenTimeToLiveInSeconds: 600, enableSessionImage: false };
 
-/** The codes a guarded call may end with besides success, as documented in README "Errors". */
+/** The codes a guarded call may end with besides success, as documented in docs/errors.md. */
 const DOCUMENTED = new Set(["LSO_ERR_UPSTREAM_UNAVAILABLE", "LSO_ERR_UPSTREAM_TIMEOUT", "LSO_ERR_UPSTREAM"]);
 
 let emulator: RunningEmulator | undefined;

@@ -3,9 +3,22 @@
  * how end-to-end tests start the server and the standalone emulator.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+/** tsx's loader by absolute URL, so a process started in another directory (a temp dir) still finds it. */
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+
+/**
+ * Ports a child gets unless the test says otherwise: 0, so no test ever binds the server's or the emulator's
+ * default port (3000, 5001) and the suite runs beside `npm start`.
+ */
+const EPHEMERAL_PORTS = { PORT: "0", FACE_EMULATOR_PORT: "0" };
 
 export interface RunningProcess {
   child: ChildProcess;
@@ -19,11 +32,29 @@ export interface RunningProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function startNodeProcess(entry: string, env: Record<string, string | undefined>): RunningProcess {
+/**
+ * The default working directory: an empty one, so a developer's own `.env` in the repository (which src/server.ts
+ * would load) never changes what a test runs against.
+ */
+let emptyDir: string | undefined;
+function defaultCwd(): string {
+  if (emptyDir === undefined) {
+    const dir = (emptyDir = mkdtempSync(join(tmpdir(), "lso-child-")));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return emptyDir;
+}
+
+export interface StartOptions {
+  /** Working directory (default: an empty temp dir); `entry` is resolved against the repository root either way. */
+  cwd?: string;
+}
+
+export function startNodeProcess(entry: string, env: Record<string, string | undefined>, options: StartOptions = {}): RunningProcess {
   // Only what the test passes, plus PATH/HOME: an ambient FACE_ENDPOINT or API_KEYS must not change the test.
-  const child = spawn(process.execPath, ["--import", "tsx", entry], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+  const child = spawn(process.execPath, ["--import", tsxLoader, join(repoRoot, entry)], {
+    cwd: options.cwd ?? defaultCwd(),
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...EPHEMERAL_PORTS, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

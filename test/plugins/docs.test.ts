@@ -1,5 +1,5 @@
 /**
- * The API reference at /docs: on by default in emulator mode only, switchable with API_DOCS, served from local
+ * The API reference at /docs: on by default in emulator mode only, switchable with DOCS_UI, served from local
  * files with a CSP of its own while every other route keeps the strict one.
  */
 import { readFile } from "node:fs/promises";
@@ -14,14 +14,14 @@ const STRICT_CSP = "default-src 'none';frame-ancestors 'none'";
 /** Every src= and href= of an HTML page. */
 const referencesOf = (html: string) => [...html.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((m) => m[1]!);
 
-describe("API_DOCS", () => {
-  it("when unset in emulator mode, then the reference is on; with a real FACE_ENDPOINT, off; API_DOCS decides either way", () => {
+describe("DOCS_UI", () => {
+  it("when unset in emulator mode, then the reference is on; with a real FACE_ENDPOINT, off; DOCS_UI decides either way", () => {
     const production = { FACE_ENDPOINT: "https://my-face.cognitiveservices.azure.com", FACE_APIKEY: "face-key-0123456789", API_KEYS: "acme:acme-key-0123456789abcdef" };
     expect(loadConfig({}).apiDocs).toBe(true);
     expect(loadConfig(production).apiDocs).toBe(false);
-    expect(loadConfig({ ...production, API_DOCS: "on" }).apiDocs).toBe(true);
-    expect(loadConfig({ API_DOCS: "off" }).apiDocs).toBe(false);
-    expect(() => loadConfig({ API_DOCS: "yes" })).toThrow(/API_DOCS/);
+    expect(loadConfig({ ...production, DOCS_UI: "on" }).apiDocs).toBe(true);
+    expect(loadConfig({ DOCS_UI: "off" }).apiDocs).toBe(false);
+    expect(() => loadConfig({ DOCS_UI: "yes" })).toThrow(/DOCS_UI/);
   });
 });
 
@@ -70,8 +70,8 @@ describe("/docs", () => {
 });
 
 describe("/docs switched off", () => {
-  it("when API_DOCS=off, then /docs and its assets answer 404 in the envelope", async () => {
-    const stack = await startStack({ API_DOCS: "off" });
+  it("when DOCS_UI=off, then /docs and its assets answer 404 in the envelope", async () => {
+    const stack = await startStack({ DOCS_UI: "off" });
     try {
       const answers = await Promise.all(["/docs", "/docs/json", "/docs/static/swagger-ui.css"].map((url) => stack.app.inject({ method: "GET", url })));
       expect(answers.map((a) => [a.statusCode, a.json().error.code])).toEqual(answers.map(() => [404, "LSO_ERR_ROUTE_NOT_FOUND"]));
