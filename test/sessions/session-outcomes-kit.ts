@@ -129,5 +129,5 @@ export const faceHas = (stack: OutcomeStack, session: Created) => stack.emulator
 export const faceReads = (stack: OutcomeStack) =>
   stack.emulator.state.requestCount("getLivenessSession") + stack.emulator.state.requestCount("getLivenessWithVerifySession");
 
-/** Background work (deletion at Face, the sweeper, the watcher) runs on real timers: wait for its effect. */
+/** Background work (deletion at Face, the background loop) runs on real timers: wait for its effect. */
 export const eventually = (check: () => void | Promise<void>, timeout = 5000) => vi.waitFor(check, { timeout, interval: 20 });
