@@ -1,0 +1,57 @@
+/**
+ * The one parser for caller key lists, wherever they come from (API_KEYS, ADMIN_API_KEYS, or a Key Vault secret).
+ * Entries are `clientId:key`, or `clientId:sha256:<64 hex>` so a vault can hold hashes instead of keys.
+ * A client may appear more than once: that is how it holds an old and a new key while it rotates.
+ */
+import { createHash } from "node:crypto";
+
+export type ApiKeyEntry = { clientId: string; key: string } | { clientId: string; sha256: string };
+
+export interface ParsedApiKeys {
+  entries: ApiKeyEntry[];
+  /** Each names the entry by position (and client), never by value: values are secrets. */
+  problems: string[];
+}
+
+const CLIENT_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const SHA256_ENTRY = /^sha256:([0-9a-fA-F]{64})$/;
+export const MIN_API_KEY_LENGTH = 16;
+
+export function parseApiKeyList(raw: string): ParsedApiKeys {
+  const entries: ApiKeyEntry[] = [];
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  raw
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .forEach((pair, index) => {
+      const sep = pair.indexOf(":");
+      const clientId = sep > 0 ? pair.slice(0, sep) : "";
+      const secret = sep > 0 ? pair.slice(sep + 1) : "";
+      const where = `entry ${index + 1}`;
+      if (!CLIENT_ID.test(clientId)) {
+        problems.push(`${where}: expected clientId:key with a clientId of letters, digits, '.', '_' or '-' (1 to 64)`);
+        return;
+      }
+      const hash = SHA256_ENTRY.exec(secret)?.[1]?.toLowerCase();
+      if (!hash && secret.length < MIN_API_KEY_LENGTH) {
+        problems.push(`${where} (${clientId}): the key must be at least ${MIN_API_KEY_LENGTH} characters`);
+        return;
+      }
+      const identity = hash ? `sha256:${hash}` : `key:${secret}`;
+      if (seen.has(identity)) {
+        problems.push(`${where} (${clientId}): the same key is listed twice`);
+        return;
+      }
+      seen.add(identity);
+      entries.push(hash ? { clientId, sha256: hash } : { clientId, key: secret });
+    });
+  if (entries.length === 0 && problems.length === 0) problems.push("no clientId:key pair");
+  return { entries, problems };
+}
+
+/** Keys are only ever held and compared as their SHA-256. */
+export function hashApiKey(key: string): Buffer {
+  return createHash("sha256").update(key, "utf8").digest();
+}
