@@ -1,0 +1,39 @@
+/** What only the memory backend does: one timer sweeps every store, so memory follows live data; close forgets secrets. */
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../../src/lib/clock.js";
+import { createMemoryState } from "../../src/state/state-memory.js";
+
+const HOUR = 60 * 60 * 1000;
+
+describe("createMemoryState", () => {
+  it("when entries expire, then the sweep removes them from every store, and keeps what is live", async () => {
+    const clock = new ManualClock();
+    const state = createMemoryState(clock);
+    const t = clock.now();
+    for (let i = 0; i < 100; i += 1) await state.idempotency.claim(`k${i}`, "fp", 1000);
+    await state.idempotency.claim("kept", "fp", 10_000);
+    for (let i = 0; i < 50; i += 1) await state.lockout.recordFailure(`short-${i}`, t, { maxFailures: 3, windowMs: 1000, cooldownMs: HOUR });
+    await state.audit.append("old", { at: new Date(t).toISOString(), event: "created", actor: "acme" }, t + 1000);
+    await state.audit.append("new", { at: new Date(t).toISOString(), event: "created", actor: "acme" }, t + HOUR);
+    clock.advance(1000);
+    expect(state.idempotency.sweep()).toBe(100);
+    expect(state.idempotency.size).toBe(1);
+    expect(state.lockout.sweep()).toBe(50);
+    expect(state.audit.sweep()).toBe(1);
+    expect(await state.audit.list("new", 10)).toHaveLength(1);
+    await state.close();
+  });
+
+  it("when the state closes, then idempotent responses and images are forgotten, and closing again is harmless", async () => {
+    const clock = new ManualClock();
+    const state = createMemoryState(clock);
+    const claim = await state.idempotency.claim("k", "fp", 1000);
+    if (!claim.claimed) throw new Error("expected a claim");
+    await state.idempotency.complete("k", claim.token, { status: 201, body: { authToken: "secret" } }, HOUR);
+    await state.images.put({ sessionId: "s1", clientId: "acme", bytes: Uint8Array.from([1, 2, 3]), retainUntil: clock.now() + HOUR });
+    await state.close();
+    await state.close();
+    expect(state.idempotency.size).toBe(0);
+    expect(await state.images.get("s1")).toBeUndefined();
+  });
+});

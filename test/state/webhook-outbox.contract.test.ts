@@ -1,0 +1,120 @@
+/**
+ * The WebhookOutbox contract, for every backend: add-if-absent, claims earliest due first with leases (at-least-once
+ * after a crash), results fenced by their lease, redelivery series, and finished deliveries kept for their retention.
+ */
+import { describe, expect, it } from "vitest";
+import { OUTBOX_RETENTION_MS, type WebhookDelivery } from "../../src/state/webhook-outbox.js";
+import { backends, stateFixture } from "../helpers/state-backends.js";
+
+const LEASE = 40_000;
+
+describe.each(backends)("WebhookOutbox ($name)", (backend) => {
+  const ctx = stateFixture(backend);
+  const outbox = () => ctx.state.outbox;
+
+  const delivery = (webhookId = "evt_1", dueOffset = 0, sessionId = "s1"): WebhookDelivery => {
+    const t = ctx.clock.now();
+    return {
+      webhookId,
+      sessionId,
+      clientId: "acme",
+      type: "session.decided",
+      url: "https://hooks.example.com/x?token=receiver-secret",
+      body: '{"id":"evt_1"}',
+      createdAt: t,
+      state: "pending",
+      series: 1,
+      seriesStartedAt: t,
+      dueAt: t + dueOffset,
+      lastAttempt: 0,
+      attempts: [],
+      updatedAt: t,
+    };
+  };
+
+  const delivered = (attempt: number) => ({ attempt: { attempt, series: 1, at: ctx.clock.now(), statusCode: 200, final: true }, state: "delivered" as const });
+
+  it("when the same webhook id is added twice, then the second add is refused and the first stays as it was", async () => {
+    expect(await outbox().add(delivery())).toBe(true);
+    expect(await outbox().add({ ...delivery(), url: "https://other.example.com/" })).toBe(false);
+    expect(await outbox().listBySession("s1")).toEqual([delivery()]);
+  });
+
+  it("when a delivery is claimed, then it carries the next attempt number and a second claim gets nothing until the lease lapses", async () => {
+    await outbox().add(delivery());
+    const [claim] = await outbox().claimDue(10, LEASE);
+    expect(claim).toMatchObject({ attempt: 1, delivery: { webhookId: "evt_1", lastAttempt: 1, dueAt: ctx.clock.now() + LEASE } });
+    ctx.clock.advance(LEASE - 1);
+    expect(await outbox().claimDue(10, LEASE)).toEqual([]);
+  });
+
+  it("when the instance dies mid-attempt, then after the lease the delivery is sent again as the next attempt, and the stale result is refused", async () => {
+    await outbox().add(delivery());
+    const [crashed] = await outbox().claimDue(10, LEASE);
+    ctx.clock.advance(LEASE);
+    const [retaken] = await outbox().claimDue(10, LEASE);
+    expect(retaken).toMatchObject({ attempt: 2 });
+    expect(retaken!.lease).not.toBe(crashed!.lease);
+    expect(await outbox().record("evt_1", crashed!.lease, delivered(1))).toBe(false);
+    expect(await outbox().record("evt_1", retaken!.lease, delivered(2))).toBe(true);
+    expect((await outbox().listBySession("s1"))[0]).toMatchObject({ state: "delivered", attempts: [{ attempt: 2 }], updatedAt: ctx.clock.now() });
+    expect(await outbox().record("evt_1", retaken!.lease, delivered(2))).toBe(false);
+  });
+
+  it("when a retry is recorded, then the delivery is due again at the time it names, and not before", async () => {
+    await outbox().add(delivery());
+    const [claim] = await outbox().claimDue(10, LEASE);
+    const retryAt = ctx.clock.now() + 5_000;
+    const failed = { attempt: { attempt: 1, series: 1, at: ctx.clock.now(), statusCode: 503, nextAttemptAt: retryAt, final: false }, state: "pending" as const, dueAt: retryAt };
+    expect(await outbox().record("evt_1", claim!.lease, failed)).toBe(true);
+    ctx.clock.advance(4_999);
+    expect(await outbox().claimDue(10, LEASE)).toEqual([]);
+    ctx.clock.advance(1);
+    expect(await outbox().claimDue(10, LEASE)).toMatchObject([{ attempt: 2 }]);
+  });
+
+  it("when more are due than the limit, then the earliest due are claimed first; one due later is left", async () => {
+    await outbox().add(delivery("late", -5));
+    await outbox().add(delivery("early", -10));
+    await outbox().add(delivery("future", 60_000));
+    expect((await outbox().claimDue(1, LEASE)).map((c) => c.delivery.webhookId)).toEqual(["early"]);
+    expect((await outbox().claimDue(5, LEASE)).map((c) => c.delivery.webhookId)).toEqual(["late"]);
+  });
+
+  it("when two workers claim at once, then no delivery goes to both", async () => {
+    for (let i = 0; i < 10; i += 1) await outbox().add(delivery(`evt_${i}`, -i));
+    const [a, b] = await Promise.all([outbox().claimDue(8, LEASE), outbox().claimDue(8, LEASE)]);
+    const ids = [...a!, ...b!].map((c) => c.delivery.webhookId);
+    expect(ids).toHaveLength(10);
+    expect(new Set(ids).size).toBe(10);
+  });
+
+  it("when a delivery is pending, then restart refuses; once finished, it starts series 2 due now; an unknown one is missing", async () => {
+    await outbox().add(delivery());
+    expect(await outbox().restart("evt_1")).toEqual({ outcome: "pending" });
+    const [claim] = await outbox().claimDue(1, LEASE);
+    await outbox().record("evt_1", claim!.lease, delivered(1));
+    ctx.clock.advance(5);
+    const now = ctx.clock.now();
+    expect(await outbox().restart("evt_1")).toMatchObject({ outcome: "restarted", delivery: { series: 2, seriesStartedAt: now, dueAt: now, state: "pending" } });
+    expect(await outbox().claimDue(1, LEASE)).toMatchObject([{ attempt: 2 }]);
+    expect(await outbox().restart("nope")).toEqual({ outcome: "missing" });
+  });
+
+  it("when a session has deliveries, then listBySession answers them oldest first, and only that session's", async () => {
+    await outbox().add(delivery("first"));
+    ctx.clock.advance(1);
+    await outbox().add(delivery("second"));
+    await outbox().add(delivery("elsewhere", 0, "s2"));
+    expect((await outbox().listBySession("s1")).map((d) => d.webhookId)).toEqual(["first", "second"]);
+    expect(await outbox().listBySession("none")).toEqual([]);
+  });
+
+  it("when a finished delivery is within its retention, then it stays readable", async () => {
+    await outbox().add(delivery());
+    const [claim] = await outbox().claimDue(1, LEASE);
+    await outbox().record("evt_1", claim!.lease, delivered(1));
+    ctx.clock.advance(OUTBOX_RETENTION_MS - 1);
+    expect(await outbox().listBySession("s1")).toHaveLength(1);
+  });
+});
