@@ -36,6 +36,9 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX) {
     pattern: `${p}*`,
     sessions: {
       record: (id: string) => `${p}{sessions}:rec:${part(id)}`,
+      /** What the due index holds for `id`: the record key is recordPrefix + member, which scripts rely on. */
+      member: (id: string) => part(id),
+      recordPrefix: `${p}{sessions}:rec:`,
       due: `${p}{sessions}:due`,
     },
     idempotency: (key: string) => `${p}idem:${digest(key)}`,
@@ -46,8 +49,12 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX) {
     rateLimit: (key: string) => `${p}rate:${digest(key)}`,
     outbox: {
       delivery: (webhookId: string) => `${p}{outbox}:dlv:${part(webhookId)}`,
-      due: `${p}{outbox}:due`,
       bySession: (sessionId: string) => `${p}{outbox}:ses:${part(sessionId)}`,
+      /** Index members and the key suffixes scripts append to the prefixes below. */
+      member: (id: string) => part(id),
+      deliveryPrefix: `${p}{outbox}:dlv:`,
+      sessionPrefix: `${p}{outbox}:ses:`,
+      due: `${p}{outbox}:due`,
     },
     audit: (sessionId: string) => `${p}audit:${part(sessionId)}`,
     images: {
