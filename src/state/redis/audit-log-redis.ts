@@ -31,7 +31,7 @@ if len - 1 < cap then
   redis.call('RPUSH', k, ARGV[4])
   appended = 1
 end
-if exp - now > 0 then redis.call('PEXPIRE', k, exp - now) else redis.call('DEL', k) end
+if exp - now > 0 then expire(k, exp - now) else redis.call('DEL', k) end
 return appended
 `;
 

@@ -21,7 +21,7 @@ local untilv = tonumber(redis.call('HGET', k, 'until'))
 if untilv and untilv > now then return redis.call('HMGET', k, 'state', 'fingerprint', 'response') end
 redis.call('DEL', k)
 redis.call('HSET', k, 'state', 'pending', 'fingerprint', ARGV[2], 'token', ARGV[3], 'until', now + lease)
-redis.call('PEXPIRE', k, lease)
+expire(k, lease)
 return nil
 `;
 
@@ -33,7 +33,7 @@ local untilv = tonumber(redis.call('HGET', k, 'until'))
 if not untilv or untilv <= now or redis.call('HGET', k, 'token') ~= ARGV[2] then return 0 end
 redis.call('HDEL', k, 'token')
 redis.call('HSET', k, 'state', 'completed', 'response', ARGV[3], 'until', now + ttl)
-redis.call('PEXPIRE', k, ttl)
+expire(k, ttl)
 return 1
 `;
 

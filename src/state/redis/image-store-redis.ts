@@ -11,6 +11,7 @@ import type { Clock } from "../../lib/clock.js";
 import type { DueImage, ImageStore, RetainedImage } from "../image-store.js";
 import type { StateCipher } from "../state-crypto.js";
 import type { RedisKeys } from "./redis-keys.js";
+import { EXPIRY_GRACE_MS } from "./redis-scripts.js";
 
 /** How long the sweeper has, after an image's retention ends, to find it in the index and report its deletion. */
 export const META_GRACE_MS = 24 * 60 * 60 * 1000;
@@ -36,7 +37,7 @@ export class RedisImageStore implements ImageStore {
     const sealed = this.cipher.seal(image.bytes, context(id));
     await this.redis
       .multi()
-      .set(bytes(id), sealed, "PX", ttl)
+      .set(bytes(id), sealed, "PX", ttl + EXPIRY_GRACE_MS)
       .del(metaKey(id))
       .hset(metaKey(id), "clientId", image.clientId, "retainUntil", String(image.retainUntil))
       .pexpire(metaKey(id), ttl + META_GRACE_MS)

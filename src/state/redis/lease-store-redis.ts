@@ -28,7 +28,7 @@ if redis.call('EXISTS', fence) == 0 then redis.call('SET', fence, now) end
 local token = redis.call('INCR', fence)
 redis.call('PEXPIRE', fence, tonumber(ARGV[4]))
 redis.call('HSET', lease, 'holder', holder, 'until', now + ttl)
-redis.call('PEXPIRE', lease, ttl)
+expire(lease, ttl)
 return token
 `;
 
@@ -39,7 +39,7 @@ local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[3])
 local current = redis.call('HMGET', lease, 'holder', 'until')
 if current[1] ~= ARGV[2] or not current[2] or tonumber(current[2]) <= now then return 0 end
 redis.call('HSET', lease, 'until', now + ttl)
-redis.call('PEXPIRE', lease, ttl)
+expire(lease, ttl)
 return 1
 `;
 

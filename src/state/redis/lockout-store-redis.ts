@@ -35,15 +35,18 @@ end
 local exp = locked
 if held > 0 then exp = math.max(exp, at + window) end
 redis.call('HSET', st, 'lockedUntil', locked, 'expiresAt', exp)
+-- The answer is taken before the TTL step, which may remove an entry that matters no longer (a failure older
+-- than the window, recorded late).
+local failures = redis.call('ZCOUNT', fails, '(' .. (at - window), at)
 local ttl = exp - now
 if ttl <= 0 then
   redis.call('DEL', fails, st)
 else
-  redis.call('PEXPIRE', fails, ttl)
-  redis.call('PEXPIRE', st, ttl)
+  expire(fails, ttl)
+  expire(st, ttl)
 end
 if locked <= at then locked = 0 end
-return { redis.call('ZCOUNT', fails, '(' .. (at - window), at), locked }
+return { failures, locked }
 `;
 
 const recordReply = z.tuple([z.number(), z.number()]);

@@ -18,7 +18,7 @@ local reset = tonumber(redis.call('HGET', k, 'resetAt'))
 if not reset or reset <= now then
   reset = now + window
   redis.call('HSET', k, 'count', 0, 'resetAt', reset)
-  redis.call('PEXPIRE', k, window)
+  expire(k, window)
 end
 return { redis.call('HINCRBY', k, 'count', 1), reset }
 `;

@@ -17,14 +17,27 @@ export interface RedisScript {
 }
 
 /**
- * Helpers every script may use. bump() gives a shared key (an index) a TTL at least `ttl` long: NX sets one on a
- * key without, GT only ever lengthens it, so the index outlives every member it holds (Redis >= 7.0).
+ * What every Redis TTL adds to the lifetime the data itself states. Whether something has lapsed is decided by
+ * the deadline stored in the data, on the store's Clock; Redis' expiry only clears the key away afterwards. The
+ * margin keeps Redis from removing a key before a replica whose clock runs a little behind sees it lapse (and keeps
+ * a test's frozen clock authoritative while real milliseconds pass).
+ */
+export const EXPIRY_GRACE_MS = 5_000;
+
+/**
+ * Helpers every script may use. expire() sets a key's TTL to `ms` plus the grace. bump() gives a shared key (an
+ * index) a TTL at least that long: NX sets one on a key without, GT only ever lengthens it, so the index outlives
+ * every member it holds (Redis >= 7.0).
  */
 const PRELUDE = `
-local function bump(key, ttl)
-  if ttl > 0 then
-    redis.call('PEXPIRE', key, ttl, 'NX')
-    redis.call('PEXPIRE', key, ttl, 'GT')
+local GRACE = ${EXPIRY_GRACE_MS}
+local function expire(key, ms)
+  redis.call('PEXPIRE', key, ms + GRACE)
+end
+local function bump(key, ms)
+  if ms > 0 then
+    redis.call('PEXPIRE', key, ms + GRACE, 'NX')
+    redis.call('PEXPIRE', key, ms + GRACE, 'GT')
   end
 end
 `;

@@ -12,7 +12,7 @@ import type { Clock } from "../../lib/clock.js";
 import type { SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "../session-store.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { sessionRecordSchema } from "./redis-record-schemas.js";
-import { defineScript, pairsToObject, type ScriptArg } from "./redis-scripts.js";
+import { defineScript, EXPIRY_GRACE_MS, pairsToObject, type ScriptArg } from "./redis-scripts.js";
 
 /**
  * Applies a patch to a live record (expiresAt > now) unless its guard field is set already; answers the record
@@ -34,7 +34,7 @@ for i = nxEnd, #ARGV do redis.call('HDEL', rec, ARGV[i]) end
 if dueMode == 'set' then redis.call('ZADD', due, dueAt, id) elseif dueMode == 'clear' then redis.call('ZREM', due, id) end
 local ttl = tonumber(redis.call('HGET', rec, 'expiresAt')) - now
 if ttl <= 0 then redis.call('DEL', rec) return nil end
-redis.call('PEXPIRE', rec, ttl)
+expire(rec, ttl)
 bump(due, ttl)
 return redis.call('HGETALL', rec)
 `;
@@ -105,10 +105,11 @@ export class RedisSessionStore implements SessionStore {
     const { set } = fieldsOf({ ...record });
     const tx = this.redis.multi().del(key);
     if (ttl > 0) {
-      tx.hset(key, ...set).pexpire(key, ttl);
+      const keep = ttl + EXPIRY_GRACE_MS;
+      tx.hset(key, ...set).pexpire(key, keep);
       // The index's TTL only ever grows: NX gives a new index one, GT lengthens it (see redis-scripts.ts' bump).
       if (record.dueAt === undefined) tx.zrem(due, member);
-      else tx.zadd(due, record.dueAt, member).pexpire(due, ttl, "NX").pexpire(due, ttl, "GT");
+      else tx.zadd(due, record.dueAt, member).pexpire(due, keep, "NX").pexpire(due, keep, "GT");
     } else {
       tx.zrem(due, member);
     }

@@ -1,7 +1,7 @@
 /**
  * The webhook outbox in Redis, under the {outbox} tag: a hash per delivery (its fields, the current lease token,
- * and one `a:<n>` field per attempt), a ZSET of due times for pending deliveries, and a ZSET per session of its
- * deliveries by creation time. The URL is sealed with AES-256-GCM (its query may carry the receiver's token).
+ * and one `a:<n>` field per attempt), a ZSET of due times for pending deliveries, and a list per session of its
+ * deliveries in the order they were added (a ZSET by createdAt would order ties by id, not by arrival). The URL is sealed with AES-256-GCM (its query may carry the receiver's token).
  *
  * add, claimDue, record and restart are scripts: each checks state (absent, pending, our lease) and writes in one
  * step. A delivery's keys live OUTBOX_RETENTION_MS past its last write (longer while its next attempt is further
@@ -20,20 +20,20 @@ import { defineScript, pairsToObject, type ScriptArg } from "./redis-scripts.js"
 /** Shared by the scripts: keep a delivery and the indexes that name it for `keep` ms from now. */
 const KEEP = `
 local function keep(d, due, ses, ms)
-  redis.call('PEXPIRE', d, ms)
+  expire(d, ms)
   bump(due, ms)
   bump(ses, ms)
 end
 `;
 
-/** KEYS: delivery, due, session. ARGV: member, createdAt, dueAt or '', keepMs, then field/value pairs. */
+/** KEYS: delivery, due, session. ARGV: member, dueAt or '', keepMs, then field/value pairs. */
 const ADD = `${KEEP}
 local d, due, ses = KEYS[1], KEYS[2], KEYS[3]
 if redis.call('EXISTS', d) == 1 then return 0 end
-for i = 5, #ARGV, 2 do redis.call('HSET', d, ARGV[i], ARGV[i + 1]) end
-if ARGV[3] ~= '' then redis.call('ZADD', due, ARGV[3], ARGV[1]) end
-redis.call('ZADD', ses, ARGV[2], ARGV[1])
-keep(d, due, ses, tonumber(ARGV[4]))
+for i = 4, #ARGV, 2 do redis.call('HSET', d, ARGV[i], ARGV[i + 1]) end
+if ARGV[2] ~= '' then redis.call('ZADD', due, ARGV[2], ARGV[1]) end
+redis.call('RPUSH', ses, ARGV[1])
+keep(d, due, ses, tonumber(ARGV[3]))
 return 1
 `;
 
@@ -143,7 +143,7 @@ export class RedisWebhookOutbox implements WebhookOutbox {
     for (const attempt of attempts) fields.push(`${ATTEMPT_FIELD}${attempt.attempt}`, JSON.stringify(attempt));
     const keepMs = OUTBOX_RETENTION_MS + Math.max(0, (dueAt ?? 0) - this.clock.now());
     const keys = [outbox.delivery(delivery.webhookId), outbox.due, outbox.bySession(delivery.sessionId)];
-    const args = [outbox.member(delivery.webhookId), delivery.createdAt, dueAt ?? "", keepMs, ...fields];
+    const args = [outbox.member(delivery.webhookId), dueAt ?? "", keepMs, ...fields];
     return (await this.addScript.run(keys, args)) === 1;
   }
 
@@ -185,7 +185,7 @@ export class RedisWebhookOutbox implements WebhookOutbox {
 
   async listBySession(sessionId: string): Promise<WebhookDelivery[]> {
     const { outbox } = this.keys;
-    const members = await this.redis.zrange(outbox.bySession(sessionId), 0, -1);
+    const members = await this.redis.lrange(outbox.bySession(sessionId), 0, -1);
     if (members.length === 0) return [];
     const tx = this.redis.multi();
     for (const member of members) tx.hgetall(outbox.deliveryPrefix + member);
@@ -202,7 +202,12 @@ export class RedisWebhookOutbox implements WebhookOutbox {
         if (delivery.state === "pending" || delivery.updatedAt + OUTBOX_RETENTION_MS > now) found.push(delivery);
       }
     });
-    if (gone.length > 0) await this.redis.zrem(outbox.bySession(sessionId), ...gone);
+    if (gone.length > 0) {
+      const tx = this.redis.multi();
+      for (const member of gone) tx.lrem(outbox.bySession(sessionId), 0, member);
+      await tx.exec();
+    }
+    // A stable sort: deliveries created in the same millisecond stay in the order they were added.
     return found.sort((a, b) => a.createdAt - b.createdAt);
   }
 
