@@ -52,7 +52,7 @@ export function createRedisState(redis: Redis, options: RedisStateOptions, clock
   return {
     backend: "redis",
     keyPrefix: keys.prefix,
-    sessions: new RedisSessionStore(redis, keys, clock),
+    sessions: new RedisSessionStore(redis, keys, cipher, clock),
     idempotency: new RedisIdempotencyStore(redis, keys, cipher, clock),
     lockout: new RedisLockoutStore(redis, keys, clock),
     rateLimits: new RedisRateLimitStore(redis, keys, clock),

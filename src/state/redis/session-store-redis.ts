@@ -5,11 +5,13 @@
  * and claimDue drops members whose record is gone.
  *
  * Every write that checks something first (update on a live record, settle once, count an outcome once, claim)
- * is one script, so two replicas never interleave a read and a write.
+ * is one script, so two replicas never interleave a read and a write. The callback URL is sealed (AES-256-GCM) as
+ * the outbox seals its copy: its query may carry the receiver's token.
  */
 import type { Redis } from "ioredis";
 import type { Clock } from "../../lib/clock.js";
 import type { SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "../session-store.js";
+import type { StateCipher } from "../state-crypto.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { sessionRecordSchema } from "./redis-record-schemas.js";
 import { defineScript, EXPIRY_GRACE_MS, pairsToObject, type ScriptArg } from "./redis-scripts.js";
@@ -77,11 +79,6 @@ function fieldsOf(values: Record<string, unknown>): { set: string[]; del: string
   return { set, del };
 }
 
-function decode(hash: Record<string, string>): SessionRecord {
-  const raw: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(hash)) raw[field] = JSON.parse(value);
-  return sessionRecordSchema.parse(raw);
-}
 
 export class RedisSessionStore implements SessionStore {
   private readonly patchScript;
@@ -90,6 +87,7 @@ export class RedisSessionStore implements SessionStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
+    private readonly cipher: StateCipher,
     private readonly clock: Clock,
   ) {
     this.patchScript = defineScript(redis, PATCH);
@@ -102,7 +100,9 @@ export class RedisSessionStore implements SessionStore {
     const { due } = this.keys.sessions;
     const member = this.keys.sessions.member(record.id);
     const ttl = record.expiresAt - now;
-    const { set } = fieldsOf({ ...record });
+    const { callbackUrl, ...plain } = record;
+    const sealed = callbackUrl === undefined ? {} : { callbackUrl: this.cipher.sealText(callbackUrl, callbackContext(record.id)) };
+    const { set } = fieldsOf({ ...plain, ...sealed });
     const tx = this.redis.multi().del(key);
     if (ttl > 0) {
       const keep = ttl + EXPIRY_GRACE_MS;
@@ -119,7 +119,7 @@ export class RedisSessionStore implements SessionStore {
   async get(id: string): Promise<SessionRecord | undefined> {
     const hash = await this.redis.hgetall(this.keys.sessions.record(id));
     if (Object.keys(hash).length === 0) return undefined;
-    const record = decode(hash);
+    const record = this.decode(hash);
     return record.expiresAt > this.clock.now() ? record : undefined;
   }
 
@@ -141,7 +141,7 @@ export class RedisSessionStore implements SessionStore {
   async claimDue(limit: number, leaseMs: number): Promise<SessionRecord[]> {
     if (limit <= 0) return [];
     const reply = await this.claimScript.run([this.keys.sessions.due], [this.clock.now(), limit, leaseMs, this.keys.sessions.recordPrefix]);
-    return (reply as unknown[]).map((pairs) => decode(pairsToObject(pairs)));
+    return (reply as unknown[]).map((pairs) => this.decode(pairsToObject(pairs)));
   }
 
   async delete(id: string): Promise<boolean> {
@@ -169,6 +169,17 @@ export class RedisSessionStore implements SessionStore {
     const member = this.keys.sessions.member(id);
     const args: ScriptArg[] = [this.clock.now(), member, guard, dueMode, dueAt ?? 0, set.length / 2, setNx.length / 2, ...set, ...setNx, ...del];
     const reply = await this.patchScript.run([this.keys.sessions.record(id), this.keys.sessions.due], args);
-    return reply ? decode(pairsToObject(reply)) : undefined;
+    return reply ? this.decode(pairsToObject(reply)) : undefined;
+  }
+
+  private decode(hash: Record<string, string>): SessionRecord {
+    const raw: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(hash)) raw[field] = JSON.parse(value);
+    const record = sessionRecordSchema.parse(raw);
+    if (record.callbackUrl !== undefined) record.callbackUrl = this.cipher.openText(record.callbackUrl, callbackContext(record.id));
+    return record;
   }
 }
+
+/** Binds the sealed URL to its session: moved to another record, it does not open. */
+const callbackContext = (id: string) => `session-callback:${id}`;
