@@ -17,41 +17,43 @@ import type { FaceGateway } from "./face/face-gateway.js";
 import { systemClock, type Clock } from "./lib/clock.js";
 import { MAX_IMAGE_BYTES } from "./lib/image-format.js";
 import { createLogger, genReqId, REQUEST_ID_HEADER, type Logger } from "./logger.js";
+// Import order is the order named schemas register in, and so their order in openapi/openapi.json.
+import { healthRoutes } from "./plugins/health.js";
 import callerAuth from "./plugins/caller-auth.js";
 import errorHandler, { clientErrorHandler, connectHandler, frameworkErrorHandler } from "./plugins/error-handler.js";
-import { healthRoutes } from "./plugins/health.js";
 import openapi from "./plugins/openapi.js";
-import { MemoryRateLimitStore, rateLimiter, type RateLimitStore } from "./plugins/rate-limit.js";
+import { webhooksOpenApi } from "./webhooks/webhook-schemas.js";
+import { rateLimiter } from "./plugins/rate-limit.js";
 import security from "./plugins/security.js";
 import { sessionRoutes } from "./sessions/session-routes.js";
-import type { ImageStore } from "./sessions/session-image-store.js";
-import { MemoryImageStore } from "./sessions/session-image-store-memory.js";
+import { SessionEventBus } from "./sessions/session-events.js";
 import { createSessionRuntime } from "./sessions/session-runtime.js";
-import type { SessionStore } from "./sessions/session-store.js";
-import { MemorySessionStore } from "./sessions/session-store-memory.js";
-import { createSessionSafeguards, type SafeguardStores } from "./sessions/session-safeguards.js";
+import { webhookRoutes } from "./webhooks/webhook-routes.js";
+import type { Resolver } from "./webhooks/webhook-sender.js";
+import { callbackUrlCheck, createWebhooks, webhookSecretSource } from "./webhooks/webhooks.js";
 import { adminRoutes } from "./admin/admin-routes.js";
-import type { AuditLog } from "./audit/audit-log.js";
 import { auditRoutes } from "./audit/audit-routes.js";
 import { subscribeAuditTrail } from "./audit/audit-trail.js";
-import { SessionEventBus } from "./sessions/session-events.js";
-import { webhookRoutes } from "./webhooks/webhook-routes.js";
-import { callbackUrlCheck, createWebhooks, webhookSecretSource, type WebhookOverrides } from "./webhooks/webhooks.js";
+import { createLeaseMs } from "./idempotency/idempotency-creates.js";
+import { createMemoryState } from "./state/state-memory.js";
+import type { State } from "./state/state.js";
 
-export interface AppOverrides extends SafeguardStores, WebhookOverrides {
+export interface AppOverrides {
   faceGateway?: FaceGateway;
-  store?: SessionStore;
+  /**
+   * Everything the service keeps (sessions, idempotency, lockouts, rate limits, webhook outbox, audit, images);
+   * else createMemoryState(clock). The app closes it on close, last, whoever made it (closing twice is harmless).
+   */
+  state?: State;
   clock?: Clock;
   logger?: Logger;
   /** Ready credentials; otherwise they are loaded from config (Key Vault included), with these dependencies. */
   credentials?: Credentials;
   credentialDeps?: Omit<CredentialDeps, "logger">;
-  rateLimitStore?: RateLimitStore;
   /** The session event bus (tests pass their own to drain() it); else one is made here. */
   events?: SessionEventBus;
-  auditLog?: AuditLog;
-  /** Where session images are kept after deletion at Face (SESSION_IMAGE_RETENTION_SECONDS). */
-  imageStore?: ImageStore;
+  /** Replaces DNS for webhook delivery-time address checks (tests rehearse a rebinding with it). */
+  webhookResolver?: Resolver;
 }
 
 /** Every route but create keeps small bodies; create raises its own limit for a base64 image. */
@@ -95,9 +97,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     overrides.credentials ?? (await loadCredentials(config, { ...overrides.credentialDeps, clock, logger: logger.child({ component: "credentials" }) }));
   const upstream = overrides.faceGateway ? { face: overrides.faceGateway, guard: undefined } : defaultFaceGateway(config, credentials, logger);
   const { face } = upstream;
-  const store = overrides.store ?? new MemorySessionStore(clock);
-  const rateLimitStore = overrides.rateLimitStore ?? new MemoryRateLimitStore();
-  const safeguards = createSessionSafeguards(config, clock, overrides);
+  const state = overrides.state ?? createMemoryState(clock);
   const webhookSecrets = webhookSecretSource(config.webhooks, () => credentials.webhookSecrets());
   // The core emits session events; the audit trail (and the webhook dispatcher) subscribe. A listener's failure is
   // logged, never thrown: it must not fail the request behind the event.
@@ -105,27 +105,28 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     overrides.events ??
     new SessionEventBus((error, event) => logger.error({ err: error, sessionId: event.sessionId, event: event.type }, "session event listener failed"));
   const sessions = createSessionRuntime({
-    config: config.sessions,
+    settings: config.sessions,
     face,
-    store,
-    images: overrides.imageStore ?? new MemoryImageStore(clock),
+    idempotencyLeaseMs: createLeaseMs(config.face),
+    lockoutRule: config.lockout,
+    state,
     clock,
     events,
     log: logger.child({ component: "sessions" }) as FastifyBaseLogger,
     policyOf: (clientId) => credentials.policies.of(clientId),
-    safeguards,
     connectionTimeoutMs: config.http.connectionTimeoutMs,
     checkCallbackUrl: callbackUrlCheck(config.webhooks, webhookSecrets),
   });
-  const auditLog = subscribeAuditTrail(events, { log: overrides.auditLog, sessions: store, clock, logger });
+  subscribeAuditTrail(events, { audit: state.audit, sessions: state.sessions, logger });
   const webhooks = createWebhooks(config.webhooks, {
     clock,
     logger,
-    store,
+    outbox: state.outbox,
+    store: state.sessions,
     events,
     secrets: webhookSecrets,
     userAgent: `liveness-session-orchestrator-webhooks/${packageVersion}`,
-    overrides,
+    resolve: overrides.webhookResolver,
   });
 
   const app = Fastify({
@@ -174,13 +175,11 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     await sessions.close();
     upstream.guard?.close();
     credentials.close();
-    // Attempts under way are recorded (their events emitted) before the listeners drain and the stores close.
+    // Attempts under way are recorded (their events emitted) before the listeners drain and the state closes.
     await webhooks.stop();
-    // Listeners still writing (audit appends) finish before the stores they write to close.
+    // Listeners still writing (audit appends) finish before the state they write to closes.
     await events.drain();
-    await auditLog.close();
-    await store.close();
-    await safeguards.close();
+    await state.close();
   });
   // The webhook worker polls only once the app is ready, so building an app (the OpenAPI generator) sends nothing.
   app.addHook("onReady", async () => webhooks.start());
@@ -190,8 +189,8 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   app.decorate("sessionEvents", events);
 
   await app.register(errorHandler);
-  await app.register(security, { rateLimitStore, clock, perIpPerMinute: config.http.rateLimitPerIpPerMinute });
-  await app.register(openapi, { version: packageVersion });
+  await app.register(security, { rateLimitStore: state.rateLimits, clock, perIpPerMinute: config.http.rateLimitPerIpPerMinute });
+  await app.register(openapi, { version: packageVersion, webhooks: webhooksOpenApi });
   await app.register(multipart, {
     // Tight limits: a create request has a handful of short fields (the longest, callbackUrl, 2048) and one image.
     limits: { fieldNameSize: 100, fieldSize: 2048, fields: 20, fileSize: MAX_IMAGE_BYTES, files: 3, parts: 30, headerPairs: 50 },
@@ -207,19 +206,19 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
       // After authentication (hooks run in order): each client's own limit, from its policy.
       v1.addHook(
         "onRequest",
-        rateLimiter({ name: "client", store: rateLimitStore, clock, key: (r) => r.clientId, limit: (r) => r.callerPolicy.rateLimitPerMinute }),
+        rateLimiter({ name: "client", store: state.rateLimits, clock, key: (r) => r.clientId, limit: (r) => r.callerPolicy.rateLimitPerMinute }),
       );
       // Session data (tokens, outcomes) must never sit in a shared cache.
       v1.addHook("onSend", async (_request, reply) => {
         reply.header("cache-control", "no-store");
       });
       await v1.register(sessionRoutes, { service: sessions.service });
-      await v1.register(auditRoutes, { audit: auditLog, sessions: store });
+      await v1.register(auditRoutes, { audit: state.audit, sessions: state.sessions });
       await v1.register(webhookRoutes, { deliveries: webhooks.deliveries });
     },
     { prefix: "/v1" },
   );
-  await app.register(adminRoutes, { prefix: "/admin", keys: config.adminApiKeys, lockout: safeguards.lockout });
+  await app.register(adminRoutes, { prefix: "/admin", keys: config.adminApiKeys, lockout: sessions.lockout });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -3,12 +3,10 @@
  * `.env.example` lists the same names (a test keeps the two in step); only src/server.ts passes `process.env` here.
  */
 import { z } from "zod";
-import { callerPoliciesSchema, type CallerPolicies } from "./callers/caller-policy.js";
-import { parseApiKeyList, type ApiKeyEntry } from "./credentials/api-key-list.js";
-import { hashApiKey } from "./credentials/api-key-ring.js";
-import { faceGuardEnvSchema, faceGuardOptionsFromEnv, type FaceGuardOptions } from "./face/face-guard-options.js";
-import { declaredVariables, logLevelSchema, portSchema } from "./lib/env.js";
-import type { SessionRuntimeConfig } from "./sessions/session-runtime.js";
+import { hashApiKey, parseApiKeyList, type ApiKeyEntry } from "./lib/api-key-list.js";
+import { callerPoliciesSchema, type CallerPolicies } from "./lib/caller-policy.js";
+import { declaredVariables, jsonOf, logLevelSchema, portSchema } from "./lib/env.js";
+import { isLoopbackHost } from "./lib/loopback-host.js";
 
 export const DEV_CLIENT_ID = "dev";
 /**
@@ -16,12 +14,6 @@ export const DEV_CLIENT_ID = "dev";
  * it only ever opens an emulator, never a real Face resource, because a real FACE_ENDPOINT requires API_KEYS.
  */
 export const DEV_API_KEY = "dev-only-insecure-api-key";
-
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
-
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
-}
 
 const faceEndpoint = z
   .url({ message: "expected an absolute URL such as https://<resource>.cognitiveservices.azure.com" })
@@ -41,20 +33,6 @@ const apiKeys = z.string().transform((raw, ctx) => {
   return entries;
 });
 
-/** JSON text, parsed and then validated by `schema`, with one clear message when it is not JSON at all. */
-const jsonOf = <T extends z.ZodType>(schema: T) =>
-  z
-    .string()
-    .transform((raw, ctx) => {
-      try {
-        return JSON.parse(raw) as unknown;
-      } catch {
-        ctx.addIssue({ code: "custom", message: "must be JSON" });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema);
-
 /** Key Vault secret names: 1 to 127 letters, digits and dashes. */
 const secretName = z.string().regex(/^[0-9A-Za-z-]{1,127}$/, "must be a Key Vault secret name (letters, digits, '-')");
 
@@ -68,6 +46,56 @@ const keyVaultUrl = z
   .url({ message: "expected https://<vault>.vault.azure.net" })
   .refine((value) => new URL(value).protocol === "https:", { message: "must use https" })
   .transform((value) => value.replace(/\/+$/, ""));
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * The Face quota guard's variables. Defaults fit an S0 Face resource (10 TPS); an F0 resource allows 20 calls per
+ * minute, i.e. FACE_MAX_TPS=0.33.
+ * @see https://learn.microsoft.com/azure/ai-services/computer-vision/identity-quotas-limits
+ */
+export const faceGuardEnvSchema = z.object({
+  FACE_MAX_TPS: z.coerce
+    .number()
+    .positive()
+    .max(1000)
+    .default(10)
+    .describe("Calls per second sent to Face, all operations together (S0: 10; F0's 20 per minute: 0.33). Bursts up to this many."),
+  FACE_MAX_QUEUE: int(0, 10_000)
+    .default(100)
+    .describe("Calls that may wait for their turn to Face; beyond it a call is answered 503 at once, without calling Face."),
+  FACE_MAX_WAIT_MS: int(0, 60_000)
+    .default(2000)
+    .describe("Longest a call waits for its turn to Face (quota or Face's Retry-After); a longer wait is answered 503 at once."),
+  FACE_RETRY_MAX_ATTEMPTS: int(1, 10)
+    .default(3)
+    .describe("Attempts per call for operations safe to repeat (read, delete, probe); 1 disables retries. Creates are never retried."),
+  FACE_BREAKER_FAILURES: int(1, 1000)
+    .default(5)
+    .describe("Consecutive Face failures (5xx, timeouts) that open the circuit breaker; while open, calls fail fast with 503."),
+  FACE_BREAKER_COOLDOWN_MS: int(100, 600_000)
+    .default(10_000)
+    .describe("How long the breaker stays open before one trial call is let through."),
+});
+
+/** The guard's settings; app.ts hands them to the guard, whose FaceGuardOptions they must fit (checked structurally). */
+export interface FaceGuardSettings {
+  maxTps: number;
+  maxQueue: number;
+  maxWaitMs: number;
+  retry: { maxAttempts: number };
+  breaker: { failureThreshold: number; cooldownMs: number };
+}
+
+export function faceGuardOptionsFromEnv(env: z.infer<typeof faceGuardEnvSchema>): FaceGuardSettings {
+  return {
+    maxTps: env.FACE_MAX_TPS,
+    maxQueue: env.FACE_MAX_QUEUE,
+    maxWaitMs: env.FACE_MAX_WAIT_MS,
+    retry: { maxAttempts: env.FACE_RETRY_MAX_ATTEMPTS },
+    breaker: { failureThreshold: env.FACE_BREAKER_FAILURES, cooldownMs: env.FACE_BREAKER_COOLDOWN_MS },
+  };
+}
 
 export const envSchema = z.object({
   PORT: portSchema.default(3000).describe("Port the API listens on."),
@@ -177,7 +205,7 @@ export interface AppConfig {
     timeoutMs: number;
     emulatorPort: number;
     /** The quota guard in front of every Face call (FACE_MAX_TPS and friends). */
-    guard: FaceGuardOptions;
+    guard: FaceGuardSettings;
   };
   /** Caller keys from API_KEYS (or the development key); empty when they come from Key Vault. */
   apiKeys: ApiKeyEntry[];
@@ -190,7 +218,12 @@ export interface AppConfig {
   /** The attempt budget per (client, subject) and (client, device): LOCKOUT_* in milliseconds. */
   lockout: { maxFailures: number; windowMs: number; cooldownMs: number };
   /** Decisions' afterlife: cleanup at Face, image retention, the watcher and the sweeper (DELETE_AFTER_DECISION, SESSION_*). */
-  sessions: SessionRuntimeConfig;
+  sessions: {
+    deleteAfterDecision: boolean;
+    imageRetentionMs: number;
+    watch: { intervalMs: number; concurrency: number };
+    sweepIntervalMs: number;
+  };
   /** Outgoing webhooks (WEBHOOK_*); the Key Vault secret (keyVault.secrets.webhook) takes precedence over `secrets`. */
   webhooks: { secrets: string[]; allowPrivateTargets: boolean; timeoutMs: number; concurrency: number };
   keyVault?: {

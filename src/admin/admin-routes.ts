@@ -5,10 +5,10 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { ApiKeyRing } from "../credentials/api-key-ring.js";
-import type { ApiKeyEntry } from "../credentials/api-key-list.js";
+import type { ApiKeyEntry } from "../lib/api-key-list.js";
 import { AppError } from "../errors.js";
 import { errorResponses } from "../plugins/error-envelope.js";
-import type { LockoutGuard, LockoutTarget } from "../sessions/session-lockout.js";
+import type { LockoutGuard, LockoutTarget } from "../lockout/lockout-guard.js";
 import adminAuth from "./admin-auth.js";
 import { lockoutParamsSchema, lockoutQuerySchema, lockoutStatusSchema, type LockoutQuery, type LockoutStatusView } from "./admin-schemas.js";
 

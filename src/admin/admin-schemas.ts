@@ -1,7 +1,7 @@
 /** The /admin API shapes: strict requests, allow-listed responses, as for /v1. */
 import { z } from "zod";
 
-/** As in API_KEYS (api-key-list.ts): letters, digits, '.', '_' or '-', 1 to 64. */
+/** As in API_KEYS (lib/api-key-list.ts): letters, digits, '.', '_' or '-', 1 to 64. */
 export const lockoutParamsSchema = z.object({
   clientId: z
     .string()

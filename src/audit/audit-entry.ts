@@ -4,8 +4,9 @@
  * Free-text values are kept only when they look like identifiers: an error message or URL that slips into a code
  * field is dropped rather than stored.
  */
-import type { DecisionReason, SessionEvent } from "../sessions/session-events.js";
-import type { AuditEntry } from "./audit-schemas.js";
+import type { SessionEvent } from "../sessions/session-events.js";
+import type { AuditEntry } from "../state/audit-log.js";
+import type { DecisionReason } from "../state/session-record.js";
 
 /** Ids, codes and versions: no spaces, slashes, '?', '=' or '@', so no sentence, URL or query string fits. */
 const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;

@@ -5,10 +5,10 @@
  */
 import type { Logger } from "../logger.js";
 import type { SessionEvent, SessionEventListener } from "../sessions/session-events.js";
-import type { SessionStore } from "../sessions/session-store.js";
+import type { SessionStore } from "../state/session-store.js";
+import type { AuditEntry, AuditLog } from "../state/audit-log.js";
 import { toAuditEntry } from "./audit-entry.js";
-import type { AuditLog } from "./audit-log.js";
-import { auditEntrySchema, type AuditEntry } from "./audit-schemas.js";
+import { auditEntrySchema } from "./audit-schemas.js";
 
 export interface AuditRecorderDeps {
   audit: AuditLog;

@@ -7,8 +7,8 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { AppError } from "../errors.js";
 import { errorResponses } from "../plugins/error-envelope.js";
 import { sessionParamsSchema } from "../sessions/session-schemas.js";
-import type { SessionStore } from "../sessions/session-store.js";
-import { MAX_AUDIT_ENTRIES_PER_SESSION, type AuditLog } from "./audit-log.js";
+import type { SessionStore } from "../state/session-store.js";
+import { MAX_AUDIT_ENTRIES_PER_SESSION, type AuditLog } from "../state/audit-log.js";
 import { auditTrailSchema } from "./audit-schemas.js";
 
 export interface AuditRoutesOptions {

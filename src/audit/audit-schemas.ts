@@ -4,28 +4,18 @@
  * token, an image, a key, a digest value or a URL beyond its origin.
  */
 import { z } from "zod";
+import { decisionOutcomeSchema } from "../sessions/decision/decision-schemas.js";
+import type { SessionEvent } from "../sessions/session-events.js";
 import { sessionIdSchema, sessionKindSchema } from "../sessions/session-schemas.js";
-import { decisionOutcomeSchema, type DigestCheck, type SessionEvent } from "../sessions/session-events.js";
+import { auditEventTypes, type AuditEntry } from "../state/audit-log.js";
+import { digestChecks } from "../state/session-record.js";
 
-export const auditEventTypes = [
-  "created",
-  "tokenIssued",
-  "attemptSeen",
-  "decided",
-  "webhookDelivered",
-  "webhookFailed",
-  "deletedAtFace",
-  "imageRetained",
-  "imageDeleted",
-] as const satisfies readonly SessionEvent["type"][];
+/** Fails to compile when the audit log knows an event type the session core does not emit. */
+const _everyAuditedEventEmitted: (typeof auditEventTypes)[number] extends SessionEvent["type"] ? true : never = true;
 
 /** Fails to compile when session-events.ts gains an event type the audit trail does not know yet. */
 type UnauditedEvent = Exclude<SessionEvent["type"], (typeof auditEventTypes)[number]>;
 const _everyEventAudited: [UnauditedEvent] extends [never] ? true : never = true;
-
-const digestChecks = ["match", "mismatch", "notProvided", "notChecked", "verifyImageHashMismatch"] as const satisfies readonly DigestCheck[];
-type UnknownDigestCheck = Exclude<DigestCheck, (typeof digestChecks)[number]>;
-const _everyDigestCheckKnown: [UnknownDigestCheck] extends [never] ? true : never = true;
 
 export const auditEntrySchema = z
   .object({
@@ -54,7 +44,9 @@ export const auditEntrySchema = z
   })
   .meta({ id: "AuditEntry" });
 
-export type AuditEntry = z.infer<typeof auditEntrySchema>;
+/** The schema publishes exactly the entry the state layer stores. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const _schemaMatchesEntry: Same<z.infer<typeof auditEntrySchema>, AuditEntry> = true;
 
 export const auditTrailSchema = z
   .object({

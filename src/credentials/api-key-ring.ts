@@ -3,16 +3,12 @@
  * timing nor early exit tells an attacker how close a guess was or which client exists.
  * The ring is replaceable as a whole, so a rotation (new keys from Key Vault) swaps atomically.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
-import type { ApiKeyEntry } from "./api-key-list.js";
+import { timingSafeEqual } from "node:crypto";
+import { hashApiKey, type ApiKeyEntry } from "../lib/api-key-list.js";
 
 interface HashedKey {
   clientId: string;
   hash: Buffer;
-}
-
-export function hashApiKey(key: string): Buffer {
-  return createHash("sha256").update(key, "utf8").digest();
 }
 
 export class ApiKeyRing {

@@ -4,8 +4,8 @@
  * Both forms go through the same key parser, so their rules cannot drift apart.
  */
 import { z } from "zod";
-import { callerPolicySchema, type CallerPolicies } from "../callers/caller-policy.js";
-import { parseApiKeyList, type ApiKeyEntry } from "./api-key-list.js";
+import { callerPolicySchema, type CallerPolicies } from "../lib/caller-policy.js";
+import { parseApiKeyList, type ApiKeyEntry } from "../lib/api-key-list.js";
 
 const directorySchema = z.strictObject({
   clients: z.record(

@@ -10,7 +10,7 @@ import { SecretClient } from "@azure/keyvault-secrets";
 import type { FastifyBaseLogger } from "fastify";
 import type { AppConfig, FaceAuthMode } from "../config.js";
 import { systemClock, type Clock } from "../lib/clock.js";
-import { PolicyBook } from "../callers/caller-policy.js";
+import { PolicyBook } from "../lib/caller-policy.js";
 import { ApiKeyRing } from "./api-key-ring.js";
 import { parseCallerDirectory, type CallerDirectory } from "./caller-directory.js";
 import { KeyVaultError, type SecretRef } from "./key-vault-errors.js";

@@ -2,7 +2,7 @@ import createClient, { type FaceClient } from "@azure-rest/ai-vision-face";
 import type { KeyCredential, TokenCredential } from "@azure/core-auth";
 import type { FastifyBaseLogger } from "fastify";
 
-import { isLoopbackHost } from "../config.js";
+import { isLoopbackHost } from "../lib/loopback-host.js";
 import { systemClock, type Clock } from "../lib/clock.js";
 import { decodeErrorBody, runFaceCall, type FaceCallDeps, type RawFaceResponse } from "./face-call.js";
 import type { FaceGateway, FaceSession, SessionKind } from "./face-gateway.js";

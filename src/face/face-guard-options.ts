@@ -1,38 +1,8 @@
 /**
- * The quota guard's settings: the environment fragment (merged into src/config.ts) and the options object the guard
- * takes. Defaults fit an S0 Face resource (10 TPS); an F0 resource allows 20 calls per minute, i.e. FACE_MAX_TPS=0.33.
+ * The quota guard's options (src/config.ts reads them from FACE_MAX_TPS and friends). Defaults fit an S0 Face
+ * resource (10 TPS); an F0 resource allows 20 calls per minute, i.e. maxTps 0.33.
  * @see https://learn.microsoft.com/azure/ai-services/computer-vision/identity-quotas-limits
  */
-import { z } from "zod";
-
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-
-export const faceGuardEnvSchema = z.object({
-  FACE_MAX_TPS: z.coerce
-    .number()
-    .positive()
-    .max(1000)
-    .default(10)
-    .describe("Calls per second sent to Face, all operations together (S0: 10; F0's 20 per minute: 0.33). Bursts up to this many."),
-  FACE_MAX_QUEUE: int(0, 10_000)
-    .default(100)
-    .describe("Calls that may wait for their turn to Face; beyond it a call is answered 503 at once, without calling Face."),
-  FACE_MAX_WAIT_MS: int(0, 60_000)
-    .default(2000)
-    .describe("Longest a call waits for its turn to Face (quota or Face's Retry-After); a longer wait is answered 503 at once."),
-  FACE_RETRY_MAX_ATTEMPTS: int(1, 10)
-    .default(3)
-    .describe("Attempts per call for operations safe to repeat (read, delete, probe); 1 disables retries. Creates are never retried."),
-  FACE_BREAKER_FAILURES: int(1, 1000)
-    .default(5)
-    .describe("Consecutive Face failures (5xx, timeouts) that open the circuit breaker; while open, calls fail fast with 503."),
-  FACE_BREAKER_COOLDOWN_MS: int(100, 600_000)
-    .default(10_000)
-    .describe("How long the breaker stays open before one trial call is let through."),
-});
-
-export type FaceGuardEnv = z.infer<typeof faceGuardEnvSchema>;
-
 export interface FaceGuardOptions {
   /** Token refill rate, calls per second. */
   maxTps: number;
@@ -64,16 +34,6 @@ export const faceGuardDefaults: FaceGuardOptions = {
   retry: { maxAttempts: 3 },
   breaker: { failureThreshold: 5, cooldownMs: 10_000 },
 };
-
-export function faceGuardOptionsFromEnv(env: FaceGuardEnv): FaceGuardOptions {
-  return {
-    maxTps: env.FACE_MAX_TPS,
-    maxQueue: env.FACE_MAX_QUEUE,
-    maxWaitMs: env.FACE_MAX_WAIT_MS,
-    retry: { maxAttempts: env.FACE_RETRY_MAX_ATTEMPTS },
-    breaker: { failureThreshold: env.FACE_BREAKER_FAILURES, cooldownMs: env.FACE_BREAKER_COOLDOWN_MS },
-  };
-}
 
 export function resolveFaceGuardOptions(options: FaceGuardOptions): ResolvedFaceGuardOptions {
   const { retry } = options;

@@ -17,3 +17,17 @@ export function declaredVariables(names: readonly string[], env: Record<string, 
   }
   return out;
 }
+
+/** JSON text, parsed and then validated by `schema`, with one clear message when it is not JSON at all. */
+export const jsonOf = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((raw, ctx) => {
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import type { CallerPolicy, PolicyBook } from "../callers/caller-policy.js";
+import type { CallerPolicy, PolicyBook } from "../lib/caller-policy.js";
 import type { ApiKeyRing } from "../credentials/api-key-ring.js";
 import { AppError } from "../errors.js";
 

@@ -6,7 +6,7 @@ import swagger from "@fastify/swagger";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { jsonSchemaTransform, jsonSchemaTransformObject } from "fastify-type-provider-zod";
-import { webhooksOpenApi } from "../webhooks/webhook-schemas.js";
+import type { OpenAPIV3_1 } from "openapi-types";
 import { API_KEY_HEADER } from "./caller-auth.js";
 
 declare module "fastify" {
@@ -52,7 +52,13 @@ function withoutUnusedComponents(input: OpenApiDocument): OpenApiDocument {
   return { ...input, components: { ...document.components, schemas: kept } } as OpenApiDocument;
 }
 
-async function openapi(app: FastifyInstance, options: { version: string }): Promise<void> {
+export interface OpenApiOptions {
+  version: string;
+  /** The document's `webhooks` section: what receivers get (the webhook feature describes its own). */
+  webhooks: Record<string, OpenAPIV3_1.PathItemObject>;
+}
+
+async function openapi(app: FastifyInstance, options: OpenApiOptions): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: "3.1.0",
@@ -70,7 +76,7 @@ async function openapi(app: FastifyInstance, options: { version: string }): Prom
         { name: "admin", description: "Operator routes (x-admin-key, ADMIN_API_KEYS); 404 when ADMIN_API_KEYS is unset" },
       ],
       // OpenAPI 3.1 webhooks: the request we send to a callbackUrl.
-      webhooks: webhooksOpenApi,
+      webhooks: options.webhooks,
       components: {
         securitySchemes: {
           apiKey: { type: "apiKey", in: "header", name: API_KEY_HEADER },

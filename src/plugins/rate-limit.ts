@@ -5,40 +5,14 @@
  * (draft-ietf-httpapi-ratelimit-headers).
  *
  * Why not @fastify/rate-limit: it runs at most one limiter per request (its `rateLimitRan` guard), and this API
- * needs two independent counters on the same request; the store below is also the seam for a shared Redis store.
+ * needs two independent counters on the same request. The counters live in the state layer, so replicas share them.
  */
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
 import { AppError } from "../errors.js";
 import type { Clock } from "../lib/clock.js";
-
-export interface RateLimitStore {
-  /** Counts one hit for `key` in the current fixed window; returns the count so far and when the window ends. */
-  hit(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }>;
-}
+import type { RateLimitStore } from "../state/rate-limit-store.js";
 
 const WINDOW_MS = 60_000;
-
-/** An in-process fixed-window counter; windows are dropped once over, so memory follows active keys only. */
-export class MemoryRateLimitStore implements RateLimitStore {
-  private readonly windows = new Map<string, { count: number; resetAt: number }>();
-  private lastSweep = 0;
-
-  async hit(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }> {
-    if (now - this.lastSweep > windowMs) this.sweep(now);
-    let window = this.windows.get(key);
-    if (!window || window.resetAt <= now) {
-      window = { count: 0, resetAt: now + windowMs };
-      this.windows.set(key, window);
-    }
-    window.count += 1;
-    return { count: window.count, resetAt: window.resetAt };
-  }
-
-  private sweep(now: number): void {
-    this.lastSweep = now;
-    for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
-  }
-}
 
 export interface LimiterOptions {
   store: RateLimitStore;
@@ -60,7 +34,7 @@ export function rateLimiter(options: LimiterOptions): onRequestHookHandler {
   return async (request, reply) => {
     const limit = options.limit(request);
     const now = options.clock.now();
-    const { count, resetAt } = await options.store.hit(`${options.name}:${options.key(request)}`, WINDOW_MS, now);
+    const { count, resetAt } = await options.store.hit(`${options.name}:${options.key(request)}`, WINDOW_MS);
     const resetSeconds = Math.max(1, Math.ceil((resetAt - now) / 1000));
     // The later, narrower limiter (per client) overwrites the per-IP headers: it is the one the caller can act on.
     setHeaders(reply, limit, limit - count, resetSeconds);

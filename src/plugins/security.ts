@@ -7,7 +7,8 @@ import helmet from "@fastify/helmet";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { Clock } from "../lib/clock.js";
-import { rateLimiter, type RateLimitStore } from "./rate-limit.js";
+import type { RateLimitStore } from "../state/rate-limit-store.js";
+import { rateLimiter } from "./rate-limit.js";
 
 export interface SecurityOptions {
   rateLimitStore: RateLimitStore;

@@ -1,15 +1,16 @@
 /**
- * Deleting sessions at Face once nobody needs them there (issue 6 §5): after the settled decision reached the caller
- * (a read, or a delivered webhook), and for the sweeper. The session image, for clients that opted in, is copied to
- * the ImageStore first, since Face deletes it with the session. The record and its snapshot stay until expiresAt.
+ * Deleting sessions at Face once nobody needs them there: after the settled decision reached the caller (a read, or
+ * a delivered webhook), and for the background loop once the token lapsed. The session image, for clients that
+ * opted in, is copied to the ImageStore first, since Face deletes it with the session. The record and its snapshot
+ * stay until expiresAt.
  */
 import { AppError } from "../errors.js";
 import type { FaceGateway } from "../face/face-gateway.js";
 import type { Clock } from "../lib/clock.js";
+import type { ImageStore } from "../state/image-store.js";
+import type { SessionRecord, SessionStore } from "../state/session-store.js";
 import type { SessionEvents } from "./session-events.js";
-import type { ImageStore } from "./session-image-store.js";
 import { latestImageId, snapshotOfRecord } from "./session-snapshot.js";
-import type { SessionRecord, SessionStore } from "./session-store.js";
 import { isNotFound, type Actor } from "./session-sync.js";
 
 export interface CleanupOptions {
@@ -17,6 +18,8 @@ export interface CleanupOptions {
   deleteAfterDecision: boolean;
   /** SESSION_IMAGE_RETENTION_SECONDS in ms; 0 keeps no image. */
   imageRetentionMs: number;
+  /** SESSION_SWEEP_INTERVAL_MS: how long a failed deletion waits before the background loop retries it. */
+  retryMs: number;
 }
 
 export interface CleanupDeps {
@@ -31,18 +34,16 @@ const isImageGone = (error: unknown) => error instanceof AppError && (error.code
 
 export class SessionCleanup {
   /** Deletions under way, by session id: one at a time per session, and awaited on close. */
-  private readonly running = new Map<string, Promise<void>>();
+  private readonly running = new Map<string, Promise<SessionRecord | undefined>>();
 
   constructor(
     private readonly deps: CleanupDeps,
     readonly options: CleanupOptions,
   ) {}
 
-  /** A caller received the settled decision: remember it, and delete at Face in the background. */
-  async decisionRead(record: SessionRecord, actor: Actor): Promise<void> {
-    if (!record.decision) return;
-    if (record.decisionReadAt === undefined) await this.deps.store.update(record.id, { decisionReadAt: this.deps.clock.now() });
-    if (this.options.deleteAfterDecision && record.deletedAtFaceAt === undefined) void this.deleteAtFace(record.id, actor);
+  /** A caller received the settled decision (recorded as decisionReadAt by the read): delete at Face in the background. */
+  decisionRead(record: SessionRecord, actor: Actor): void {
+    if (record.decision && this.options.deleteAfterDecision && record.deletedAtFaceAt === undefined) void this.deleteAtFace(record.id, actor);
   }
 
   /** A webhook about the session was delivered: with a settled decision, that counts as the caller having it. */
@@ -51,8 +52,11 @@ export class SessionCleanup {
     if (record?.decision && this.options.deleteAfterDecision && record.deletedAtFaceAt === undefined) void this.deleteAtFace(sessionId, actor);
   }
 
-  /** Keeps the image if the client opted in, then deletes at Face. Never throws: a failure is retried by the sweeper. */
-  deleteAtFace(id: string, actor: Actor): Promise<void> {
+  /**
+   * Keeps the image if the client opted in, then deletes at Face. Never throws: a failure is retried by the
+   * background loop. Resolves to the record as this left it (undefined when it is gone).
+   */
+  deleteAtFace(id: string, actor: Actor): Promise<SessionRecord | undefined> {
     const current = this.running.get(id);
     if (current) return current;
     const run = this.deleteOnce(id, actor).finally(() => this.running.delete(id));
@@ -76,19 +80,21 @@ export class SessionCleanup {
     while (this.running.size) await Promise.allSettled([...this.running.values()]);
   }
 
-  private async deleteOnce(id: string, actor: Actor): Promise<void> {
+  // Reads the record afresh: a deletion another reader finished since this one read it must not run twice.
+  private async deleteOnce(id: string, actor: Actor): Promise<SessionRecord | undefined> {
     const { store, events, clock } = this.deps;
     const record = await store.get(id);
-    if (!record || record.deletedAtFaceAt !== undefined) return;
+    if (!record || record.deletedAtFaceAt !== undefined) return record;
     try {
       await this.retainImage(record, actor);
       const faceRequestId = await this.deleteSessionAtFace(record, actor);
-      await store.update(id, { deletedAtFaceAt: clock.now(), faceDeletionDue: false });
+      const updated = await store.update(id, { deletedAtFaceAt: clock.now(), faceDeletionDue: false, dueAt: null });
       events.emit({ type: "deletedAtFace", ...this.base(id, record.clientId, actor, faceRequestId) });
       actor.log.info({ sessionId: id, faceRequestId }, "session deleted at Face after its decision");
+      return updated;
     } catch (error) {
-      actor.log.warn({ err: error, sessionId: id }, "could not delete the session at Face; the sweeper will retry");
-      await store.update(id, { faceDeletionDue: true }).catch(() => undefined);
+      actor.log.warn({ err: error, sessionId: id }, "could not delete the session at Face; it will be retried");
+      return store.update(id, { faceDeletionDue: true, dueAt: clock.now() + this.options.retryMs }).catch(() => record);
     }
   }
 

@@ -2,7 +2,7 @@
  * What a create request must satisfy before Face is called: the caller's policy, and a verify image Face would
  * accept. Checked here because an image Face refuses costs a transaction and tells the caller less.
  */
-import type { CallerPolicy } from "../callers/caller-policy.js";
+import type { CallerPolicy } from "../lib/caller-policy.js";
 import { AppError } from "../errors.js";
 import type { ImageProblem } from "../lib/image-format.js";
 import type { CreateSessionInput } from "./session-input.js";

@@ -4,17 +4,18 @@
  */
 import { createHash } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
-import type { CallerPolicy } from "../callers/caller-policy.js";
 import type { CreateSessionParams, FaceGateway } from "../face/face-gateway.js";
+import type { CallerPolicy } from "../lib/caller-policy.js";
 import type { Clock } from "../lib/clock.js";
 import { checkImage } from "../lib/image-format.js";
+import type { LockoutGuard } from "../lockout/lockout-guard.js";
+import type { SessionRecord, SessionStore } from "../state/session-store.js";
 import { enforcePolicy, imageError } from "./session-create-rules.js";
 import type { SessionEvents } from "./session-events.js";
 import type { CreateSessionInput } from "./session-input.js";
-import type { LockoutGuard } from "./session-lockout.js";
+import type { SessionSchedule } from "./session-schedule.js";
 import type { SessionCreated } from "./session-schemas.js";
 import { snapshotOf } from "./session-snapshot.js";
-import type { SessionRecord, SessionStore } from "./session-store.js";
 import { publicStatus } from "./session-view.js";
 
 /**
@@ -34,6 +35,8 @@ export interface CreateContext {
 export interface CreateDeps {
   face: FaceGateway;
   store: SessionStore;
+  /** Gives the new record its first due time (the watcher's first poll, or the token's lapse). */
+  schedule: SessionSchedule;
   clock: Clock;
   events: SessionEvents;
   lockout?: LockoutGuard | undefined;
@@ -92,6 +95,7 @@ export async function createSession(deps: CreateDeps, input: CreateSessionInput,
   if (input.subject !== undefined) record.subject = input.subject;
   if (input.deviceCorrelationId !== undefined) record.deviceCorrelationId = input.deviceCorrelationId;
   if (input.callbackUrl !== undefined) record.callbackUrl = input.callbackUrl;
+  record.dueAt = deps.schedule.firstDueAt(record);
   await remember(deps, record, caller.log);
   caller.log.info({ sessionId: record.id, kind: record.kind, faceRequestId: reply.requestId }, "session created");
 

@@ -5,33 +5,7 @@
  *
  * Events carry no secrets and no biometrics: never an auth token, an image or a key.
  */
-import { z } from "zod";
-
-export const decisionOutcomeSchema = z.enum(["approved", "declined", "retry", "review", "pending", "expired", "abandoned"]);
-export type DecisionOutcome = z.infer<typeof decisionOutcomeSchema>;
-
-export const decisionReasonSchema = z.object({
-  /** Stable machine code, e.g. SPOOF_DETECTED, DIGEST_MISMATCH, FACE_WITH_MASK_DETECTED; documented in the README. */
-  code: z.string(),
-  /** Face's own code where the reason comes from an attempt error, e.g. FaceWithMaskDetected. */
-  faceCode: z.string().optional(),
-  /** What to tell the end user, for reasons they can act on (retry outcomes). */
-  advice: z.string().optional(),
-});
-export type DecisionReason = z.infer<typeof decisionReasonSchema>;
-
-export const decisionSchema = z
-  .object({
-    outcome: decisionOutcomeSchema,
-    reasons: z.array(decisionReasonSchema),
-    /** When the outcome became final; null while pending. */
-    decidedAt: z.iso.datetime().nullable(),
-  })
-  .meta({ id: "Decision" });
-export type Decision = z.infer<typeof decisionSchema>;
-
-/** Outcomes that will not change any more: a webhook is sent and cleanup may run. */
-export const settledOutcomes: ReadonlySet<DecisionOutcome> = new Set(["approved", "declined", "review", "expired", "abandoned"]);
+import type { Decision, DigestCheck } from "../state/session-record.js";
 
 interface EventBase {
   sessionId: string;
@@ -54,9 +28,6 @@ export type SessionEvent =
   | (EventBase & { type: "deletedAtFace" })
   | (EventBase & { type: "imageRetained"; retainUntil: number })
   | (EventBase & { type: "imageDeleted" });
-
-/** The integrity gate's verdict on the attempt a decision rests on. */
-export type DigestCheck = "match" | "mismatch" | "notProvided" | "notChecked" | "verifyImageHashMismatch";
 
 export type SessionEventListener = (event: SessionEvent) => void | Promise<void>;
 

@@ -81,7 +81,7 @@ export class SessionPollHub {
       if (this.closed || loop.waiters.size === 0) break;
       let record;
       try {
-        record = await this.sync.refresh(id, loopActor);
+        record = await this.sync.refreshById(id, loopActor);
       } catch (error) {
         this.log.warn({ err: error, sessionId: id }, "long-poll could not read the session; retrying");
         interval = Math.min(interval * 2, this.intervals.maxMs);

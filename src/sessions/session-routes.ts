@@ -7,7 +7,7 @@ import { z } from "zod";
 import { AppError } from "../errors.js";
 import { errorResponses } from "../plugins/error-envelope.js";
 import { detectImageFormat, imageMimeTypes } from "../lib/image-format.js";
-import { createSessionHeadersSchema, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from "./session-idempotency.js";
+import { createSessionHeadersSchema, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from "../idempotency/idempotency-headers.js";
 import { readJsonInput, readMultipartInput } from "./session-input.js";
 import { createSessionOpenApiBody } from "./session-openapi.js";
 import { etagOf, matchesEtag, withoutDigestInUrl } from "./session-http.js";

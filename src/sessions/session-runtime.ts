@@ -1,24 +1,26 @@
 /**
- * Wires the session machinery once per app: sync (Face reads and decisions), long-poll hub, watcher, cleanup and
- * sweeper around the service, all sharing one store, one image store and one event bus. buildApp starts it when the
- * app is ready and closes it first on close, before the Face client it uses goes away.
+ * Wires the session machinery once per app from the state it is given: sync (Face reads and decisions), long-poll
+ * hub, cleanup and the background loop around the service, with the create-path safeguards (idempotent creates, the
+ * lockout). buildApp starts it when the app is ready and closes it first on close, before the Face client it uses
+ * goes away; the stores belong to the state, which closes them.
  */
 import type { FastifyBaseLogger } from "fastify";
-import type { CallerPolicy } from "../callers/caller-policy.js";
 import type { FaceGateway } from "../face/face-gateway.js";
+import { IdempotentCreates } from "../idempotency/idempotency-creates.js";
+import type { CallerPolicy } from "../lib/caller-policy.js";
 import type { Clock } from "../lib/clock.js";
+import { LockoutGuard } from "../lockout/lockout-guard.js";
+import type { LockoutRule } from "../state/lockout-store.js";
+import type { State } from "../state/state.js";
+import { isDeclined } from "./decision/decision-outcome-rule.js";
+import { SessionBackground } from "./session-background.js";
 import { SessionCleanup } from "./session-cleanup.js";
 import type { SessionEventBus, SessionEvents } from "./session-events.js";
-import type { ImageStore } from "./session-image-store.js";
-import { isDeclined } from "./session-outcome-rule.js";
 import { SessionPollHub } from "./session-poll-hub.js";
-import type { SessionSafeguards } from "./session-safeguards.js";
-import { MAX_WAIT_SECONDS } from "./session-schemas.js";
+import { SessionSchedule } from "./session-schedule.js";
+import { MAX_WAIT_SECONDS, sessionCreatedSchema } from "./session-schemas.js";
 import { SessionService } from "./session-service.js";
-import type { SessionStore } from "./session-store.js";
-import { SessionSweeper } from "./session-sweeper.js";
 import { SessionSync, SYSTEM_ACTOR_ID } from "./session-sync.js";
-import { SessionWatcher } from "./session-watcher.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -27,8 +29,8 @@ declare module "fastify" {
   }
 }
 
-/** The `sessions` part of AppConfig (DELETE_AFTER_DECISION, SESSION_*). */
-export interface SessionRuntimeConfig {
+/** DELETE_AFTER_DECISION and SESSION_* (config.ts passes its `sessions` part). */
+export interface SessionSettings {
   deleteAfterDecision: boolean;
   imageRetentionMs: number;
   watch: { intervalMs: number; concurrency: number };
@@ -36,15 +38,17 @@ export interface SessionRuntimeConfig {
 }
 
 export interface SessionRuntimeDeps {
-  config: SessionRuntimeConfig;
+  settings: SessionSettings;
   face: FaceGateway;
-  store: SessionStore;
-  images: ImageStore;
+  /** How long a create may hold its idempotency key (createLeaseMs of the Face timings). */
+  idempotencyLeaseMs: number;
+  /** LOCKOUT_*, in milliseconds. */
+  lockoutRule: LockoutRule;
+  state: Pick<State, "sessions" | "images" | "idempotency" | "lockout" | "signals">;
   clock: Clock;
   events: SessionEvents;
   log: FastifyBaseLogger;
   policyOf: (clientId: string) => CallerPolicy;
-  safeguards?: Pick<SessionSafeguards, "idempotency" | "lockout">;
   /** CONNECTION_TIMEOUT_MS: a long-poll ends a second before an idle socket would be cut. */
   connectionTimeoutMs: number;
   /** The webhook feature's create-time callbackUrl check. */
@@ -53,33 +57,51 @@ export interface SessionRuntimeDeps {
 
 export interface SessionRuntime {
   service: SessionService;
-  /** Starts the watcher and the sweeper. */
-  start(): void;
+  /** The attempt budget, for the admin routes. */
+  lockout: LockoutGuard;
+  /** Starts the background loop and listens for settled decisions from any replica. */
+  start(): Promise<void>;
   /** Lets every long-poll go (preClose), so the server can drain. */
   releaseWaiters(): void;
   /** Stops the background work and waits for Face deletions under way. */
   close(): Promise<void>;
 }
 
+/** How often the background loop looks for due work, at most. */
+const MAX_TICK_MS = 1000;
+
+/** The signal channel that says "this session settled": long-polls on every replica wake at once. */
+const SETTLED_CHANNEL = "sessions:settled";
+
 export function createSessionRuntime(deps: SessionRuntimeDeps): SessionRuntime {
-  const { config, face, store, images, clock, events, log, policyOf, safeguards } = deps;
-  const sync = new SessionSync({ face, store, clock, events, policyOf, lockout: safeguards?.lockout, isFailedOutcome: isDeclined });
+  const { settings, face, state, clock, events, log, policyOf } = deps;
+  const store = state.sessions;
+  const images = state.images;
+  const lockout = new LockoutGuard(state.lockout, deps.lockoutRule, clock);
+  const idempotency = new IdempotentCreates(state.idempotency, deps.idempotencyLeaseMs, sessionCreatedSchema);
+  const schedule = new SessionSchedule({ watchIntervalMs: settings.watch.intervalMs, retryMs: settings.sweepIntervalMs, deleteAfterDecision: settings.deleteAfterDecision });
+  const sync = new SessionSync({ face, store, clock, events, schedule, policyOf, lockout, isFailedOutcome: isDeclined });
   const hub = new SessionPollHub(sync, log.child({ component: "long-poll" }));
-  const cleanup = new SessionCleanup({ face, store, images, events, clock }, config);
+  const cleanup = new SessionCleanup({ face, store, images, events, clock }, { ...settings, retryMs: settings.sweepIntervalMs });
   const backgroundLog = log.child({ component: "session-watch" });
-  const watcher = new SessionWatcher({ store, sync, clock, log: backgroundLog, isPolled: (id) => hub.isPolling(id) }, config.watch);
-  const sweeper = new SessionSweeper({ store, images, sync, cleanup, events, clock, log: backgroundLog }, config.sweepIntervalMs);
+  const tickMs = Math.min(settings.sweepIntervalMs, settings.watch.intervalMs > 0 ? Math.min(settings.watch.intervalMs, MAX_TICK_MS) : Infinity);
+  const background = new SessionBackground(
+    { store, images, sync, cleanup, schedule, events, clock, log: backgroundLog, isPolled: (id) => hub.isPolling(id) },
+    { tickMs, concurrency: settings.watch.concurrency },
+  );
+  let unsubscribe: (() => Promise<void>) | undefined;
 
   events.subscribe(async (event) => {
-    // Waiters wake as soon as a decision settles, whoever settled it (watcher, /complete, another read).
-    if (event.type === "decided") hub.notify(event.sessionId);
-    // The webhook engineer's dispatcher emits webhookDelivered; delivery counts as the caller having the decision.
+    // Waiters wake as soon as a decision settles, whoever settled it (the background loop, /complete, a replica).
+    if (event.type === "decided") await state.signals.publish(SETTLED_CHANNEL, event.sessionId);
+    // The webhook worker emits webhookDelivered; delivery counts as the caller having the decision.
     if (event.type === "webhookDelivered") await cleanup.webhookDelivered(event.sessionId, { id: SYSTEM_ACTOR_ID, log: backgroundLog });
   });
 
   const service = new SessionService({
     face,
     store,
+    schedule,
     images,
     clock,
     events,
@@ -87,23 +109,25 @@ export function createSessionRuntime(deps: SessionRuntimeDeps): SessionRuntime {
     hub,
     cleanup,
     policyOf,
-    idempotency: safeguards?.idempotency,
-    lockout: safeguards?.lockout,
+    idempotency,
+    lockout,
     checkCallbackUrl: deps.checkCallbackUrl,
     maxWaitMs: Math.max(0, Math.min(MAX_WAIT_SECONDS * 1000, deps.connectionTimeoutMs - 1000)),
   });
 
   return {
     service,
-    start: () => {
-      watcher.start();
-      sweeper.start();
+    lockout,
+    start: async () => {
+      unsubscribe ??= await state.signals.subscribe(SETTLED_CHANNEL, (id) => hub.notify(id));
+      background.start();
     },
     releaseWaiters: () => hub.close(),
     close: async () => {
       hub.close();
-      await Promise.all([watcher.stop(), sweeper.stop()]);
+      await background.stop();
       await cleanup.idle();
+      await unsubscribe?.();
     },
   };
 }

@@ -3,8 +3,7 @@
  * allow-lists (the serializer drops anything not declared, so a Face field can never leak through by accident).
  */
 import { z } from "zod";
-import { decisionSchema } from "./session-events.js";
-import { callbackUrlSchema } from "../webhooks/webhook-url.js";
+import { decisionSchema } from "./decision/decision-schemas.js";
 
 export const sessionKindSchema = z.enum(["liveness", "livenessWithVerify"]);
 
@@ -21,6 +20,22 @@ export const DEFAULT_TOKEN_TTL_SECONDS = 600;
 
 /** A base64 JPEG of 6 MB is 8 MiB of text; a little slack for padding. */
 const MAX_BASE64_IMAGE_CHARS = 8_400_000;
+
+const MAX_CALLBACK_URL_CHARS = 2048;
+
+const urlOf = (value: string): URL | undefined => (URL.canParse(value) ? new URL(value) : undefined);
+
+/** The shape of a callbackUrl; the SSRF rules that depend on configuration run at create (webhooks/webhook-url.ts). */
+export const callbackUrlSchema = z
+  .url({ protocol: /^https?$/, message: "must be an absolute https URL" })
+  .max(MAX_CALLBACK_URL_CHARS)
+  // Credentials in a URL end up in proxies' and receivers' logs; receivers authenticate us by the signature instead.
+  .refine((value) => !urlOf(value)?.username && !urlOf(value)?.password, "must not contain credentials (user:password@)")
+  .refine((value) => !urlOf(value)?.hash, "must not contain a #fragment")
+  .describe(
+    "Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, " +
+      "no private, loopback, link-local or metadata-service address. See the README, Webhooks.",
+  );
 
 /** Field schemas shared by the JSON and the multipart encodings of a create request. */
 const common = {

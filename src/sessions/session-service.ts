@@ -4,17 +4,17 @@
  * through the FaceGateway interface; syncing, long-poll and cleanup live in their own modules.
  */
 import type { FastifyBaseLogger } from "fastify";
-import type { CallerPolicy } from "../callers/caller-policy.js";
 import { AppError } from "../errors.js";
+import type { IdempotentCreates, IdempotentResult } from "../idempotency/idempotency-creates.js";
+import type { CallerPolicy } from "../lib/caller-policy.js";
+import type { ImageStore } from "../state/image-store.js";
+import type { SessionRecord, SessionRecordPatch } from "../state/session-store.js";
 import type { SessionCleanup } from "./session-cleanup.js";
 import { createSession, type CreateContext, type CreateDeps } from "./session-create.js";
-import type { IdempotentCreates, IdempotentResult } from "./session-idempotency.js";
-import type { ImageStore } from "./session-image-store.js";
 import type { CreateSessionInput } from "./session-input.js";
 import type { SessionPollHub } from "./session-poll-hub.js";
-import type { SessionView } from "./session-schemas.js";
+import type { SessionCreated, SessionView } from "./session-schemas.js";
 import { latestImageId, snapshotOfRecord } from "./session-snapshot.js";
-import type { SessionRecord } from "./session-store.js";
 import type { Actor, SessionSync } from "./session-sync.js";
 import { toSessionView } from "./session-view.js";
 
@@ -37,7 +37,7 @@ export interface SessionServiceDeps extends CreateDeps {
   hub: SessionPollHub;
   cleanup: SessionCleanup;
   policyOf: (clientId: string) => CallerPolicy;
-  idempotency?: IdempotentCreates | undefined;
+  idempotency?: IdempotentCreates<SessionCreated> | undefined;
   /** The longest long-poll, in ms. */
   maxWaitMs: number;
 }
@@ -51,7 +51,7 @@ export class SessionService {
    * With an Idempotency-Key, a replay of an earlier create answers before anything else is checked: it is the same
    * request, and it gets the same response, even if the subject has been locked out since.
    */
-  async create(input: CreateSessionInput, caller: CreateContext): Promise<IdempotentResult> {
+  async create(input: CreateSessionInput, caller: CreateContext): Promise<IdempotentResult<SessionCreated>> {
     const { idempotency } = this.deps;
     const createOnce = () => createSession(this.deps, input, caller);
     if (caller.idempotencyKey === undefined || !idempotency) return { created: await createOnce(), replayed: false };
@@ -61,24 +61,26 @@ export class SessionService {
   /**
    * GET and POST /complete. A settled session is served from its snapshot without calling Face. A client digest is
    * taken while the session is unsettled; on a settled one, the same digest is answered with the settled view
-   * (idempotent) and any other with 409 LSO_ERR_SESSION_SETTLED.
+   * (idempotent) and any other with 409 LSO_ERR_SESSION_SETTLED. One read of the record, and at most one write (what
+   * changed, all together), unless the caller waits (long-poll).
    */
   async read(id: string, caller: CallerContext, options: ReadOptions = {}): Promise<SessionView> {
-    const { store, sync, hub } = this.deps;
+    const { sync, hub } = this.deps;
     const actor: Actor = { id: caller.clientId, log: caller.log };
     let record = await this.owned(id, caller);
-    if (options.clientDigest !== undefined) record = await this.acceptDigest(record, options.clientDigest);
+    const patch = options.clientDigest === undefined ? undefined : this.digestPatch(record, options.clientDigest);
     const waitMs = Math.min(options.waitMs ?? 0, this.deps.maxWaitMs);
     // A waiter joining a running long-poll loop does not read Face itself: that is the loop's job.
-    if (!(waitMs > 0 && hub.isPolling(id))) record = (await sync.refresh(id, actor)) ?? this.notFound();
+    const readFace = !(waitMs > 0 && hub.isPolling(id));
+    record = (await sync.refresh(record, actor, { patch, readFace, readByCaller: true })) ?? this.notFound();
     if (!record.decision && waitMs > 0) {
       await hub.wait(id, actor, waitMs);
-      record = (await store.get(id)) ?? this.notFound();
+      record = (await sync.refreshById(id, actor, { readFace: false, readByCaller: true })) ?? this.notFound();
     }
     const policy = this.deps.policyOf(record.clientId);
     const view = toSessionView(record, sync.decisionOf(record).decision, policy);
     // The caller now holds the settled decision: Face's copy is no longer needed (DELETE_AFTER_DECISION).
-    if (record.decision) await this.deps.cleanup.decisionRead(record, actor);
+    if (record.decision) this.deps.cleanup.decisionRead(record, actor);
     return view;
   }
 
@@ -95,18 +97,19 @@ export class SessionService {
     const retained = await this.deps.images.get(id);
     if (retained) return retained.bytes;
     if (record.deletedAtFaceAt !== undefined) throw new AppError("LSO_ERR_SESSION_IMAGE_NOT_FOUND");
-    const current = (await this.deps.sync.refresh(id, { id: caller.clientId, log: caller.log })) ?? this.notFound();
+    const current = (await this.deps.sync.refresh(record, { id: caller.clientId, log: caller.log })) ?? this.notFound();
     const imageId = latestImageId(snapshotOfRecord(current));
     if (!imageId) throw new AppError("LSO_ERR_SESSION_IMAGE_NOT_FOUND");
     return (await this.deps.face.getSessionImage(imageId, { log: caller.log })).value;
   }
 
-  private async acceptDigest(record: SessionRecord, clientDigest: string): Promise<SessionRecord> {
+  /** The change a client digest makes: none when settled with the same digest; 409 when settled with another. */
+  private digestPatch(record: SessionRecord, clientDigest: string): SessionRecordPatch | undefined {
     if (record.decision) {
-      if (sameHex(record.clientDigest, clientDigest)) return record;
+      if (sameHex(record.clientDigest, clientDigest)) return undefined;
       throw new AppError("LSO_ERR_SESSION_SETTLED");
     }
-    return (await this.deps.store.update(record.id, { clientDigest })) ?? this.notFound();
+    return record.clientDigest === clientDigest ? undefined : { clientDigest };
   }
 
   /** A session that does not exist and one that belongs to another caller look the same: 404. */

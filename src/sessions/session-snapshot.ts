@@ -1,36 +1,11 @@
 /**
  * What we keep of Face's view of a session, so outcomes outlive the Face session (we delete it once decided; Face
  * forgets it when its token lapses). Normalised and trimmed: no auth token and no face rectangles, which describe
- * the person's face and which nothing downstream needs.
+ * the person's face and which nothing downstream needs. The shapes are in state/session-record.ts.
  */
-import type { FaceOperationState, FaceSession, LivenessDecision } from "../face/face-gateway.js";
-import type { SessionRecord } from "./session-store.js";
-
-export interface AttemptSnapshot {
-  attemptId: number;
-  attemptStatus: FaceOperationState;
-  livenessDecision?: LivenessDecision;
-  verifyResult?: { matchConfidence: number; isIdentical: boolean };
-  digest?: string;
-  verifyImageHash?: string;
-  /** An id to fetch the image with while Face still has it; not the image. */
-  sessionImageId?: string;
-  error?: { code: string; message: string };
-}
-
-export interface SessionSnapshot {
-  status: FaceOperationState;
-  modelVersion?: string;
-  /** Newest first, by attemptId (Face's array order is not part of its contract). */
-  attempts: AttemptSnapshot[];
-}
-
-/** Face accepts no more attempts in these states (the emulator answers the device 409), so nothing can change. */
-const FINAL_STATES: ReadonlySet<FaceOperationState> = new Set(["Succeeded", "Failed", "Canceled"]);
-
-export function isFinalAtFace(snapshot: SessionSnapshot): boolean {
-  return FINAL_STATES.has(snapshot.status);
-}
+import type { FaceSession } from "../face/face-gateway.js";
+import type { AttemptSnapshot, SessionSnapshot } from "../state/session-record.js";
+import type { SessionRecord } from "../state/session-store.js";
 
 export function snapshotOf(session: FaceSession): SessionSnapshot {
   const attempts = session.attempts

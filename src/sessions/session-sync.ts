@@ -1,22 +1,28 @@
 /**
  * Brings a session record up to date with Face and settles its decision. Every reader goes through here (a caller's
- * GET, long-poll waiters, the watcher, the sweeper), so Face sees one GET per session at a time however many readers
- * there are, each attempt is announced once, and a decision is settled (and announced) exactly once.
+ * GET, long-poll loops, the background loop), so Face sees one GET per session at a time however many readers there
+ * are, each attempt is announced once, and a decision is settled (and announced) exactly once.
+ *
+ * Readers pass the record they hold rather than have it read again, and everything one read changes (Face's new
+ * view, the caller's digest, the settled decision, "the caller has it", the next due time) goes out in one write;
+ * a read that changed nothing writes nothing.
  */
 import type { FastifyBaseLogger } from "fastify";
-import type { CallerPolicy } from "../callers/caller-policy.js";
 import { AppError } from "../errors.js";
 import type { FaceGateway } from "../face/face-gateway.js";
+import type { CallerPolicy } from "../lib/caller-policy.js";
 import type { Clock } from "../lib/clock.js";
-import { decide, type Verdict } from "./session-decision.js";
-import { settledOutcomes, type Decision, type DigestCheck, type SessionEvents } from "./session-events.js";
-import type { LockoutGuard } from "./session-lockout.js";
-import type { FailedOutcomeRule } from "./session-outcome-rule.js";
-import { isFinalAtFace, snapshotOf, snapshotOfRecord } from "./session-snapshot.js";
-import type { SessionRecord, SessionStore } from "./session-store.js";
-import { toSessionView } from "./session-view.js";
+import type { LockoutGuard } from "../lockout/lockout-guard.js";
+import type { Decision, DigestCheck, SessionSnapshot } from "../state/session-record.js";
+import type { SessionRecord, SessionRecordPatch, SessionStore } from "../state/session-store.js";
+import type { FailedOutcomeRule } from "./decision/decision-outcome-rule.js";
+import { decide, isFinalAtFace, type Verdict } from "./decision/decision-policy.js";
+import { settledOutcomes } from "./decision/decision-schemas.js";
+import type { SessionEvents } from "./session-events.js";
+import type { SessionSchedule } from "./session-schedule.js";
+import { snapshotFingerprint, snapshotOf, snapshotOfRecord } from "./session-snapshot.js";
 
-/** Who is acting: a caller's client id, or "system" for the watcher, sweeper and webhook-driven cleanup. */
+/** Who is acting: a caller's client id, or "system" for the background loop and webhook-driven cleanup. */
 export interface Actor {
   id: string;
   log: FastifyBaseLogger;
@@ -35,16 +41,37 @@ export interface SessionSyncDeps {
   store: SessionStore;
   clock: Clock;
   events: SessionEvents;
+  schedule: SessionSchedule;
   policyOf: (clientId: string) => CallerPolicy;
   lockout?: LockoutGuard | undefined;
   isFailedOutcome: FailedOutcomeRule;
 }
 
+export interface RefreshOptions {
+  /** The reader's own change, written with the rest (a client digest). */
+  patch?: SessionRecordPatch | undefined;
+  /** False: settle from what we hold, without asking Face (a long-poll loop is asking already). */
+  readFace?: boolean;
+  /** A caller receives the result: a settled decision counts as read (decisionReadAt). */
+  readByCaller?: boolean;
+  /** The background loop's scheduled poll: the watcher's backoff moves on, and the next due time is written. */
+  poll?: boolean;
+}
+
+/** What one Face read brought. */
+interface Fetched {
+  snapshot: SessionSnapshot;
+  faceRequestId: string | undefined;
+}
+
 export const isNotFound = (error: unknown) => error instanceof AppError && error.code === "LSO_ERR_SESSION_NOT_FOUND";
 
+/** Snapshots are built field by field in one order (snapshotOf), so equal JSON means equal content. */
+const sameSnapshot = (a: SessionSnapshot | undefined, b: SessionSnapshot) => a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+
 export class SessionSync {
-  /** In-flight Face reads by session id, each resolving to Face's request id. */
-  private readonly flights = new Map<string, Promise<string | undefined>>();
+  /** In-flight refreshes by session id: the first reader's Face read and write, which later readers share. */
+  private readonly flights = new Map<string, Promise<SessionRecord | undefined>>();
 
   constructor(private readonly deps: SessionSyncDeps) {}
 
@@ -68,66 +95,122 @@ export class SessionSync {
     return { decision: { outcome, reasons, decidedAt: null }, digestCheck };
   }
 
-  /** Reads Face unless nothing there can change any more, then settles if the outcome is final. */
-  async refresh(id: string, actor: Actor): Promise<SessionRecord | undefined> {
-    let flight = this.flights.get(id);
-    if (!flight) {
-      flight = this.fetch(id, actor).finally(() => this.flights.delete(id));
-      this.flights.set(id, flight);
+  /**
+   * `record` brought up to date: Face is read unless nothing there can change any more, the decision settled when
+   * final, and whatever changed written once. Undefined when the record is gone.
+   */
+  async refresh(record: SessionRecord, actor: Actor, options: RefreshOptions = {}): Promise<SessionRecord | undefined> {
+    const running = this.flights.get(record.id);
+    if (running) {
+      // Someone is reading Face for this session: take their result, then add only what is ours.
+      const shared = await running;
+      return shared && this.commit(shared, undefined, actor, options);
     }
-    return this.settle(id, actor, await flight);
+    if (options.readFace === false || !this.faceMayChange(record)) return this.commit(record, undefined, actor, options);
+    const flight = this.fetch(record, actor)
+      .then((fetched) => this.commit(record, fetched, actor, options))
+      .finally(() => this.flights.delete(record.id));
+    this.flights.set(record.id, flight);
+    return flight;
   }
 
-  /** Settles from what we hold, without Face: after a client digest arrived, or once the token lapsed. */
-  async settle(id: string, actor: Actor, faceRequestId?: string): Promise<SessionRecord | undefined> {
-    const { store, clock } = this.deps;
-    const record = await store.get(id);
-    if (!record || record.decision) return record;
-    const verdict = this.verdictOf(record);
-    if (!settledOutcomes.has(verdict.outcome)) return record;
-    const decision: Decision = { outcome: verdict.outcome, reasons: verdict.reasons, decidedAt: new Date(clock.now()).toISOString() };
-    const settled = await store.settle(id, { decision, digestCheck: verdict.digestCheck });
-    if (!settled) return store.get(id); // someone else settled it first; theirs stands
-    await this.announce(settled, verdict, actor, faceRequestId);
+  /** refresh() for a reader that holds only the id. */
+  async refreshById(id: string, actor: Actor, options: RefreshOptions = {}): Promise<SessionRecord | undefined> {
+    const record = await this.deps.store.get(id);
+    return record && this.refresh(record, actor, options);
+  }
+
+  private faceMayChange(record: SessionRecord): boolean {
+    return !record.decision && record.deletedAtFaceAt === undefined && !isFinalAtFace(snapshotOfRecord(record));
+  }
+
+  /** Face's current view; undefined when Face forgot the session after its token lapsed (what we hold is all there is). */
+  private async fetch(record: SessionRecord, actor: Actor): Promise<Fetched | undefined> {
+    try {
+      const reply = await this.deps.face.getSession(record.kind, record.id, { log: actor.log });
+      return { snapshot: snapshotOf(reply.value), faceRequestId: reply.requestId };
+    } catch (error) {
+      if (isNotFound(error) && this.deps.clock.now() >= record.authTokenExpiresAt) return undefined;
+      throw error;
+    }
+  }
+
+  private async commit(record: SessionRecord, fetched: Fetched | undefined, actor: Actor, options: RefreshOptions): Promise<SessionRecord | undefined> {
+    const { store, clock, schedule } = this.deps;
+    const now = clock.now();
+    const patch: SessionRecordPatch = { ...options.patch };
+    const before = snapshotOfRecord(record);
+    const fresh = fetched ? fetched.snapshot.attempts.filter((a) => a.attemptId > (record.lastAttemptSeen ?? 0)).reverse() : [];
+    if (fetched && !sameSnapshot(record.snapshot, fetched.snapshot)) Object.assign(patch, { snapshot: fetched.snapshot, lastKnownStatus: fetched.snapshot.status });
+    if (fresh.length) patch.lastAttemptSeen = fresh.at(-1)!.attemptId;
+    const changed = fetched !== undefined && snapshotFingerprint(fetched.snapshot) !== snapshotFingerprint(before);
+    if (options.poll) patch.watchIntervalMs = schedule.nextInterval(record, changed);
+    else if (changed && record.watchIntervalMs !== undefined) patch.watchIntervalMs = schedule.options.watchIntervalMs;
+    // lastCheckedAt goes out with any write; a read that found nothing new costs no write for it alone.
+    if (fetched) patch.lastCheckedAt = now;
+    const next: SessionRecord = { ...record, ...withoutDue(patch) };
+
+    const settled = next.decision ? undefined : await this.trySettle(next, patch, fresh, actor, fetched, options);
+    if (settled) return settled;
+    if (next.decision && options.readByCaller && next.decisionReadAt === undefined) patch.decisionReadAt = now;
+    const writes = Object.keys(patch).filter((key) => key !== "lastCheckedAt");
+    if (!writes.length) return next;
+    if (changed || options.poll || options.patch) patch.dueAt = schedule.dueAt({ ...record, ...withoutDue(patch) }, now);
+    const updated = await store.update(record.id, patch);
+    if (updated) this.announceAttempts(updated, fresh, actor, fetched);
+    return updated;
+  }
+
+  /** Settles `next` when its verdict is final, in the one write; undefined when it is not final. */
+  private async trySettle(
+    next: SessionRecord,
+    patch: SessionRecordPatch,
+    fresh: SessionSnapshot["attempts"],
+    actor: Actor,
+    fetched: Fetched | undefined,
+    options: RefreshOptions,
+  ): Promise<SessionRecord | undefined> {
+    const { store, clock, schedule } = this.deps;
+    const verdict = this.verdictOf(next);
+    if (!settledOutcomes.has(verdict.outcome)) return undefined;
+    const now = clock.now();
+    const decision: Decision = { outcome: verdict.outcome, reasons: verdict.reasons, decidedAt: new Date(now).toISOString() };
+    const outcomeCountedAt = this.countsTowardsLockout(next, decision) ? now : undefined;
+    const settledPatch: SessionRecordPatch = { ...patch, ...(options.readByCaller && { decisionReadAt: now }) };
+    settledPatch.dueAt = schedule.dueAt({ ...next, ...withoutDue(settledPatch), decision }, now);
+    const settled = await store.settle(next.id, { decision, digestCheck: verdict.digestCheck, ...(outcomeCountedAt !== undefined && { outcomeCountedAt }) }, settledPatch);
+    if (!settled) {
+      // Someone else settled it first; theirs stands, and what we learnt from Face is kept beside it.
+      const current = await store.get(next.id);
+      if (!current) return undefined;
+      return this.commit(current, fetched, actor, { readByCaller: options.readByCaller ?? false });
+    }
+    this.announceAttempts(settled, fresh, actor, fetched);
+    await this.announceDecision(settled, verdict, actor, fetched?.faceRequestId, outcomeCountedAt);
     return settled;
   }
 
-  private async fetch(id: string, actor: Actor): Promise<string | undefined> {
-    const { face, store, clock, events } = this.deps;
-    const record = await store.get(id);
-    if (!record || record.decision || record.deletedAtFaceAt !== undefined || isFinalAtFace(snapshotOfRecord(record))) return undefined;
-    let reply;
-    try {
-      reply = await face.getSession(record.kind, record.id, { log: actor.log });
-    } catch (error) {
-      // Face forgets a session when its token lapses: what we hold is all there is, and settle() decides on it.
-      if (isNotFound(error) && clock.now() >= record.authTokenExpiresAt) return undefined;
-      throw error;
-    }
-    const snapshot = snapshotOf(reply.value);
-    const seen = record.lastAttemptSeen ?? 0;
-    const fresh = snapshot.attempts.filter((a) => a.attemptId > seen).reverse();
-    await store.update(id, {
-      snapshot,
-      lastKnownStatus: snapshot.status,
-      lastCheckedAt: clock.now(),
-      ...(fresh.length && { lastAttemptSeen: fresh.at(-1)!.attemptId }),
-    });
+  private countsTowardsLockout(record: SessionRecord, decision: Decision): boolean {
+    const { lockout, isFailedOutcome } = this.deps;
+    return lockout !== undefined && (record.subject !== undefined || record.deviceCorrelationId !== undefined) && isFailedOutcome(decision);
+  }
+
+  private announceAttempts(record: SessionRecord, fresh: SessionSnapshot["attempts"], actor: Actor, fetched: Fetched | undefined): void {
+    const { modelVersion } = snapshotOfRecord(record);
     for (const attempt of fresh) {
-      events.emit({
+      this.deps.events.emit({
         type: "attemptSeen",
-        ...this.base(record, actor, reply.requestId),
+        ...this.base(record, actor, fetched?.faceRequestId),
         attemptId: attempt.attemptId,
         attemptStatus: attempt.attemptStatus,
-        ...(snapshot.modelVersion !== undefined && { modelVersion: snapshot.modelVersion }),
+        ...(modelVersion !== undefined && { modelVersion }),
       });
     }
-    return reply.requestId;
   }
 
   /** Runs once per session, right after the decision was settled. */
-  private async announce(record: SessionRecord, verdict: Verdict, actor: Actor, faceRequestId?: string): Promise<void> {
-    const { events, lockout, isFailedOutcome, store, clock } = this.deps;
+  private async announceDecision(record: SessionRecord, verdict: Verdict, actor: Actor, faceRequestId: string | undefined, countedAt: number | undefined): Promise<void> {
+    const { events, lockout } = this.deps;
     const codes = new Set(verdict.reasons.map((r) => r.code));
     const snapshot = snapshotOfRecord(record);
     const attempt = snapshot.attempts.find((a) => a.attemptId === verdict.attemptId);
@@ -147,12 +230,11 @@ export class SessionSync {
       digestCheck: verdict.digestCheck,
       ...(snapshot.modelVersion !== undefined && { modelVersion: snapshot.modelVersion }),
     });
-    const policy = this.deps.policyOf(record.clientId);
-    if (!lockout || record.outcomeCountedAt !== undefined || (record.subject === undefined && record.deviceCorrelationId === undefined)) return;
-    if (!isFailedOutcome(toSessionView(record, this.decisionOf(record).decision, policy))) return;
-    // A lockout-store failure must not fail the read: the outcome stays uncounted and the failure is logged.
+    // Counted by this settle (not by an earlier markOutcomeCounted): the lockout hears of it exactly once.
+    if (!lockout || countedAt === undefined || record.outcomeCountedAt !== countedAt) return;
+    // A lockout-store failure must not fail the read: the failure is logged and the outcome stays counted once.
     try {
-      if (await store.markOutcomeCounted(record.id, clock.now())) await lockout.recordFailure(record.clientId, record, actor.log);
+      await lockout.recordFailure(record.clientId, record, actor.log);
     } catch (error) {
       actor.log.error({ err: error, sessionId: record.id }, "could not count a failed outcome towards the lockout");
     }
@@ -167,4 +249,10 @@ export class SessionSync {
       ...(faceRequestId !== undefined && { faceRequestId }),
     };
   }
+}
+
+/** The patch's fields as a record holds them (dueAt: null means "absent"). */
+function withoutDue(patch: SessionRecordPatch): Omit<SessionRecordPatch, "dueAt"> {
+  const { dueAt: _dueAt, ...fields } = patch;
+  return fields;
 }

@@ -3,12 +3,12 @@
  * attempt is the one with the highest attemptId: Face lists attempts newest first today, but array order is not part
  * of its contract (the snapshot is sorted by id).
  */
-import type { CallerPolicy } from "../callers/caller-policy.js";
 import type { FaceOperationState } from "../face/face-gateway.js";
-import type { Decision } from "./session-events.js";
-import { snapshotOfRecord, type AttemptSnapshot } from "./session-snapshot.js";
-import type { SessionRecord } from "./session-store.js";
+import type { CallerPolicy } from "../lib/caller-policy.js";
+import type { AttemptSnapshot, Decision } from "../state/session-record.js";
+import type { SessionRecord } from "../state/session-store.js";
 import type { AttemptView, PublicStatus, SessionView } from "./session-schemas.js";
+import { snapshotOfRecord } from "./session-snapshot.js";
 
 const statusNames: Record<FaceOperationState, PublicStatus> = {
   NotStarted: "notStarted",

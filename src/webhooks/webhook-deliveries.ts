@@ -4,9 +4,8 @@
  * once the webhook is delivered), falling back to the session record for a session with nothing sent yet.
  */
 import { AppError } from "../errors.js";
-import type { Clock } from "../lib/clock.js";
-import type { SessionStore } from "../sessions/session-store.js";
-import type { WebhookDelivery, WebhookOutbox } from "./webhook-outbox.js";
+import type { SessionStore } from "../state/session-store.js";
+import type { WebhookDelivery, WebhookOutbox } from "../state/webhook-outbox.js";
 import { webhookEventSchema, type WebhookDeliveryView } from "./webhook-schemas.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -35,7 +34,6 @@ export class WebhookDeliveries {
   constructor(
     private readonly outbox: WebhookOutbox,
     private readonly store: SessionStore,
-    private readonly clock: Clock,
     private readonly onQueued: () => void,
   ) {}
 
@@ -52,7 +50,7 @@ export class WebhookDeliveries {
   async redeliver(sessionId: string, clientId: string): Promise<WebhookDelivery> {
     const latest = (await this.list(sessionId, clientId)).at(-1);
     if (!latest) throw new AppError("LSO_ERR_WEBHOOK_NOTHING_TO_REDELIVER");
-    const result = await this.outbox.restart(latest.webhookId, this.clock.now());
+    const result = await this.outbox.restart(latest.webhookId);
     if (result.outcome === "pending") throw new AppError("LSO_ERR_WEBHOOK_DELIVERY_PENDING");
     if (result.outcome === "missing") throw new AppError("LSO_ERR_WEBHOOK_NOTHING_TO_REDELIVER");
     this.onQueued();

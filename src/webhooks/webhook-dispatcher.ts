@@ -7,9 +7,10 @@
 import { createHash } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
 import type { Clock } from "../lib/clock.js";
-import { settledOutcomes, type SessionEvent } from "../sessions/session-events.js";
-import type { SessionStore } from "../sessions/session-store.js";
-import type { WebhookOutbox } from "./webhook-outbox.js";
+import { settledOutcomes } from "../sessions/decision/decision-schemas.js";
+import type { SessionEvent } from "../sessions/session-events.js";
+import type { SessionStore } from "../state/session-store.js";
+import type { WebhookOutbox } from "../state/webhook-outbox.js";
 import { webhookEventSchema, type WebhookEvent } from "./webhook-schemas.js";
 import { loggableUrl } from "./webhook-url.js";
 

@@ -3,7 +3,7 @@
  * (10 s, 20 s, 40 s, ... capped at 1 hour, each ±20 %) for 24 hours from the start of the series; a receiver's
  * Retry-After is honoured as given (at least 1 s) unless it points past the window, which makes the failure final.
  */
-import type { DeliveryState } from "./webhook-outbox.js";
+import type { DeliveryState } from "../state/webhook-outbox.js";
 
 export const RETRY_WINDOW_MS = 24 * 60 * 60 * 1000;
 export const FIRST_RETRY_DELAY_MS = 10_000;

@@ -5,7 +5,7 @@
  */
 import type { OpenAPIV3_1 } from "openapi-types";
 import { z } from "zod";
-import { decisionSchema } from "../sessions/session-events.js";
+import { decisionSchema } from "../sessions/decision/decision-schemas.js";
 import { sessionIdSchema, sessionKindSchema } from "../sessions/session-schemas.js";
 
 export const WEBHOOK_EVENT_TYPES = ["session.decided"] as const;

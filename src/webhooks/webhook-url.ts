@@ -1,14 +1,11 @@
 /**
  * The callbackUrl a caller may give on create. Two layers: the zod schema (shape only, static, part of the public
- * API and OpenAPI) and checkCallbackUrl (the SSRF rules on the literal host, which depend on configuration).
+ * API: sessions/session-schemas.ts) and the SSRF rules here, on the literal host, which depend on configuration.
  * Host names are checked again on every delivery, against what they resolve to then (webhook-sender.ts).
  */
 import { isIP } from "node:net";
-import { z } from "zod";
 import { AppError } from "../errors.js";
 import { addressCategory, refusedAddress } from "./webhook-address.js";
-
-export const MAX_CALLBACK_URL_CHARS = 2048;
 
 const parse = (value: string): URL | undefined => {
   try {
@@ -17,17 +14,6 @@ const parse = (value: string): URL | undefined => {
     return undefined;
   }
 };
-
-export const callbackUrlSchema = z
-  .url({ protocol: /^https?$/, message: "must be an absolute https URL" })
-  .max(MAX_CALLBACK_URL_CHARS)
-  // Credentials in a URL end up in proxies' and receivers' logs; receivers authenticate us by the signature instead.
-  .refine((value) => !parse(value)?.username && !parse(value)?.password, "must not contain credentials (user:password@)")
-  .refine((value) => !parse(value)?.hash, "must not contain a #fragment")
-  .describe(
-    "Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, " +
-      "no private, loopback, link-local or metadata-service address. See the README, Webhooks.",
-  );
 
 /** RFC 6761: these names always mean this machine. */
 const isLocalhostName = (host: string) => host === "localhost" || host.endsWith(".localhost");

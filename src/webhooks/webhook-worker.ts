@@ -7,7 +7,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Clock } from "../lib/clock.js";
 import type { SessionEvents } from "../sessions/session-events.js";
-import type { DeliveryAttempt, DeliveryClaim, WebhookOutbox } from "./webhook-outbox.js";
+import type { DeliveryAttempt, DeliveryClaim, WebhookOutbox } from "../state/webhook-outbox.js";
 import { nextStep, type SendResult } from "./webhook-retry.js";
 import type { WebhookSender } from "./webhook-sender.js";
 import { SIGNATURE_HEADER, signatureHeader } from "./webhook-signature.js";
@@ -72,13 +72,13 @@ export class WebhookWorker {
   }
 
   private async drain(): Promise<number> {
-    const { outbox, clock, concurrency, timeoutMs, logger } = this.o;
+    const { outbox, concurrency, timeoutMs, logger } = this.o;
     const running = new Set<Promise<void>>();
     let started = 0;
     try {
       for (;;) {
         const free = concurrency - running.size;
-        const claims = free > 0 && !this.closed ? await outbox.claimDue(clock.now(), free, timeoutMs + LEASE_MARGIN_MS) : [];
+        const claims = free > 0 && !this.closed ? await outbox.claimDue(free, timeoutMs + LEASE_MARGIN_MS) : [];
         for (const claim of claims) {
           const run: Promise<void> = this.attemptSafely(claim).finally(() => running.delete(run));
           running.add(run);
@@ -119,7 +119,7 @@ export class WebhookWorker {
     if (step.dueAt !== undefined) record.nextAttemptAt = step.dueAt;
 
     const log = logger.child({ webhookId: delivery.webhookId, sessionId: delivery.sessionId, attempt, target: loggableUrl(delivery.url) });
-    if (!(await outbox.record(delivery.webhookId, lease, { attempt: record, state: step.state, ...(step.dueAt !== undefined && { dueAt: step.dueAt }) }, clock.now()))) {
+    if (!(await outbox.record(delivery.webhookId, lease, { attempt: record, state: step.state, ...(step.dueAt !== undefined && { dueAt: step.dueAt }) }))) {
       // Our lease lapsed and another instance took the delivery over; its result is the one that counts.
       log.warn("webhook attempt finished after its lease lapsed; result dropped");
       return;

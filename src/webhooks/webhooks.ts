@@ -1,38 +1,41 @@
 /**
  * The webhook feature assembled for buildApp: the create-time callbackUrl check, the dispatcher subscribed to
- * session events, the outbox and its worker, and the routes' service. buildApp calls start() when the app is
- * ready and stop() when it closes.
+ * session events, the worker over the state's outbox, and the routes' service. buildApp calls start() when the
+ * app is ready and stop() when it closes (the outbox belongs to the state, which closes it).
  */
 import type { FastifyBaseLogger } from "fastify";
-import type { AppConfig } from "../config.js";
 import { AppError } from "../errors.js";
 import type { Clock } from "../lib/clock.js";
 import type { SessionEvents } from "../sessions/session-events.js";
-import type { SessionStore } from "../sessions/session-store.js";
+import type { SessionStore } from "../state/session-store.js";
+import type { WebhookOutbox } from "../state/webhook-outbox.js";
 import { WebhookDeliveries } from "./webhook-deliveries.js";
 import { createDispatcher } from "./webhook-dispatcher.js";
-import type { WebhookOutbox } from "./webhook-outbox.js";
-import { MemoryWebhookOutbox } from "./webhook-outbox-memory.js";
 import { createWebhookSender, type Resolver } from "./webhook-sender.js";
 import { assertCallbackUrlAllowed } from "./webhook-url.js";
 import { WebhookWorker } from "./webhook-worker.js";
 
-/** buildApp's test seams for webhooks. */
-export interface WebhookOverrides {
-  webhookOutbox?: WebhookOutbox;
-  /** Replaces DNS for delivery-time address checks (tests rehearse a rebinding with it). */
-  webhookResolver?: Resolver;
+/** WEBHOOK_* (config.ts passes its `webhooks` part). */
+export interface WebhookSettings {
+  /** WEBHOOK_SECRET, newest first; Key Vault's secrets take precedence. */
+  secrets: string[];
+  allowPrivateTargets: boolean;
+  timeoutMs: number;
+  concurrency: number;
 }
 
 export interface WebhookDeps {
   clock: Clock;
   logger: FastifyBaseLogger;
+  /** The state's outbox and session records. */
+  outbox: WebhookOutbox;
   store: SessionStore;
   events: SessionEvents;
   /** webhookSecretSource(...) */
   secrets: () => string[];
   userAgent: string;
-  overrides: WebhookOverrides;
+  /** Replaces DNS for delivery-time address checks (tests rehearse a rebinding with it). */
+  resolve?: Resolver | undefined;
 }
 
 export interface Webhooks {
@@ -50,7 +53,7 @@ declare module "fastify" {
 }
 
 /** The signing secrets: Key Vault's (WEBHOOK_SECRET_NAME) when set, else WEBHOOK_SECRET; newest first. */
-export function webhookSecretSource(config: AppConfig["webhooks"], fromVault: () => string[]): () => string[] {
+export function webhookSecretSource(config: Pick<WebhookSettings, "secrets">, fromVault: () => string[]): () => string[] {
   return () => {
     const secrets = fromVault();
     return secrets.length ? secrets : config.secrets;
@@ -58,7 +61,7 @@ export function webhookSecretSource(config: AppConfig["webhooks"], fromVault: ()
 }
 
 /** The create-time check the session service runs on a callbackUrl: webhooks must be on, and the host allowed. */
-export function callbackUrlCheck(config: AppConfig["webhooks"], secrets: () => string[]): (url: string) => void {
+export function callbackUrlCheck(config: Pick<WebhookSettings, "allowPrivateTargets">, secrets: () => string[]): (url: string) => void {
   return (url) => {
     // Refused at create rather than accepted and failed later: the caller learns now, while it can still act.
     if (!secrets().length) {
@@ -70,10 +73,9 @@ export function callbackUrlCheck(config: AppConfig["webhooks"], secrets: () => s
   };
 }
 
-export function createWebhooks(config: AppConfig["webhooks"], deps: WebhookDeps): Webhooks {
+export function createWebhooks(config: WebhookSettings, deps: WebhookDeps): Webhooks {
   const logger = deps.logger.child({ component: "webhooks" });
-  const outbox = deps.overrides.webhookOutbox ?? new MemoryWebhookOutbox();
-  const { secrets } = deps;
+  const { outbox, secrets } = deps;
   if (config.allowPrivateTargets) {
     logger.warn("WEBHOOK_ALLOW_PRIVATE_TARGETS=true: webhooks may be sent to private and loopback addresses; for development and tests only");
   }
@@ -82,7 +84,7 @@ export function createWebhooks(config: AppConfig["webhooks"], deps: WebhookDeps)
     send: createWebhookSender({
       timeoutMs: config.timeoutMs,
       allowPrivateTargets: config.allowPrivateTargets,
-      ...(deps.overrides.webhookResolver && { resolve: deps.overrides.webhookResolver }),
+      ...(deps.resolve && { resolve: deps.resolve }),
     }),
     secrets,
     clock: deps.clock,
@@ -96,12 +98,9 @@ export function createWebhooks(config: AppConfig["webhooks"], deps: WebhookDeps)
   deps.events.subscribe(createDispatcher({ outbox, store: deps.store, clock: deps.clock, logger, onQueued: kick }));
 
   return {
-    deliveries: new WebhookDeliveries(outbox, deps.store, deps.clock, kick),
+    deliveries: new WebhookDeliveries(outbox, deps.store, kick),
     runDue: () => worker.runDue(),
     start: () => worker.start(),
-    stop: async () => {
-      await worker.stop();
-      await outbox.close();
-    },
+    stop: () => worker.stop(),
   };
 }

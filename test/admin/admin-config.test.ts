@@ -1,7 +1,7 @@
 /** ADMIN_API_KEYS and the LOCKOUT_* variables: defaults, bounds, and keys that must not overlap tenant keys. */
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
-import { hashApiKey } from "../../src/credentials/api-key-ring.js";
+import { hashApiKey } from "../../src/lib/api-key-list.js";
 
 const TENANT = "acme:acme-key-0123456789abcdef";
 

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/lib/clock.js";
 import { auth, CLIENTS, startStack, type TestStack } from "../helpers/app-harness.js";
-import { failTimes, faceCreates, tryCreate, unique } from "../sessions/session-lockout-kit.js";
+import { failTimes, faceCreates, tryCreate, unique } from "../lockout/lockout-kit.js";
 
 const OPERATOR_KEY = "ops-admin-key-0123456789abcdef";
 const clock = new ManualClock(Date.now());

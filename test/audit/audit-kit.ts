@@ -1,13 +1,14 @@
 /** Shared pieces of the audit tests: a stack with its own event bus, and session records planted directly. */
 import { randomUUID } from "node:crypto";
 import type { LightMyRequestResponse } from "fastify";
-import { MemoryAuditLog } from "../../src/audit/audit-log-memory.js";
-import type { AuditLog } from "../../src/audit/audit-log.js";
 import type { EnvInput } from "../../src/config.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import { SessionEventBus, type SessionEvent } from "../../src/sessions/session-events.js";
-import { MemorySessionStore } from "../../src/sessions/session-store-memory.js";
-import type { SessionRecord } from "../../src/sessions/session-store.js";
+import type { AuditLog } from "../../src/state/audit-log.js";
+import type { MemorySessionStore } from "../../src/state/memory/session-store-memory.js";
+import type { SessionRecord } from "../../src/state/session-store.js";
+import { createMemoryState } from "../../src/state/state-memory.js";
+import type { State } from "../../src/state/state.js";
 import { auth, startStack, type TestStack } from "../helpers/app-harness.js";
 
 export const HOUR = 60 * 60 * 1000;
@@ -25,13 +26,16 @@ export interface AuditStack extends TestStack {
 
 export async function startAuditStack(options: { auditLog?: AuditLog; clock?: ManualClock; env?: EnvInput } = {}): Promise<AuditStack> {
   const clock = options.clock ?? new ManualClock(Date.now());
-  const store = new MemorySessionStore(clock);
-  const auditLog = options.auditLog ?? new MemoryAuditLog(clock);
+  const memory = createMemoryState(clock);
+  // A test's own audit log (one that fails, say) stands in for the memory one; the rest of the state is memory.
+  const state: State = options.auditLog ? { ...memory, audit: options.auditLog } : memory;
+  const store = memory.sessions;
+  const auditLog = state.audit;
   // The audit recorder never lets an error reach the bus; tests assert this stays empty.
   const listenerErrors: unknown[] = [];
   const bus = new SessionEventBus((error) => listenerErrors.push(error));
   // No background watcher: events come from the requests a test makes, so the story is deterministic.
-  const stack = await startStack({ SESSION_WATCH_INTERVAL_MS: "0", ...options.env }, { events: bus, clock, store, auditLog });
+  const stack = await startStack({ SESSION_WATCH_INTERVAL_MS: "0", ...options.env }, { events: bus, clock, state });
   return {
     ...stack,
     bus,

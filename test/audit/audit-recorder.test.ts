@@ -1,15 +1,17 @@
 /** The bus subscriber: fire-and-forget appends whose failures are logged as warnings and never reach a request. */
 import { afterEach, describe, expect, it } from "vitest";
-import { MemoryAuditLog } from "../../src/audit/audit-log-memory.js";
+import type { AuditLog } from "../../src/state/audit-log.js";
 import { createSession } from "../helpers/app-harness.js";
 import { eventFor, startAuditStack, type AuditStack } from "./audit-kit.js";
 
-/** An audit backend that is down: every append rejects. */
-class UnavailableAuditLog extends MemoryAuditLog {
-  override async append(): Promise<boolean> {
+/** An audit backend that is down: every append rejects; it holds nothing. */
+const unavailableAuditLog: AuditLog = {
+  append: async () => {
     throw new Error("audit backend unavailable");
-  }
-}
+  },
+  list: async () => [],
+  deleteSession: async () => false,
+};
 
 let stack: AuditStack | undefined;
 afterEach(async () => {
@@ -21,7 +23,7 @@ const warnings = (s: AuditStack, msg: string) => s.logs.records().filter((r) => 
 
 describe("audit recorder", () => {
   it("when the audit store fails, then the request still succeeds and each lost entry is one warning", async () => {
-    stack = await startAuditStack({ auditLog: new UnavailableAuditLog() });
+    stack = await startAuditStack({ auditLog: unavailableAuditLog });
     const created = await createSession(stack.app, { kind: "liveness", deviceCorrelationId: "d" });
     expect(created.statusCode).toBe(201);
 

@@ -3,6 +3,7 @@
  * which emitters the session core has landed.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AuditLog } from "../../src/state/audit-log.js";
 import { auth, CLIENTS } from "../helpers/app-harness.js";
 import { eventFor, HOUR, startAuditStack, type AuditStack } from "./audit-kit.js";
 
@@ -49,7 +50,7 @@ describe("GET /v1/sessions/{id}/audit", () => {
     const record = await stack.plantSession();
     const realAppend = stack.auditLog.append.bind(stack.auditLog);
     let first = true;
-    stack.auditLog.append = async (...args) => {
+    stack.auditLog.append = async (...args: Parameters<AuditLog["append"]>) => {
       if (first) {
         first = false;
         await new Promise((resolve) => setTimeout(resolve, 30));

@@ -3,7 +3,7 @@
  * emits on: the trail tells the story in order and holds no token, key, image, digest or callback query.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AuditEntry } from "../../src/audit/audit-schemas.js";
+import type { AuditEntry } from "../../src/state/audit-log.js";
 import type { SessionEvent } from "../../src/sessions/session-events.js";
 import { auth, CLIENTS, createSession, FACE_KEY } from "../helpers/app-harness.js";
 import { emulatorDeviceAttempt } from "../helpers/emulator-client.js";

@@ -109,6 +109,9 @@ describe("the server process", () => {
 
   it("when Key Vault cannot be reached at boot, then it retries, gives up and exits non-zero naming the vault and the secret", async () => {
     const server = start("src/server.ts", {
+      // Ephemeral ports: the emulator would otherwise try 5001, which a running `npm start` holds.
+      PORT: "0",
+      FACE_EMULATOR_PORT: "0",
       KEY_VAULT_URL: "https://127.0.0.1:1",
       API_KEYS_SECRET_NAME: "caller-keys",
       AZURE_TOKEN_CREDENTIALS: "EnvironmentCredential",

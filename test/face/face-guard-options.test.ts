@@ -1,11 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import {
-  faceGuardDefaults,
-  faceGuardEnvSchema,
-  faceGuardOptionsFromEnv,
-  resolveFaceGuardOptions,
-} from "../../src/face/face-guard-options.js";
+import { faceGuardEnvSchema, faceGuardOptionsFromEnv } from "../../src/config.js";
+import { faceGuardDefaults, resolveFaceGuardOptions } from "../../src/face/face-guard-options.js";
 
 describe("face guard options", () => {
   it("when no variable is set, then the defaults fit an S0 resource and match faceGuardDefaults", () => {

@@ -1,7 +1,7 @@
 /**
- * Cleanup after the decision (issue 6 §5): a session is deleted at Face once its settled decision reached the
+ * Cleanup after the decision: a session is deleted at Face once its settled decision reached the
  * caller, and not before; its outcome keeps answering from the snapshot; an opted-in session image is kept here for
- * SESSION_IMAGE_RETENTION_SECONDS and then deleted; a failed Face deletion is retried by the sweeper.
+ * SESSION_IMAGE_RETENTION_SECONDS and then deleted; a failed Face deletion is retried by the background loop.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auth, FACE_KEY } from "../helpers/app-harness.js";
@@ -33,7 +33,8 @@ describe("deletion at Face after the decision", () => {
 
     expect((await complete(stack, session.id, digest)).json().decision.outcome).toBe("approved");
     await eventually(() => expect(faceHas(stack, session)).toBe(false));
-    expect(eventsOf(stack, session.id, "deletedAtFace")).toMatchObject([{ actor: "acme", faceRequestId: expect.any(String) }]);
+    // Face forgets the session before it answers the delete; the event follows once the answer is back.
+    await eventually(() => expect(eventsOf(stack, session.id, "deletedAtFace")).toMatchObject([{ actor: "acme", faceRequestId: expect.any(String) }]));
 
     // The record and its snapshot outlive the Face session, and GET does not ask Face again.
     const before = faceReads(stack);
@@ -103,17 +104,19 @@ describe("options and failures", () => {
     }
   });
 
-  it("when Face fails the deletion, then the sweeper retries it until the session is gone", async () => {
+  it("when Face fails the deletion, then the background loop retries it until the session is gone", async () => {
     const own = await startOutcomeStack({ FACE_RETRY_MAX_ATTEMPTS: "1", SESSION_SWEEP_INTERVAL_MS: "100" });
     try {
       const session = await create(own);
       await device(own, session, { livenessDecision: "spoofface" });
       own.emulator.state.faults.set([{ fault: "500", count: 1, operations: ["deleteLivenessSession"] }]);
       await read(own, session.id);
-      await eventually(() => expect(own.logs.text).toContain("could not delete the session at Face; the sweeper will retry"));
+      await eventually(() => expect(own.logs.text).toContain("could not delete the session at Face; it will be retried"));
+      // The retry is due one sweep interval later by the app's clock.
+      own.clock.advance(100);
       await eventually(() => expect(faceHas(own, session)).toBe(false));
       expect(own.emulator.state.requestCount("deleteLivenessSession")).toBe(2);
-      expect(eventsOf(own, session.id, "deletedAtFace")).toMatchObject([{ actor: "system" }]);
+      await eventually(() => expect(eventsOf(own, session.id, "deletedAtFace")).toMatchObject([{ actor: "system" }]));
     } finally {
       await own.close();
     }

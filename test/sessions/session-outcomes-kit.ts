@@ -10,7 +10,8 @@ import { loadConfig, type EnvInput } from "../../src/config.js";
 import { startEmulator, type RunningEmulator } from "../../src/emulator/emulator-server.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import type { SessionEvent } from "../../src/sessions/session-events.js";
-import { MemorySessionStore } from "../../src/sessions/session-store-memory.js";
+import type { MemorySessionStore } from "../../src/state/memory/session-store-memory.js";
+import { createMemoryState } from "../../src/state/state-memory.js";
 import { apiKeysEnv, auth, FACE_KEY, type CLIENTS } from "../helpers/app-harness.js";
 import { CapturedLogs } from "../helpers/captured-logs.js";
 import { createLogger } from "../../src/logger.js";
@@ -52,8 +53,9 @@ export async function startOutcomeStack(env: EnvInput = {}, options: StackOption
     ...env,
   });
   const config = { ...base, face: { ...base.face, endpoint: emulator.url, apiKey: FACE_KEY } };
-  const store = new MemorySessionStore(clock);
-  const app = await buildApp(config, { logger: createLogger("debug", logs.stream), clock, store, ...options.overrides });
+  const state = createMemoryState(clock);
+  const store = state.sessions;
+  const app = await buildApp(config, { logger: createLogger("debug", logs.stream), clock, state, ...options.overrides });
   const events: SessionEvent[] = [];
   app.sessionEvents.subscribe((event) => {
     events.push(event);

@@ -1,6 +1,7 @@
 /** The worker's limits: bounded concurrency per instance, and one sender per attempt across instances. */
 import { afterEach, describe, expect, it } from "vitest";
-import { MemoryWebhookOutbox } from "../../src/webhooks/webhook-outbox-memory.js";
+import { ManualClock } from "../../src/lib/clock.js";
+import { createMemoryState } from "../../src/state/state-memory.js";
 import { startWebhookStack, type WebhookStack } from "./webhook-kit.js";
 
 const stacks: WebhookStack[] = [];
@@ -21,9 +22,12 @@ describe("webhook worker", () => {
   });
 
   it("when two instances share one outbox and both run what is due, then the attempt is sent once", async () => {
-    const outbox = new MemoryWebhookOutbox();
-    const a = await startWebhookStack({}, { webhookOutbox: outbox });
-    const b = await startWebhookStack({}, { webhookOutbox: outbox, clock: a.clock });
+    // Two replicas: one state, one clock.
+    const clock = new ManualClock(Date.now());
+    const state = createMemoryState(clock);
+    const outbox = state.outbox;
+    const a = await startWebhookStack({}, { state, clock });
+    const b = await startWebhookStack({}, { state, clock });
     stacks.push(a, b);
     const { id } = await a.createWithCallback();
     a.bus.emit({ type: "decided", sessionId: id, clientId: "acme", at: a.clock.now(), actor: "system", digestCheck: "match", decision: { outcome: "approved", reasons: [], decidedAt: null } });

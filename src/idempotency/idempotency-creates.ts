@@ -1,58 +1,41 @@
 /**
- * Idempotent create (issue 5 §4): a retried POST /v1/sessions with the same Idempotency-Key and the same parameters
- * gets the original 201 back, auth token included, instead of a second session at Face.
+ * Idempotent create: a retried POST /v1/sessions with the same Idempotency-Key and the same parameters gets the
+ * original 201 back, auth token included, instead of a second session at Face.
  *
  * - Keys are scoped per client: the same key from two clients names two different requests.
- * - "The same parameters" is a SHA-256 of the validated input (defaults applied, verify image replaced by its own
- *   SHA-256, keys sorted), so JSON and multipart encodings of one request match, and the store never holds the image.
+ * - "The same parameters" is a SHA-256 of the validated input (defaults applied, binary values such as the verify
+ *   image replaced by their own SHA-256, keys sorted), so JSON and multipart encodings of one request match, and
+ *   the store never holds the image.
  * - Concurrent duplicates wait for the first request by polling the store, then replay its response; they never
  *   create a second session.
  * - A failed first request releases the key, and nothing of the failure is kept: a duplicate that was waiting then
  *   becomes the first attempt itself, as a retry sent a moment later would. A failure is often transient (a 503),
  *   so a fresh attempt serves a waiting client better than replaying an error it would only retry; and since only
  *   the key's holder calls Face, there is still at most one session per key.
+ *
+ * Knows nothing of sessions: the caller passes the create, and a parser for the stored response (a replay is
+ * data read back from a shared store, so it crosses a boundary and is parsed like any other input).
  */
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyBaseLogger } from "fastify";
-import { z } from "zod";
 import { AppError } from "../errors.js";
-import type { IdempotencyStore } from "./session-idempotency-store.js";
-import type { CreateSessionInput } from "./session-input.js";
-import type { SessionCreated } from "./session-schemas.js";
-
-export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
-export const IDEMPOTENT_REPLAYED_HEADER = "idempotent-replayed";
+import type { IdempotencyStore } from "../state/idempotency-store.js";
 
 /** How long a completed create can be replayed. */
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 
+const sha256 = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex");
+
 /**
- * Visible ASCII only. A header sent twice reaches us joined as "a, b" (Node and light-my-request both join unknown
- * headers with ", "), and the space makes that invalid too, so a repeated key is refused by the same rule.
+ * The input is flat (primitives and binary values), so sorting its top-level keys is a complete canonical form. A
+ * binary value `x` counts as `xSha256`, its digest: the fingerprint stays small and holds no image.
  */
-export const idempotencyKeySchema = z
-  .string()
-  .regex(/^[\x21-\x7E]{1,255}$/, "must be 1 to 255 visible ASCII characters, sent once")
-  .describe(
-    "Makes the create safe to retry: the same key with the same parameters within 24 hours returns the original 201 " +
-      "(auth token included, with Idempotent-Replayed: true) and creates nothing; with different parameters, 422.",
-  );
-
-/** Loose: the other headers must stay on the request (fastify replaces request.headers with the parsed value). */
-export const createSessionHeadersSchema = z.looseObject({ [IDEMPOTENCY_KEY_HEADER]: idempotencyKeySchema.optional() });
-
-const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
-
-/** The input is flat (primitives only), so sorting its top-level keys is a complete canonical form. */
-export function createFingerprint(input: CreateSessionInput): string {
-  const { verifyImage, ...rest } = input;
-  const params: Record<string, unknown> = verifyImage ? { ...rest, verifyImageSha256: sha256(verifyImage) } : rest;
-  const sorted = Object.keys(params)
-    .filter((k) => params[k] !== undefined)
-    .sort()
-    .map((k) => [k, params[k]]);
-  return sha256(JSON.stringify(sorted));
+export function createFingerprint(input: object): string {
+  const params: Array<[string, unknown]> = Object.entries(input as Record<string, unknown>)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => (value instanceof Uint8Array ? [`${key}Sha256`, sha256(value)] : [key, value]));
+  return sha256(JSON.stringify(params.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
 }
 
 /**
@@ -65,22 +48,28 @@ export function createLeaseMs(face: { timeoutMs: number; guard: { maxWaitMs: num
   return 2 * (face.timeoutMs + face.guard.maxWaitMs) + 30_000;
 }
 
-export interface IdempotentResult {
-  created: SessionCreated;
+export interface IdempotentResult<T> {
+  created: T;
   replayed: boolean;
+}
+
+/** Reads a stored response back (a zod schema fits); the id names the replayed session in logs. */
+export interface CreatedShape<T extends { id: string }> {
+  parse(body: unknown): T;
 }
 
 const FIRST_POLL_MS = 10;
 const MAX_POLL_MS = 200;
 
-export class IdempotentCreates {
+export class IdempotentCreates<T extends { id: string }> {
   constructor(
     private readonly store: IdempotencyStore,
     private readonly leaseMs: number,
+    private readonly shape: CreatedShape<T>,
   ) {}
 
-  async run(clientId: string, key: string, input: CreateSessionInput, log: FastifyBaseLogger, create: () => Promise<SessionCreated>): Promise<IdempotentResult> {
-    // A clientId has no ':' (api-key-list.ts), so the scope is unambiguous.
+  async run(clientId: string, key: string, input: object, log: FastifyBaseLogger, create: () => Promise<T>): Promise<IdempotentResult<T>> {
+    // A clientId has no ':' (lib/api-key-list.ts), so the scope is unambiguous.
     const scoped = `${clientId}:${key}`;
     const fingerprint = createFingerprint(input);
     // Real time, not the injected Clock: this bounds how long a request is held, even under a frozen test clock.
@@ -91,8 +80,9 @@ export class IdempotentCreates {
       const { entry } = claim;
       if (entry.fingerprint !== fingerprint) throw new AppError("LSO_ERR_IDEMPOTENCY_MISMATCH");
       if (entry.state === "completed") {
-        log.info({ sessionId: entry.response.body.id }, "idempotent create replayed");
-        return { created: entry.response.body, replayed: true };
+        const created = this.shape.parse(entry.response.body);
+        log.info({ sessionId: created.id }, "idempotent create replayed");
+        return { created, replayed: true };
       }
       if (Date.now() >= deadline) {
         throw new AppError("LSO_ERR_UPSTREAM_UNAVAILABLE", { message: "A request with this Idempotency-Key is still in progress; retry later.", retryAfterSeconds: 1 });
@@ -101,8 +91,8 @@ export class IdempotentCreates {
     }
   }
 
-  private async first(key: string, token: string, log: FastifyBaseLogger, create: () => Promise<SessionCreated>): Promise<SessionCreated> {
-    let created: SessionCreated;
+  private async first(key: string, token: string, log: FastifyBaseLogger, create: () => Promise<T>): Promise<T> {
+    let created: T;
     try {
       created = await create();
     } catch (error) {

@@ -1,5 +1,5 @@
 /**
- * The attempt budget (issue 5 §5): after LOCKOUT_MAX_FAILURES declined or spoof outcomes for one (client, subject)
+ * The attempt budget: after LOCKOUT_MAX_FAILURES declined or spoof outcomes for one (client, subject)
  * or one (client, deviceCorrelationId) within the window, new sessions for it are refused with 429 until the
  * cool-down ends. Subject and device are counted independently, and always within one client: two clients may use
  * the same subject string for different people.
@@ -7,7 +7,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import { AppError } from "../errors.js";
 import type { Clock } from "../lib/clock.js";
-import type { LockoutRule, LockoutState, LockoutStore } from "./session-lockout-store.js";
+import type { LockoutRule, LockoutState, LockoutStore } from "../state/lockout-store.js";
 
 /** What a lockout is kept for: exactly one of the two. */
 export type LockoutTarget = { subject: string; deviceCorrelationId?: never } | { deviceCorrelationId: string; subject?: never };
@@ -18,7 +18,7 @@ export interface LockoutSubjects {
   deviceCorrelationId?: string | undefined;
 }
 
-/** Store keys; a clientId has no ':' (api-key-list.ts), so no two (client, target) pairs share a key. */
+/** Store keys; a clientId has no ':' (lib/api-key-list.ts), so no two (client, target) pairs share a key. */
 export function lockoutKey(clientId: string, target: LockoutTarget): string {
   return target.subject !== undefined ? `${clientId}:subject:${target.subject}` : `${clientId}:device:${target.deviceCorrelationId}`;
 }
@@ -49,7 +49,7 @@ export class LockoutGuard {
     const now = this.clock.now();
     let until = 0;
     for (const target of targetsOf(subjects)) {
-      const { lockedUntil } = await this.store.get(lockoutKey(clientId, target), now, this.rule.windowMs);
+      const { lockedUntil } = await this.store.get(lockoutKey(clientId, target), this.rule.windowMs);
       if (lockedUntil !== undefined) until = Math.max(until, lockedUntil);
     }
     if (until > now) throw new AppError("LSO_ERR_LOCKED_OUT", { retryAfterSeconds: retryAfterSeconds(until, now) });
@@ -69,12 +69,12 @@ export class LockoutGuard {
 
   async status(clientId: string, target: LockoutTarget): Promise<LockoutStatus> {
     const now = this.clock.now();
-    const state = await this.store.get(lockoutKey(clientId, target), now, this.rule.windowMs);
+    const state = await this.store.get(lockoutKey(clientId, target), this.rule.windowMs);
     return state.lockedUntil === undefined ? state : { ...state, retryAfterSeconds: retryAfterSeconds(state.lockedUntil, now) };
   }
 
   /** True when there was a lock or a failure to forget. */
   async clear(clientId: string, target: LockoutTarget): Promise<boolean> {
-    return this.store.clear(lockoutKey(clientId, target), this.clock.now());
+    return this.store.clear(lockoutKey(clientId, target));
   }
 }

@@ -1,13 +1,19 @@
 /**
- * The decision policy (issue 6 §1, §2): what a session's outcome means for the caller, from what Face said (the
+ * The decision policy: what a session's outcome means for the caller, from what Face said (the
  * snapshot), the digest the caller passed, the reference image hash we kept, and the client's policy. Pure and
  * table-tested; the one place these rules live.
  */
-import type { DecisionPolicy } from "../callers/caller-policy.js";
-import type { SessionKind } from "../face/face-gateway.js";
-import { attemptErrorReason, attemptsExhausted, reason, UNCERTAIN_ADVICE } from "./session-decision-reasons.js";
-import type { DecisionOutcome, DecisionReason, DigestCheck } from "./session-events.js";
-import { isFinalAtFace, type AttemptSnapshot, type SessionSnapshot } from "./session-snapshot.js";
+import type { FaceOperationState, SessionKind } from "../../face/face-gateway.js";
+import type { DecisionPolicy } from "../../lib/caller-policy.js";
+import type { AttemptSnapshot, DecisionOutcome, DecisionReason, DigestCheck, SessionSnapshot } from "../../state/session-record.js";
+import { attemptErrorReason, attemptsExhausted, reason, UNCERTAIN_ADVICE } from "./decision-reasons.js";
+
+/** Face accepts no more attempts in these states (the emulator answers the device 409), so nothing can change. */
+const FINAL_STATES: ReadonlySet<FaceOperationState> = new Set(["Succeeded", "Failed", "Canceled"]);
+
+export function isFinalAtFace(snapshot: SessionSnapshot): boolean {
+  return FINAL_STATES.has(snapshot.status);
+}
 
 /** Face's device SDK allows three attempts per session; the third uncertain-or-failed one is the last chance. */
 export const MAX_ATTEMPTS_PER_SESSION = 3;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/lib/clock.js";
 import { auth, startStack, type TestStack } from "../helpers/app-harness.js";
-import { failTimes, faceCreates, playOutcome, readSession, tryCreate, unique } from "./session-lockout-kit.js";
+import { failTimes, faceCreates, playOutcome, readSession, tryCreate, unique } from "./lockout-kit.js";
 
 const clock = new ManualClock(Date.now());
 let stack: TestStack;

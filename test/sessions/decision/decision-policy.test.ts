@@ -1,9 +1,9 @@
 /** The decision policy as a table: each row is a situation and the outcome, reason codes and digest check it gets. */
 import { describe, expect, it } from "vitest";
-import { decisionPolicySchema, type DecisionPolicy } from "../../src/callers/caller-policy.js";
-import { decide, type DecisionInput } from "../../src/sessions/session-decision.js";
-import { reasonCodes } from "../../src/sessions/session-decision-reasons.js";
-import type { AttemptSnapshot, SessionSnapshot } from "../../src/sessions/session-snapshot.js";
+import { decisionPolicySchema, type DecisionPolicy } from "../../../src/lib/caller-policy.js";
+import { decide, type DecisionInput } from "../../../src/sessions/decision/decision-policy.js";
+import { reasonCodes } from "../../../src/sessions/decision/decision-reasons.js";
+import type { AttemptSnapshot, SessionSnapshot } from "../../../src/state/session-record.js";
 
 const DIGEST = "AB".repeat(32);
 const HASH = "CD".repeat(32);
@@ -88,7 +88,7 @@ describe("decide", () => {
 
   it("when every reason code is listed, then the README documents each one", async () => {
     const { readFile } = await import("node:fs/promises");
-    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    const readme = await readFile(new URL("../../../README.md", import.meta.url), "utf8");
     for (const code of reasonCodes) expect(readme, code).toContain(`\`${code}\``);
   });
 });

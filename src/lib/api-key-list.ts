@@ -1,8 +1,10 @@
 /**
- * The one parser for caller key lists, wherever they come from (API_KEYS, or a Key Vault secret).
+ * The one parser for caller key lists, wherever they come from (API_KEYS, ADMIN_API_KEYS, or a Key Vault secret).
  * Entries are `clientId:key`, or `clientId:sha256:<64 hex>` so a vault can hold hashes instead of keys.
  * A client may appear more than once: that is how it holds an old and a new key while it rotates.
  */
+import { createHash } from "node:crypto";
+
 export type ApiKeyEntry = { clientId: string; key: string } | { clientId: string; sha256: string };
 
 export interface ParsedApiKeys {
@@ -47,4 +49,9 @@ export function parseApiKeyList(raw: string): ParsedApiKeys {
     });
   if (entries.length === 0 && problems.length === 0) problems.push("no clientId:key pair");
   return { entries, problems };
+}
+
+/** Keys are only ever held and compared as their SHA-256. */
+export function hashApiKey(key: string): Buffer {
+  return createHash("sha256").update(key, "utf8").digest();
 }

@@ -2,7 +2,7 @@
  * The stable reason codes a decision carries (README, "Decisions"). Callers branch on them, so a code is never
  * renamed once published; add new ones instead. Advice is what the caller's app may show the end user.
  */
-import type { DecisionReason } from "./session-events.js";
+import type { DecisionReason } from "../../state/session-record.js";
 
 export const reasonCodes = [
   "REAL_FACE",

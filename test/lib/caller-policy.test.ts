@@ -1,6 +1,6 @@
 /** Per-client policies: what each client may create, from CLIENT_POLICIES or from the Key Vault key list. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PolicyBook, defaultPolicy } from "../../src/callers/caller-policy.js";
+import { PolicyBook, defaultPolicy } from "../../src/lib/caller-policy.js";
 import type { ConfigError } from "../../src/config.js";
 import { loadConfig } from "../../src/config.js";
 import { parseCallerDirectory } from "../../src/credentials/caller-directory.js";
