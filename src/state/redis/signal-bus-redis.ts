@@ -12,6 +12,7 @@ type Handler = (message: string) => void;
 
 export class RedisSignalBus implements SignalBus {
   private subscriber: Redis | undefined;
+  private closed = false;
   private readonly handlers = new Map<string, Set<Handler>>();
 
   constructor(
@@ -26,6 +27,8 @@ export class RedisSignalBus implements SignalBus {
   }
 
   async subscribe(channel: string, handler: Handler): Promise<() => Promise<void>> {
+    // A connection opened now would outlive the state that was meant to close it.
+    if (this.closed) throw new Error("the state is closed: no new subscriptions");
     const name = this.keys.channel(channel);
     const subscriber = this.connection();
     let set = this.handlers.get(name);
@@ -51,6 +54,7 @@ export class RedisSignalBus implements SignalBus {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const subscriber = this.subscriber;
     this.subscriber = undefined;
     this.handlers.clear();
@@ -59,7 +63,8 @@ export class RedisSignalBus implements SignalBus {
 
   private connection(): Redis {
     if (this.subscriber) return this.subscriber;
-    const subscriber = this.redis.duplicate();
+    // Named, so an operator's CLIENT LIST tells this deployment's subscriber apart.
+    const subscriber = this.redis.duplicate({ connectionName: `${this.keys.prefix}signals` });
     // ioredis prints an error event nobody listens to; the state's owner decides what to do with it instead.
     subscriber.on("error", (error: unknown) => this.onError(error, "redis subscriber"));
     subscriber.on("message", (channel: string, message: string) => {

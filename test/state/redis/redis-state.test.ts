@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { Redis } from "ioredis";
-import { afterEach, expect, it } from "vitest";
+import { afterEach, expect, it, vi } from "vitest";
 import { ManualClock } from "../../../src/lib/clock.js";
 import { createRedisState, type RedisState } from "../../../src/state/redis/redis-state.js";
 import type { SessionRecord } from "../../../src/state/session-store.js";
@@ -130,6 +130,19 @@ describeRedis("the Redis state across replicas and restarts", () => {
     await b.signals.publish("settled", "flush");
     await b.ping();
     expect(heard).toEqual(["session-1"]);
+  });
+
+  it("when the state closes, then its subscriber connection is gone and no new subscription can open one", async () => {
+    const clock = new ManualClock();
+    const prefix = server().keyPrefix();
+    const state = stateOn(clock, prefix);
+    const watcher = server().client();
+    await state.signals.subscribe("settled", () => undefined);
+    const subscribed = async () => String(await watcher.client("LIST")).split("\n").filter((line) => line.includes(` name=${prefix}signals `)).length;
+    expect(await subscribed()).toBe(1);
+    await state.close();
+    await vi.waitFor(async () => expect(await subscribed()).toBe(0));
+    await expect(state.signals.subscribe("settled", () => undefined)).rejects.toThrow(/closed/);
   });
 
   it("when a new key is put first in the ring, then images sealed under the old key still open; without the old key they do not", async () => {
