@@ -171,7 +171,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   // Long-polls end first, so the server's drain (which waits for in-flight requests) cannot hang on them.
   app.addHook("preClose", async () => sessions.releaseWaiters());
   app.addHook("onClose", async () => {
-    // Background session work (watcher, sweeper, Face deletions) stops while the Face client still works.
+    // Background session work (the due-work loop, Face deletions) stops while the Face client still works.
     await sessions.close();
     upstream.guard?.close();
     credentials.close();
@@ -184,7 +184,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   // The webhook worker polls only once the app is ready, so building an app (the OpenAPI generator) sends nothing.
   app.addHook("onReady", async () => webhooks.start());
   app.decorate("webhooks", { runDue: () => webhooks.runDue() });
-  // Watcher and sweeper, likewise only once ready. `app.sessionEvents` is the bus, for subscribers outside buildApp.
+  // The background loop, likewise only once ready. `app.sessionEvents` is the bus, for subscribers outside buildApp.
   app.addHook("onReady", async () => sessions.start());
   app.decorate("sessionEvents", events);
 

@@ -179,7 +179,9 @@ export const envSchema = z.object({
     .min(100)
     .max(3_600_000)
     .default(60_000)
-    .describe("How often lapsed sessions are settled and deleted at Face, failed deletions retried, and expired session images deleted."),
+    .describe(
+      "How often the background loop looks for lapsed sessions to settle and delete at Face and expired images to delete (more often while watching is on); also how long a failed Face deletion waits to be retried.",
+    ),
 });
 
 export type EnvInput = Record<string, string | undefined>;
@@ -217,7 +219,7 @@ export interface AppConfig {
   adminApiKeys: ApiKeyEntry[];
   /** The attempt budget per (client, subject) and (client, device): LOCKOUT_* in milliseconds. */
   lockout: { maxFailures: number; windowMs: number; cooldownMs: number };
-  /** Decisions' afterlife: cleanup at Face, image retention, the watcher and the sweeper (DELETE_AFTER_DECISION, SESSION_*). */
+  /** Decisions' afterlife: cleanup at Face, image retention, the background loop (DELETE_AFTER_DECISION, SESSION_*). */
   sessions: {
     deleteAfterDecision: boolean;
     imageRetentionMs: number;

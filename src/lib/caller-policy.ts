@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 
-/** How this client's sessions are decided (session-decision.ts). Defaults are the strict ones. */
+/** How this client's sessions are decided (sessions/decision/decision-policy.ts). Defaults are the strict ones. */
 export const decisionPolicySchema = z.strictObject({
   verifyThreshold: z
     .number()

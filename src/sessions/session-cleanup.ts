@@ -118,7 +118,7 @@ export class SessionCleanup {
       reply = await face.getSessionImage(imageId, { log: actor.log });
     } catch (error) {
       if (isImageGone(error)) return; // Face forgot it already: nothing to keep, nothing to delete
-      throw error; // keep the session at Face, so the image is not lost; the sweeper retries
+      throw error; // keep the session at Face, so the image is not lost; the background loop retries
     }
     const retainUntil = clock.now() + this.options.imageRetentionMs;
     await images.put({ sessionId: record.id, clientId: record.clientId, bytes: reply.value, retainUntil });

@@ -67,7 +67,7 @@ export async function createSession(deps: CreateDeps, input: CreateSessionInput,
       {
         ...params,
         verifyImage: { bytes: input.verifyImage!, filename: `verifyImage.${check.format}`, contentType: check.mimeType },
-        // Face then reports the hash of the image it verified against, which must be ours (session-decision.ts).
+        // Face then reports the hash of the image it verified against, which must be ours (decision/decision-policy.ts).
         returnVerifyImageHash: true,
         ...(input.verifyConfidenceThreshold !== undefined && { verifyConfidenceThreshold: input.verifyConfidenceThreshold }),
       },

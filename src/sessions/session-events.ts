@@ -12,7 +12,7 @@ interface EventBase {
   clientId: string;
   /** epoch ms */
   at: number;
-  /** The client id for caller actions, "system" for the watcher, sweeper and webhook worker. */
+  /** The client id for caller actions, "system" for the background loop and the webhook worker. */
   actor: string;
   /** Face's apim-request-id of the call behind the event, when there was one. */
   faceRequestId?: string;

@@ -1,7 +1,7 @@
 /**
- * The background work: the watcher settles sessions nobody polls (so a webhook can go out), and the sweeper settles
- * sessions whose token lapsed unused (expired / abandoned) and deletes them at Face. Time is a ManualClock; the
- * watcher and sweeper run on short real intervals and act on what the clock says.
+ * The background loop: watching settles sessions nobody polls (so a webhook can go out), and after the lapse it
+ * settles sessions whose token lapsed unused (expired / abandoned) and deletes them at Face. Time is a ManualClock;
+ * the loop runs on a short real interval and acts on what the clock says is due.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { create, device, eventsOf, eventually, faceHas, read, startOutcomeStack, type OutcomeStack } from "./session-outcomes-kit.js";
@@ -46,10 +46,10 @@ describe("the watcher", () => {
   });
 });
 
-describe("the sweeper", () => {
+describe("after the lapse", () => {
   let stack: OutcomeStack;
   beforeAll(async () => {
-    // Face (the emulator) keeps its own time here, so only the sweeper can have removed a session from it.
+    // Face (the emulator) keeps its own time here, so only the background loop can have removed a session from it.
     stack = await startOutcomeStack({ SESSION_SWEEP_INTERVAL_MS: "100" });
   });
   afterAll(async () => stack.close());
@@ -72,7 +72,7 @@ describe("the sweeper", () => {
     expect((await read(stack, session.id)).json().decision.outcome).toBe("abandoned");
   });
 
-  it("when the token has not lapsed, then the sweeper leaves the session alone", async () => {
+  it("when the token has not lapsed, then the background loop leaves the session alone", async () => {
     const session = await create(stack, { authTokenTtlSeconds: 600 });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(faceHas(stack, session)).toBe(true);

@@ -11,7 +11,8 @@ import { startEmulator, type RunningEmulator } from "../../src/emulator/emulator
 import { ManualClock } from "../../src/lib/clock.js";
 import type { SessionEvent } from "../../src/sessions/session-events.js";
 import type { MemorySessionStore } from "../../src/state/memory/session-store-memory.js";
-import { createMemoryState } from "../../src/state/state-memory.js";
+import { createMemoryState, type MemoryState } from "../../src/state/state-memory.js";
+import type { State } from "../../src/state/state.js";
 import { apiKeysEnv, auth, FACE_KEY, type CLIENTS } from "../helpers/app-harness.js";
 import { CapturedLogs } from "../helpers/captured-logs.js";
 import { createLogger } from "../../src/logger.js";
@@ -28,6 +29,8 @@ export interface OutcomeStack {
   emulator: RunningEmulator;
   logs: CapturedLogs;
   clock: ManualClock;
+  /** The memory state behind the app (unwrapped, when the test wrapped it). */
+  state: MemoryState;
   store: MemorySessionStore;
   events: SessionEvent[];
   close(): Promise<void>;
@@ -37,6 +40,8 @@ export interface StackOptions {
   /** The emulator runs on the test's clock too: Face forgets a session when the test moves past its token. */
   sharedClock?: boolean;
   overrides?: AppOverrides;
+  /** What the app gets instead of the memory state itself, e.g. the same state with a store wrapped. */
+  wrapState?: (memory: MemoryState) => State;
 }
 
 export async function startOutcomeStack(env: EnvInput = {}, options: StackOptions = {}): Promise<OutcomeStack> {
@@ -55,7 +60,12 @@ export async function startOutcomeStack(env: EnvInput = {}, options: StackOption
   const config = { ...base, face: { ...base.face, endpoint: emulator.url, apiKey: FACE_KEY } };
   const state = createMemoryState(clock);
   const store = state.sessions;
-  const app = await buildApp(config, { logger: createLogger("debug", logs.stream), clock, state, ...options.overrides });
+  const app = await buildApp(config, {
+    logger: createLogger("debug", logs.stream),
+    clock,
+    state: options.wrapState ? options.wrapState(state) : state,
+    ...options.overrides,
+  });
   const events: SessionEvent[] = [];
   app.sessionEvents.subscribe((event) => {
     events.push(event);
@@ -66,6 +76,7 @@ export async function startOutcomeStack(env: EnvInput = {}, options: StackOption
     emulator,
     logs,
     clock,
+    state,
     store,
     events,
     close: async () => {
@@ -118,5 +129,5 @@ export const faceHas = (stack: OutcomeStack, session: Created) => stack.emulator
 export const faceReads = (stack: OutcomeStack) =>
   stack.emulator.state.requestCount("getLivenessSession") + stack.emulator.state.requestCount("getLivenessWithVerifySession");
 
-/** Background work (deletion at Face, the sweeper, the watcher) runs on real timers: wait for its effect. */
+/** Background work (deletion at Face, the background loop) runs on real timers: wait for its effect. */
 export const eventually = (check: () => void | Promise<void>, timeout = 5000) => vi.waitFor(check, { timeout, interval: 20 });

@@ -1,0 +1,68 @@
+/** When background work is next due for a session: the watcher's polls and backoff, the lapse, and nothing more. */
+import { describe, expect, it } from "vitest";
+import { SessionSchedule } from "../../src/sessions/session-schedule.js";
+import type { SessionRecord } from "../../src/state/session-store.js";
+
+const T0 = Date.parse("2026-01-01T00:00:00Z");
+const LAPSE = T0 + 600_000;
+
+const record = (extra: Partial<SessionRecord> = {}): SessionRecord => ({
+  id: "00000000-0000-4000-8000-000000000001",
+  kind: "liveness",
+  clientId: "acme",
+  enableSessionImage: false,
+  createdAt: T0,
+  authTokenExpiresAt: LAPSE,
+  expiresAt: LAPSE + 86_400_000,
+  lastKnownStatus: "NotStarted",
+  lastCheckedAt: T0,
+  snapshot: { status: "NotStarted", attempts: [] },
+  ...extra,
+});
+
+const decided = (outcome: "approved" | "expired") => ({ decision: { outcome, reasons: [], decidedAt: null }, digestCheck: "notChecked" as const });
+
+const watching = new SessionSchedule({ watchIntervalMs: 5000, retryMs: 60_000, deleteAfterDecision: true });
+const notWatching = new SessionSchedule({ watchIntervalMs: 0, retryMs: 60_000, deleteAfterDecision: false });
+
+describe("SessionSchedule", () => {
+  it("when a session is created, then its first poll is one interval later; with watching off, its lapse is first", () => {
+    expect(watching.firstDueAt(record())).toBe(T0 + 5000);
+    expect(notWatching.firstDueAt(record())).toBe(LAPSE);
+    expect(watching.firstDueAt(record({ authTokenExpiresAt: T0 + 1000 }))).toBe(T0 + 1000);
+  });
+
+  it("when polls find nothing new, then the interval doubles up to 8x; a change brings it back to the base", () => {
+    let r = record();
+    const intervals: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      r = { ...r, watchIntervalMs: watching.nextInterval(r, false) };
+      intervals.push(r.watchIntervalMs!);
+    }
+    expect(intervals).toEqual([10_000, 20_000, 40_000, 40_000, 40_000]);
+    expect(watching.nextInterval(r, true)).toBe(5000);
+  });
+
+  it("when an open session is watched, then it is due one interval from now, never past its lapse", () => {
+    expect(watching.dueAt(record({ watchIntervalMs: 20_000 }), T0 + 100_000)).toBe(T0 + 120_000);
+    expect(watching.dueAt(record({ watchIntervalMs: 40_000 }), LAPSE - 10_000)).toBe(LAPSE);
+  });
+
+  it("when Face can change nothing more, or watching is off, then an open session is due at its lapse, and retried after it", () => {
+    const final = record({ snapshot: { status: "Succeeded", attempts: [] } });
+    expect(watching.dueAt(final, T0 + 1000)).toBe(LAPSE);
+    expect(notWatching.dueAt(record(), T0 + 1000)).toBe(LAPSE);
+    expect(notWatching.dueAt(record(), LAPSE + 5)).toBe(LAPSE + 5 + 60_000);
+  });
+
+  it("when a session is settled, then it is due at its lapse only if it is to be deleted at Face then", () => {
+    expect(watching.dueAt(record(decided("approved")), T0)).toBe(LAPSE);
+    expect(notWatching.dueAt(record(decided("approved")), T0)).toBeNull();
+    expect(notWatching.dueAt(record(decided("expired")), T0)).toBe(LAPSE);
+  });
+
+  it("when a session is deleted at Face, then nothing more is due; a failed deletion keeps its retry time", () => {
+    expect(watching.dueAt(record({ ...decided("approved"), deletedAtFaceAt: T0 }), T0)).toBeNull();
+    expect(watching.dueAt(record({ ...decided("approved"), faceDeletionDue: true, dueAt: T0 + 60_000 }), T0)).toBe(T0 + 60_000);
+  });
+});
