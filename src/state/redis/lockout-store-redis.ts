@@ -86,7 +86,8 @@ export class RedisLockoutStore implements LockoutStore {
   }
 
   async clear(key: string): Promise<boolean> {
-    const reply = await this.redis.multi().hget(this.keys.lockout.state(key), "expiresAt").del(this.keys.lockout.failures(key), this.keys.lockout.state(key)).exec();
+    const state = this.keys.lockout.state(key);
+    const reply = await this.redis.multi().hget(state, "expiresAt").del(this.keys.lockout.failures(key), state).exec();
     const expiresAt = numberOrNull.parse(reply?.[0]?.[1]);
     return expiresAt !== undefined && expiresAt > this.clock.now();
   }

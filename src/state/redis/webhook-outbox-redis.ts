@@ -1,7 +1,8 @@
 /**
  * The webhook outbox in Redis, under the {outbox} tag: a hash per delivery (its fields, the current lease token,
  * and one `a:<n>` field per attempt), a ZSET of due times for pending deliveries, and a list per session of its
- * deliveries in the order they were added (a ZSET by createdAt would order ties by id, not by arrival). The URL is sealed with AES-256-GCM (its query may carry the receiver's token).
+ * deliveries in the order they were added (a ZSET by createdAt would order ties by id, not by arrival). The URL is
+ * sealed with AES-256-GCM (its query may carry the receiver's token).
  *
  * add, claimDue, record and restart are scripts: each checks state (absent, pending, our lease) and writes in one
  * step. A delivery's keys live OUTBOX_RETENTION_MS past its last write (longer while its next attempt is further
@@ -12,7 +13,14 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Clock } from "../../lib/clock.js";
 import type { StateCipher } from "../state-crypto.js";
-import { OUTBOX_RETENTION_MS, type AttemptResult, type DeliveryClaim, type RestartResult, type WebhookDelivery, type WebhookOutbox } from "../webhook-outbox.js";
+import {
+  OUTBOX_RETENTION_MS,
+  type AttemptResult,
+  type DeliveryClaim,
+  type RestartResult,
+  type WebhookDelivery,
+  type WebhookOutbox,
+} from "../webhook-outbox.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { deliveryAttemptSchema } from "./redis-record-schemas.js";
 import { defineScript, pairsToObject, type ScriptArg } from "./redis-scripts.js";

@@ -60,7 +60,8 @@ describeRedis("the Redis keyspace after a full flow through the API", () => {
     await device(stack, session, { livenessDecision: "spoofface" });
     const atFace = await faceFetch<SessionBody>(stack.emulator.url, `/detectLiveness-sessions/${session.id}`, { headers: keyHeaders(FACE_KEY) });
     const imageId = atFace.body.results.attempts[0]!.result!.sessionImageId!;
-    const imageBytes = Buffer.from(await (await fetch(`${stack.emulator.url}/face/v1.2/sessionImages/${imageId}`, { headers: keyHeaders(FACE_KEY) })).arrayBuffer());
+    const imageAtFace = await fetch(`${stack.emulator.url}/face/v1.2/sessionImages/${imageId}`, { headers: keyHeaders(FACE_KEY) });
+    const imageBytes = Buffer.from(await imageAtFace.arrayBuffer());
     expect(imageBytes.length).toBeGreaterThan(100);
     secrets.push({ label: "session image", value: imageBytes });
 

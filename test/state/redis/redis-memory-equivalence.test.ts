@@ -44,16 +44,17 @@ const record = (id: string, now: number, expiresIn: number, dueIn: number | unde
 
 const id = fc.constantFrom(...ids);
 const ms = fc.integer({ min: 0, max: 30 * SECOND });
+const dueOffset = fc.integer({ min: -5 * SECOND, max: 20 * SECOND });
 const advance = ms.map<Op>((n) => ({ label: `advance ${n}`, run: async (_s, clock) => clock.advance(n) }));
 
 const sessionOps: fc.Arbitrary<Op>[] = [
   advance,
-  fc.tuple(id, fc.integer({ min: 1, max: 60 * SECOND }), fc.option(fc.integer({ min: -5 * SECOND, max: 20 * SECOND }), { nil: undefined })).map(([i, exp, due]) => ({
+  fc.tuple(id, fc.integer({ min: 1, max: 60 * SECOND }), fc.option(dueOffset, { nil: undefined })).map<Op>(([i, exp, due]) => ({
     label: `put ${i} exp+${exp} due${due}`,
     run: (s, c) => s.sessions.put(record(i, c.now(), exp, due)),
   })),
   id.map<Op>((i) => ({ label: `get ${i}`, run: (s) => s.sessions.get(i) })),
-  fc.tuple(id, fc.option(fc.integer({ min: -5 * SECOND, max: 20 * SECOND }), { nil: null }), fc.integer({ min: 0, max: 9 })).map(([i, due, n]) => ({
+  fc.tuple(id, fc.option(dueOffset, { nil: null }), fc.integer({ min: 0, max: 9 })).map<Op>(([i, due, n]) => ({
     label: `update ${i} due ${due}`,
     run: (s, c) => s.sessions.update(i, { lastAttemptSeen: n, dueAt: due === null ? null : c.now() + due }),
   })),
