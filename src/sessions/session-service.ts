@@ -70,8 +70,8 @@ export class SessionService {
     let record = await this.owned(id, caller);
     const patch = options.clientDigest === undefined ? undefined : this.digestPatch(record, options.clientDigest);
     const waitMs = Math.min(options.waitMs ?? 0, this.deps.maxWaitMs);
-    // A waiter joining a running long-poll loop does not read Face itself: that is the loop's job.
-    const readFace = !(waitMs > 0 && hub.isPolling(id));
+    // A long-poll does not read Face itself: the cluster's one poll loop for the session does (session-poll-hub.ts).
+    const readFace = waitMs <= 0;
     record = (await sync.refresh(record, actor, { patch, readFace, readByCaller: true })) ?? this.notFound();
     if (!record.decision && waitMs > 0) {
       await hub.wait(id, actor, waitMs);

@@ -26,8 +26,9 @@ describe("the watcher", () => {
 
     // What the webhook dispatcher reports once it delivered session.decided.
     stack.app.sessionEvents.emit({ type: "webhookDelivered", sessionId: session.id, clientId: "globex", at: stack.clock.now(), actor: "system", webhookId: "wh-1", attempt: 1, status: 200 });
-    await eventually(() => expect(faceHas(stack, session)).toBe(false));
-    expect(eventsOf(stack, session.id, "deletedAtFace")).toMatchObject([{ actor: "system" }]);
+    // The event follows Face's answer (after the record is written): wait for it, not just for Face.
+    await eventually(() => expect(eventsOf(stack, session.id, "deletedAtFace")).toMatchObject([{ actor: "system" }]));
+    expect(faceHas(stack, session)).toBe(false);
   });
 
   it("when the watcher's first poll is not due yet, then Face is not asked", async () => {
