@@ -20,7 +20,8 @@ export interface EmulatorContext {
  */
 export function countOperation(ctx: EmulatorContext, operation: EmulatorOperation): onRequestHookHandler {
   return async (request, reply) => {
-    const fault = ctx.state.recordRequest(operation);
+    const { sessionId } = (request.params ?? {}) as { sessionId?: string };
+    const fault = ctx.state.recordRequest(operation, { at: ctx.clock.now(), ...(sessionId !== undefined && { sessionId }) });
     if (!fault) return;
     ctx.state.faults.holdAfter(request, fault.after);
     if (await applyFaultBefore(fault.before, request, reply)) return reply;

@@ -61,6 +61,18 @@ export interface EmulatorSession {
   attempts: EmulatorAttempt[];
 }
 
+/** One routed request, as the emulator saw it arrive (for tests that count calls over HTTP: GET /emulator/requests). */
+export interface EmulatorRequest {
+  /** epoch ms, on the emulator's clock */
+  at: number;
+  operation: EmulatorOperation;
+  /** The path's session id, for operations on one session. */
+  sessionId?: string;
+}
+
+/** The newest requests kept in the log; older ones drop off, so a long-running emulator stays bounded. */
+export const REQUEST_LOG_LIMIT = 10_000;
+
 export interface EmulatorSessionImage {
   sessionId: string;
   bytes: Buffer;
@@ -71,6 +83,7 @@ export class EmulatorState {
   private readonly tokens = new Map<string, string>();
   private readonly images = new Map<string, EmulatorSessionImage>();
   private readonly counts = new Map<EmulatorOperation, number>();
+  private log: EmulatorRequest[] = [];
   /** Keys the attempt digests; random per emulator so a digest can't be forged from outside. */
   readonly digestSecret: Buffer = randomBytes(32);
   /** Injected failures (latency, 429/500/503, resets); empty until a plan is set. */
@@ -81,9 +94,18 @@ export class EmulatorState {
    * This is the single choke point per operation: it counts the request, then decides which faults it gets
    * (so counts include faulted attempts); the caller (countOperation) applies them.
    */
-  recordRequest(operation: EmulatorOperation): FaultDecision | undefined {
+  recordRequest(operation: EmulatorOperation, seen?: Omit<EmulatorRequest, "operation">): FaultDecision | undefined {
     this.counts.set(operation, this.requestCount(operation) + 1);
+    if (seen) {
+      this.log.push({ ...seen, operation });
+      if (this.log.length > REQUEST_LOG_LIMIT) this.log = this.log.slice(-REQUEST_LOG_LIMIT);
+    }
     return this.faults.decide(operation);
+  }
+
+  /** The newest REQUEST_LOG_LIMIT requests, oldest first. */
+  requestLog(): readonly EmulatorRequest[] {
+    return this.log;
   }
 
   requestCount(operation: EmulatorOperation): number {
@@ -96,6 +118,13 @@ export class EmulatorState {
 
   resetRequestCounts(): void {
     this.counts.clear();
+    this.log = [];
+  }
+
+  /** Every session Face still holds (expired ones are purged on the way). */
+  liveSessions(now: number): EmulatorSession[] {
+    this.purgeExpired(now);
+    return [...this.sessions.values()];
   }
 
   addSession(session: EmulatorSession): void {
