@@ -6,8 +6,8 @@
  * Each replica with waiters on a session runs one loop for it. The loop holding the session's poll lease
  * ("poll:<id>") is the poller: it reads Face and publishes on "sessions:changed" when the view changed (a settled
  * decision is announced on "sessions:settled" by the app). The other replicas' loops are followers: they re-read
- * the record (never Face) when signalled and once per interval, and try for the lease each time, so when the poller
- * dies its lease lapses and a follower takes over. A poller that runs out of waiters keeps the lease until its own
+ * the record (never Face) when signalled and every minimum interval, and try for the lease each time, so when the
+ * poller dies its lease lapses and a follower takes over. A poller that runs out of waiters keeps the lease until its own
  * next poll would have been due, so whoever follows polls no sooner than it would have; a crashed poller's lease
  * lapses LEASE_SLACK_MS later still. On close, every waiter is let go, so no request outlives the app.
  */
@@ -152,10 +152,13 @@ export class SessionPollHub {
       if (due) {
         const next = snapshotFingerprint(snapshotOfRecord(record));
         const changed = fingerprint !== undefined && next !== fingerprint;
-        // The first read sets the baseline: the second comes one minimum interval later.
-        interval = changed || fingerprint === undefined ? this.intervals.minMs : Math.min(interval * 2, this.intervals.maxMs);
+        // The first read sets the baseline: the second comes one minimum interval later. Only the poller backs off
+        // (a follower's reads cost no Face call); a follower that takes over starts at its own pace.
+        const backOff = polling && !changed && fingerprint !== undefined;
+        interval = backOff ? Math.min(interval * 2, this.intervals.maxMs) : changed ? this.intervals.minMs : interval;
         fingerprint = next;
-        dueAt = Date.now() + interval;
+        // A follower looks again (and tries for the lease) at the fastest pace: a store read, never Face.
+        dueAt = Date.now() + (polling ? interval : this.intervals.minMs);
         if (changed && polling) await this.publishChange(id);
       }
       await this.sleepUntil(loop, dueAt);
