@@ -19,7 +19,7 @@ const WEBHOOK_1 = `whsec_${Buffer.from("webhook-key-one-0123456789abcdef").toStr
 const WEBHOOK_2 = `whsec_${Buffer.from("webhook-key-two-0123456789abcdef").toString("base64")}`;
 
 const env = {
-  FACE_ENDPOINT: "https://lso-face.cognitiveservices.azure.com",
+  STATE_BACKEND: "memory", FACE_ENDPOINT: "https://lso-face.cognitiveservices.azure.com",
   KEY_VAULT_URL: VAULT,
   FACE_APIKEY_SECRET_NAME: "face-key",
   API_KEYS_SECRET_NAME: "caller-keys",

@@ -77,7 +77,7 @@ describe("the server process", () => {
     const apiKey = "e2e-client-key-0123456789abcdef";
     const emulator = start("src/emulator/emulator-server.ts", { FACE_EMULATOR_PORT: "0", FACE_APIKEY: faceKey });
     const [, faceUrl] = await emulator.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/);
-    const server = start("src/server.ts", { PORT: "0", FACE_ENDPOINT: faceUrl!, FACE_APIKEY: faceKey, API_KEYS: `e2e:${apiKey}` });
+    const server = start("src/server.ts", { PORT: "0", STATE_BACKEND: "memory", FACE_ENDPOINT: faceUrl!, FACE_APIKEY: faceKey, API_KEYS: `e2e:${apiKey}` });
     const [, api] = await server.waitFor(listening);
     expect(server.output()).not.toContain("EMULATOR MODE");
 
@@ -92,7 +92,7 @@ describe("the server process", () => {
   });
 
   it("when the configuration is wrong, then it exits non-zero naming every wrong variable", async () => {
-    const server = start("src/server.ts", { PORT: "http", FACE_ENDPOINT: "http://face.example.com", API_KEYS: "acme:short" });
+    const server = start("src/server.ts", { PORT: "http", STATE_BACKEND: "memory", FACE_ENDPOINT: "http://face.example.com", API_KEYS: "acme:short" });
     expect(await server.exited).toBe(1);
     const output = server.output();
     expect(output).toMatch(/PORT: /);
@@ -102,7 +102,7 @@ describe("the server process", () => {
   });
 
   it("when a real FACE_ENDPOINT is set without API_KEYS, then startup fails naming API_KEYS", async () => {
-    const server = start("src/server.ts", { FACE_ENDPOINT: "https://x.cognitiveservices.azure.com", FACE_APIKEY: "face-key-0123456789" });
+    const server = start("src/server.ts", { STATE_BACKEND: "memory", FACE_ENDPOINT: "https://x.cognitiveservices.azure.com", FACE_APIKEY: "face-key-0123456789" });
     expect(await server.exited).toBe(1);
     expect(server.output()).toMatch(/API_KEYS: required/);
   });
