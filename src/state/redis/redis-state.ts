@@ -55,7 +55,7 @@ export function createRedisState(redis: Redis, options: RedisStateOptions, clock
     sessions: new RedisSessionStore(redis, keys, cipher, clock),
     idempotency: new RedisIdempotencyStore(redis, keys, cipher, clock),
     lockout: new RedisLockoutStore(redis, keys, clock),
-    rateLimits: new RedisRateLimitStore(redis, keys, clock),
+    rateLimits: new RedisRateLimitStore(redis, keys),
     outbox: new RedisWebhookOutbox(redis, keys, cipher, clock),
     audit: new RedisAuditLog(redis, keys, clock),
     images: new RedisImageStore(redis, keys, cipher, clock),
