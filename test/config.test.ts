@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, DEV_API_KEY, envSchema, loadConfig } from "../src/config.js";
 
 const production = {
-  STATE_BACKEND: "memory", FACE_ENDPOINT: "https://my-face.cognitiveservices.azure.com/",
+  STATE_BACKEND: "memory",
+  FACE_ENDPOINT: "https://my-face.cognitiveservices.azure.com/",
   FACE_APIKEY: "face-key-0123456789",
   API_KEYS: "acme:acme-key-0123456789abcdef",
 };
@@ -37,7 +38,7 @@ describe("loadConfig", () => {
   });
 
   it("when a variable is empty, then it counts as unset", () => {
-    expect(loadConfig({ PORT: "", STATE_BACKEND: "memory", FACE_ENDPOINT: " " }).port).toBe(3000);
+    expect(loadConfig({ PORT: "", FACE_ENDPOINT: " " }).port).toBe(3000);
   });
 
   it("when PORT is not a number, then the error names PORT", () => {
@@ -52,13 +53,13 @@ describe("loadConfig", () => {
   });
 
   it("when FACE_ENDPOINT is plain http to a remote host, then it is refused", () => {
-    expect(problemsOf({ ...production, STATE_BACKEND: "memory", FACE_ENDPOINT: "http://my-face.cognitiveservices.azure.com" }).join()).toMatch(/FACE_ENDPOINT: must use https/);
+    expect(problemsOf({ ...production, FACE_ENDPOINT: "http://my-face.cognitiveservices.azure.com" }).join()).toMatch(/FACE_ENDPOINT: must use https/);
   });
 
   it.each(["http://127.0.0.1:5001", "http://localhost:5001", "http://[::1]:5001"])(
     "when FACE_ENDPOINT is plain http to loopback %s, then it is accepted",
     (endpoint) => {
-      expect(loadConfig({ ...production, STATE_BACKEND: "memory", FACE_ENDPOINT: endpoint }).face.endpoint).toBe(endpoint);
+      expect(loadConfig({ ...production, FACE_ENDPOINT: endpoint }).face.endpoint).toBe(endpoint);
     },
   );
 
@@ -69,19 +70,19 @@ describe("loadConfig", () => {
     "https://x.cognitiveservices.azure.com?",
     "https://x.cognitiveservices.azure.com/#face",
   ])("when FACE_ENDPOINT carries a path, query or fragment (%s), then startup names it and shows the expected form", (endpoint) => {
-    expect(problemsOf({ ...production, STATE_BACKEND: "memory", FACE_ENDPOINT: endpoint })).toEqual([
+    expect(problemsOf({ ...production, FACE_ENDPOINT: endpoint })).toEqual([
       "FACE_ENDPOINT: must be the resource's origin only, with no path, query or fragment: expected https://<resource>.cognitiveservices.azure.com",
     ]);
   });
 
   it("when FACE_ENDPOINT carries credentials, then it is refused without echoing them", () => {
-    const problems = problemsOf({ ...production, STATE_BACKEND: "memory", FACE_ENDPOINT: "https://user:pa55word@x.cognitiveservices.azure.com" }).join();
+    const problems = problemsOf({ ...production, FACE_ENDPOINT: "https://user:pa55word@x.cognitiveservices.azure.com" }).join();
     expect(problems).toMatch(/FACE_ENDPOINT: must not carry credentials/);
     expect(problems).not.toContain("pa55word");
   });
 
   it("when FACE_ENDPOINT is not a URL, then it is refused", () => {
-    expect(problemsOf({ ...production, STATE_BACKEND: "memory", FACE_ENDPOINT: "my-face" }).join()).toMatch(/FACE_ENDPOINT/);
+    expect(problemsOf({ ...production, FACE_ENDPOINT: "my-face" }).join()).toMatch(/FACE_ENDPOINT/);
   });
 
   it("when FACE_ENDPOINT is set without API_KEYS, then startup fails naming API_KEYS", () => {

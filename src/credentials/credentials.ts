@@ -199,7 +199,7 @@ export async function loadCredentials(config: AppConfig, deps: CredentialDeps): 
       stateSecrets.encryptionKeys = parsed.keys;
     }
     v.onChange((changed) => {
-      if (changed === ref.name) logger.warn({ secret: ref.name, variable: ref.variable }, "a new version of a state secret is in Key Vault; it is used from the next start (restart the replicas one by one)");
+      if (changed === ref.name) logger.warn({ secretName: ref.name, variable: ref.variable }, "a new version of a state secret is in Key Vault; it is used from the next start (restart the replicas one by one)");
     });
   }
 

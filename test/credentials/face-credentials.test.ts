@@ -46,7 +46,8 @@ async function keyVaultApp(clock: ManualClock) {
   // No background session watcher: these tests script every Face call with nock, and a watcher poll after the clock
   // jumps would be an unscripted one.
   const config = loadConfig({
-    STATE_BACKEND: "memory", FACE_ENDPOINT: FACE,
+    STATE_BACKEND: "memory",
+    FACE_ENDPOINT: FACE,
     KEY_VAULT_URL: VAULT,
     FACE_APIKEY_SECRET_NAME: "face-key",
     API_KEYS_SECRET_NAME: "caller-keys",

@@ -38,7 +38,8 @@ describe("Face key rotation under load", () => {
     fakeLogin();
     const logs = new CapturedLogs();
     const config = loadConfig({
-      STATE_BACKEND: "memory", FACE_ENDPOINT: emulator.url,
+      STATE_BACKEND: "memory",
+      FACE_ENDPOINT: emulator.url,
       KEY_VAULT_URL: VAULT,
       FACE_APIKEY_SECRET_NAME: "face-key",
       API_KEYS_SECRET_NAME: "caller-keys",

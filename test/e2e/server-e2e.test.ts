@@ -92,7 +92,7 @@ describe("the server process", () => {
   });
 
   it("when the configuration is wrong, then it exits non-zero naming every wrong variable", async () => {
-    const server = start("src/server.ts", { PORT: "http", STATE_BACKEND: "memory", FACE_ENDPOINT: "http://face.example.com", API_KEYS: "acme:short" });
+    const server = start("src/server.ts", { PORT: "http", FACE_ENDPOINT: "http://face.example.com", API_KEYS: "acme:short" });
     expect(await server.exited).toBe(1);
     const output = server.output();
     expect(output).toMatch(/PORT: /);
@@ -102,7 +102,7 @@ describe("the server process", () => {
   });
 
   it("when a real FACE_ENDPOINT is set without API_KEYS, then startup fails naming API_KEYS", async () => {
-    const server = start("src/server.ts", { STATE_BACKEND: "memory", FACE_ENDPOINT: "https://x.cognitiveservices.azure.com", FACE_APIKEY: "face-key-0123456789" });
+    const server = start("src/server.ts", { FACE_ENDPOINT: "https://x.cognitiveservices.azure.com", FACE_APIKEY: "face-key-0123456789" });
     expect(await server.exited).toBe(1);
     expect(server.output()).toMatch(/API_KEYS: required/);
   });
