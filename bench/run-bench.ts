@@ -20,7 +20,7 @@ import { DEV_API_KEY, loadConfig } from "../src/config.js";
 import { startEmulator, type RunningEmulator } from "../src/emulator/emulator-server.js";
 import { systemClock } from "../src/lib/clock.js";
 import { createLogger } from "../src/logger.js";
-import { connectRedisState } from "../src/state/redis/redis-state.js";
+import { openRedisState } from "../src/state/redis/redis-state.js";
 import type { State } from "../src/state/state.js";
 import { startBenchRedis, type BenchRedis } from "./bench-redis.js";
 
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   const memory = await startServer(emulator);
   const redis = await startBenchRedis();
   const keyPrefix = `bench-${randomBytes(4).toString("hex")}:`;
-  const onRedis = redis && (await startServer(emulator, connectRedisState(redis.url, { keyPrefix, encryptionKeys: [randomBytes(32)] }, systemClock)));
+  const onRedis = redis && (await startServer(emulator, await openRedisState(redis.url, { keyPrefix, encryptionKeys: [randomBytes(32)] }, systemClock)));
 
   const probe = await createSession(memory);
   const paths = [

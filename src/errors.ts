@@ -33,6 +33,7 @@ export const errorCatalog = {
   LSO_ERR_UPSTREAM_MISCONFIGURED: { status: 502, message: "The Face endpoint or API version looks wrong: Azure AI Face has no such route." },
   LSO_ERR_UPSTREAM_UNAVAILABLE: { status: 503, message: "Azure AI Face is busy or unavailable; retry later." },
   LSO_ERR_UPSTREAM_TIMEOUT: { status: 504, message: "Azure AI Face did not answer in time." },
+  LSO_ERR_STATE_UNAVAILABLE: { status: 503, message: "The service's state store is unavailable; retry later." },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -22,6 +22,8 @@ export const redactPaths = [
   "*.verifyImage",
   "secret",
   "*.secret",
+  // @fastify/multipart logs the options it hands busboy at trace level, the request's headers (x-api-key) included.
+  "busboyOptions.headers",
 ];
 
 export function loggerOptions(level: string): LoggerOptions {

@@ -1,7 +1,9 @@
 /**
  * /healthz says the process is alive (for restarts); /readyz says whether it can do useful work (for load balancers):
- * only when Face, or the emulator, answers with our credentials. The probe result is cached briefly and shared by
- * concurrent callers, so probes from many balancers cost Face one call per interval.
+ * only when Face, or the emulator, answers with our credentials, and the state (Redis) answers a ping. The Face
+ * probe result is cached briefly and shared by concurrent callers, so probes from many balancers cost Face one call
+ * per interval; the state ping is not cached, so an outage and the recovery show at once. /healthz touches
+ * neither: a Redis outage must take a replica out of rotation, not have it restarted.
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -10,6 +12,7 @@ import { errorResponses } from "./error-envelope.js";
 import type { CredentialsStatus } from "../credentials/credentials.js";
 import type { FaceGateway } from "../face/face-gateway.js";
 import type { Clock } from "../lib/clock.js";
+import type { State } from "../state/state.js";
 
 const PROBE_CACHE_MS = 5_000;
 
@@ -20,8 +23,15 @@ const credentialsCheckSchema = z.object({
   faceAuth: z.enum(["key", "keyVault", "entraId"]),
   ageSeconds: z.number().int().optional().describe("Seconds since the Key Vault values were last confirmed."),
 });
+const stateCheckSchema = z.object({
+  status: z.enum(["up", "down"]),
+  backend: z.enum(["memory", "redis"]).describe("Where sessions and the rest of the state live (STATE_BACKEND)."),
+});
 const readinessSchema = z
-  .object({ status: z.enum(["ready", "notReady"]), checks: z.object({ face: checkSchema, credentials: credentialsCheckSchema }) })
+  .object({
+    status: z.enum(["ready", "notReady"]),
+    checks: z.object({ face: checkSchema, credentials: credentialsCheckSchema, state: stateCheckSchema }),
+  })
   .meta({ id: "Readiness" });
 
 type Check = z.infer<typeof checkSchema>;
@@ -30,9 +40,10 @@ export interface HealthOptions {
   face: FaceGateway;
   clock: Clock;
   credentials: () => CredentialsStatus;
+  state: Pick<State, "backend" | "ping">;
 }
 
-export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { face, clock, credentials }) => {
+export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { face, clock, credentials, state }) => {
   let cached: { at: number; check: Check } | undefined;
   let inFlight: Promise<Check> | undefined;
 
@@ -51,6 +62,16 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
         return check;
       });
     return inFlight;
+  };
+
+  const pingState = async (): Promise<z.infer<typeof stateCheckSchema>> => {
+    try {
+      await state.ping();
+      return { status: "up", backend: state.backend };
+    } catch (error) {
+      app.log.warn({ backend: state.backend, reason: (error as Error).message }, "readiness: the state does not answer");
+      return { status: "down", backend: state.backend };
+    }
   };
 
   app.get(
@@ -75,12 +96,12 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
         operationId: "getReadiness",
         summary: "Readiness probe",
         security: [],
-        // 503 is the readiness body (not the error envelope): Face, or the emulator, does not answer.
+        // 503 is the readiness body (not the error envelope): Face (or the emulator) or the state does not answer.
         response: { ...errorResponses([]), 200: readinessSchema, 503: readinessSchema },
       },
     },
     async (_request, reply) => {
-      const faceCheck = await probeFace();
+      const [faceCheck, stateCheck] = await Promise.all([probeFace(), pingState()]);
       const { source, faceAuth, keyVault } = credentials();
       const credentialsCheck = {
         // Stale values still work (Face answered above): serving on them beats refusing every request.
@@ -89,8 +110,10 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
         faceAuth,
         ...(keyVault && { ageSeconds: keyVault.ageSeconds }),
       };
-      const ready = faceCheck.status === "up";
-      return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "notReady", checks: { face: faceCheck, credentials: credentialsCheck } });
+      const ready = faceCheck.status === "up" && stateCheck.status === "up";
+      return reply
+        .code(ready ? 200 : 503)
+        .send({ status: ready ? "ready" : "notReady", checks: { face: faceCheck, credentials: credentialsCheck, state: stateCheck } });
     },
   );
 };

@@ -21,7 +21,6 @@ export const CLIENTS = {
 export type Client = keyof typeof CLIENTS;
 const POLICIES = JSON.stringify({ globex: { decision: { requireClientDigest: false } } });
 
-const SERVER_ENTRY = "test/cluster/cluster-replica-entry.ts";
 const listening = /"url":"(http:\/\/127\.0\.0\.1:\d+)".*"msg":"API ready"/;
 /** Starting a process compiles TypeScript on the fly; on a busy 2-core machine that takes a while. */
 const START_TIMEOUT_MS = 60_000;
@@ -82,7 +81,7 @@ export class Cluster {
   }
 
   async startReplica(name: string): Promise<Replica> {
-    const process = startNodeProcess(SERVER_ENTRY, {
+    const process = startNodeProcess("src/server.ts", {
       FACE_ENDPOINT: this.faceUrl,
       FACE_APIKEY: FACE_KEY,
       API_KEYS: Object.entries(CLIENTS)

@@ -33,7 +33,8 @@ export async function startStack(env: EnvInput = {}, overrides: AppOverrides = {
   const logs = new CapturedLogs();
   const base = loadConfig({ API_KEYS: apiKeysEnv, LOG_LEVEL: "debug", ...env });
   const config = { ...base, face: { ...base.face, endpoint: emulator.url, apiKey: FACE_KEY } };
-  const app = await buildApp(config, { logger: createLogger("debug", logs.stream), ...overrides });
+  // The level the test asked for (LOG_LEVEL, debug by default): a test at trace must see what trace writes.
+  const app = await buildApp(config, { logger: createLogger(config.logLevel, logs.stream), ...overrides });
   await app.ready();
   return {
     app,

@@ -14,7 +14,7 @@ import { systemClock } from "../../src/lib/clock.js";
 import { createLogger } from "../../src/logger.js";
 import { LONG_POLL_INTERVALS } from "../../src/sessions/session-poll-hub.js";
 import type { SessionEvent } from "../../src/sessions/session-events.js";
-import { connectRedisState } from "../../src/state/redis/redis-state.js";
+import { openRedisState } from "../../src/state/redis/redis-state.js";
 import { createMemoryState } from "../../src/state/state-memory.js";
 import type { State } from "../../src/state/state.js";
 import { apiKeysEnv, auth, CapturedLogs, FACE_KEY } from "../helpers/app-harness.js";
@@ -51,7 +51,7 @@ const sharedBackends: SharedBackend[] = [
             const keyPrefix = server.keyPrefix();
             const encryptionKeys = [randomBytes(32)];
             // A connection per replica, as separate processes would have.
-            return Array.from({ length: count }, () => connectRedisState(server.url, { keyPrefix, encryptionKeys }, systemClock));
+            return Promise.all(Array.from({ length: count }, () => openRedisState(server.url, { keyPrefix, encryptionKeys }, systemClock)));
           },
         },
       ]

@@ -230,7 +230,7 @@ export interface components {
                  * @description Stable machine-readable code; branch on this, not on message.
                  * @enum {string}
                  */
-                code: "LSO_ERR_VALIDATION" | "LSO_ERR_MALFORMED_BODY" | "LSO_ERR_UNAUTHORIZED" | "LSO_ERR_FORBIDDEN" | "LSO_ERR_SESSION_NOT_FOUND" | "LSO_ERR_SESSION_IMAGE_NOT_FOUND" | "LSO_ERR_ROUTE_NOT_FOUND" | "LSO_ERR_LOCKOUT_NOT_FOUND" | "LSO_ERR_WEBHOOK_NOTHING_TO_REDELIVER" | "LSO_ERR_WEBHOOK_DELIVERY_PENDING" | "LSO_ERR_REQUEST_TIMEOUT" | "LSO_ERR_BODY_TOO_LARGE" | "LSO_ERR_UNSUPPORTED_MEDIA_TYPE" | "LSO_ERR_IMAGE_TOO_SMALL" | "LSO_ERR_IMAGE_TOO_LARGE" | "LSO_ERR_IMAGE_FORMAT" | "LSO_ERR_FACE_INVALID_IMAGE" | "LSO_ERR_WEBHOOKS_DISABLED" | "LSO_ERR_IDEMPOTENCY_MISMATCH" | "LSO_ERR_SESSION_SETTLED" | "LSO_ERR_RATE_LIMITED" | "LSO_ERR_HEADERS_TOO_LARGE" | "LSO_ERR_LOCKED_OUT" | "LSO_ERR_INTERNAL" | "LSO_ERR_UPSTREAM" | "LSO_ERR_UPSTREAM_AUTH" | "LSO_ERR_UPSTREAM_MISCONFIGURED" | "LSO_ERR_UPSTREAM_UNAVAILABLE" | "LSO_ERR_UPSTREAM_TIMEOUT";
+                code: "LSO_ERR_VALIDATION" | "LSO_ERR_MALFORMED_BODY" | "LSO_ERR_UNAUTHORIZED" | "LSO_ERR_FORBIDDEN" | "LSO_ERR_SESSION_NOT_FOUND" | "LSO_ERR_SESSION_IMAGE_NOT_FOUND" | "LSO_ERR_ROUTE_NOT_FOUND" | "LSO_ERR_LOCKOUT_NOT_FOUND" | "LSO_ERR_WEBHOOK_NOTHING_TO_REDELIVER" | "LSO_ERR_WEBHOOK_DELIVERY_PENDING" | "LSO_ERR_REQUEST_TIMEOUT" | "LSO_ERR_BODY_TOO_LARGE" | "LSO_ERR_UNSUPPORTED_MEDIA_TYPE" | "LSO_ERR_IMAGE_TOO_SMALL" | "LSO_ERR_IMAGE_TOO_LARGE" | "LSO_ERR_IMAGE_FORMAT" | "LSO_ERR_FACE_INVALID_IMAGE" | "LSO_ERR_WEBHOOKS_DISABLED" | "LSO_ERR_IDEMPOTENCY_MISMATCH" | "LSO_ERR_SESSION_SETTLED" | "LSO_ERR_RATE_LIMITED" | "LSO_ERR_HEADERS_TOO_LARGE" | "LSO_ERR_LOCKED_OUT" | "LSO_ERR_INTERNAL" | "LSO_ERR_UPSTREAM" | "LSO_ERR_UPSTREAM_AUTH" | "LSO_ERR_UPSTREAM_MISCONFIGURED" | "LSO_ERR_UPSTREAM_UNAVAILABLE" | "LSO_ERR_UPSTREAM_TIMEOUT" | "LSO_ERR_STATE_UNAVAILABLE";
                 /** @description Human-readable explanation. */
                 message: string;
                 /** @description Quote this when reporting a problem; it is on every log line of the request. */
@@ -265,6 +265,15 @@ export interface components {
                     faceAuth: "key" | "keyVault" | "entraId";
                     /** @description Seconds since the Key Vault values were last confirmed. */
                     ageSeconds?: number;
+                };
+                state: {
+                    /** @enum {string} */
+                    status: "up" | "down";
+                    /**
+                     * @description Where sessions and the rest of the state live (STATE_BACKEND).
+                     * @enum {string}
+                     */
+                    backend: "memory" | "redis";
                 };
             };
         };
@@ -911,7 +920,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Service Unavailable: LSO_ERR_UPSTREAM_UNAVAILABLE. */
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE, LSO_ERR_UPSTREAM_UNAVAILABLE. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -1080,7 +1089,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Service Unavailable: LSO_ERR_UPSTREAM_UNAVAILABLE. */
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE, LSO_ERR_UPSTREAM_UNAVAILABLE. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -1240,7 +1249,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Service Unavailable: LSO_ERR_UPSTREAM_UNAVAILABLE. */
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE, LSO_ERR_UPSTREAM_UNAVAILABLE. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -1422,7 +1431,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Service Unavailable: LSO_ERR_UPSTREAM_UNAVAILABLE. */
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE, LSO_ERR_UPSTREAM_UNAVAILABLE. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -1558,7 +1567,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Service Unavailable: LSO_ERR_UPSTREAM_UNAVAILABLE. */
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE, LSO_ERR_UPSTREAM_UNAVAILABLE. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -1681,6 +1690,20 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     listSessionEvents: {
@@ -1771,6 +1794,20 @@ export interface operations {
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1912,6 +1949,20 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     getLockout: {
@@ -2007,6 +2058,20 @@ export interface operations {
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2132,6 +2197,20 @@ export interface operations {
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -5,16 +5,16 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { connectRedisState, type RedisState } from "../../../src/state/redis/redis-state.js";
+import { openRedisState, type RedisState } from "../../../src/state/redis/redis-state.js";
 import { auth, CLIENTS, FACE_KEY } from "../../helpers/app-harness.js";
 import { faceFetch, keyHeaders, type SessionBody } from "../../helpers/emulator-client.js";
 import { dumpKeyspace, secretsIn, type DumpedKey, type Secret } from "../../helpers/redis-keyspace.js";
 import { describeRedis, useRedisServer } from "../../helpers/redis-server.js";
 import { create, device, eventsOf, eventually, faceHas, read, startOutcomeStack, verifyImage, type OutcomeStack } from "../../sessions/session-outcomes-kit.js";
-import { SECRET_NEW } from "../../webhooks/webhook-kit.js";
 import { WebhookReceiver } from "../../webhooks/webhook-receiver.js";
 
-const WEBHOOK_SECRET = SECRET_NEW;
+const WEBHOOK_KEY = randomBytes(32);
+const WEBHOOK_SECRET = `whsec_${WEBHOOK_KEY.toString("base64")}`;
 const RECEIVER_TOKEN = "receiver-query-secret-123";
 
 describeRedis("the Redis keyspace after a full flow through the API", () => {
@@ -28,7 +28,7 @@ describeRedis("the Redis keyspace after a full flow through the API", () => {
     { label: "globex API key", value: CLIENTS.globex.key },
     { label: "Face key", value: FACE_KEY },
     { label: "webhook secret", value: WEBHOOK_SECRET },
-    { label: "webhook signing key", value: Buffer.from(WEBHOOK_SECRET.slice("whsec_".length), "base64") },
+    { label: "webhook signing key", value: WEBHOOK_KEY },
     { label: "receiver token", value: RECEIVER_TOKEN },
     { label: "verify image", value: verifyImage },
   ];
@@ -38,7 +38,7 @@ describeRedis("the Redis keyspace after a full flow through the API", () => {
     // The state must read the app's clock, which the stack creates: until the stack exists (background work may
     // start while it is built) the state reads the real time, which that clock starts from.
     const clockHolder: { now(): number } = { now: () => Date.now() };
-    state = connectRedisState(server().url, { keyPrefix: server().keyPrefix(), encryptionKeys: [randomBytes(32)] }, clockHolder);
+    state = await openRedisState(server().url, { keyPrefix: server().keyPrefix(), encryptionKeys: [randomBytes(32)] }, clockHolder);
     stack = await startOutcomeStack(
       { SESSION_IMAGE_RETENTION_SECONDS: "3600", WEBHOOK_SECRET, WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" },
       { overrides: { state } },
