@@ -94,5 +94,5 @@ describeRedis("a replica killed with -9", () => {
       const left = await cluster.faceSessions();
       expect(sessions.filter((s) => left.includes(s.id))).toEqual([]);
     }, 60_000);
-  });
+  }, 120_000);
 });

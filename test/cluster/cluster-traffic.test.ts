@@ -56,7 +56,7 @@ describeRedis("two replicas on one Redis", () => {
     expect((await cluster.api("B", "DELETE", `/v1/sessions/${gone!.id}`)).status).toBe(204);
     expect((await cluster.api("A", "GET", `/v1/sessions/${gone!.id}`)).status).toBe(404);
     expect(await cluster.faceSessions()).not.toContain(gone!.id);
-  });
+  }, 60_000);
 
   it("when duplicates of an idempotent create are split across both replicas at once, then Face sees one create and every caller gets the first response", async () => {
     const key = `cluster-${randomUUID()}`;
@@ -70,7 +70,7 @@ describeRedis("two replicas on one Redis", () => {
     expect(answers.filter((a) => a.headers.get("idempotent-replayed") === "true")).toHaveLength(7);
     const after = (await cluster.faceRequests()).filter((r) => r.operation === "createLivenessSession").length;
     expect(after - before).toBe(1);
-  });
+  }, 60_000);
 
   it("when callers long-poll one session on both replicas, then Face sees at most one read per poll interval, and every caller gets the decision", async () => {
     const session = await created("A");
@@ -83,5 +83,5 @@ describeRedis("two replicas on one Redis", () => {
     const reads = callsOn(await cluster.faceRequests(), session.id, "getLivenessSession");
     const gaps = reads.slice(1).map((r, i) => r.at - reads[i]!.at);
     expect(Math.min(...gaps), `gaps between Face reads: ${gaps.join(", ")}`).toBeGreaterThanOrEqual(MIN_POLL_GAP_MS);
-  });
+  }, 60_000);
 });
