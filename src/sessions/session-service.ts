@@ -11,6 +11,8 @@ import { createSession, type CreateContext, type CreateDeps } from "./session-cr
 import type { IdempotentCreates, IdempotentResult } from "./session-idempotency.js";
 import type { ImageStore } from "./session-image-store.js";
 import type { CreateSessionInput } from "./session-input.js";
+import { listSessions } from "./session-list.js";
+import type { SessionList, SessionListQueryInput } from "./session-list-schemas.js";
 import type { SessionPollHub } from "./session-poll-hub.js";
 import type { SessionView } from "./session-schemas.js";
 import { latestImageId, snapshotOfRecord } from "./session-snapshot.js";
@@ -80,6 +82,12 @@ export class SessionService {
     // The caller now holds the settled decision: Face's copy is no longer needed (DELETE_AFTER_DECISION).
     if (record.decision) await this.deps.cleanup.decisionRead(record, actor);
     return view;
+  }
+
+  /** The caller's own sessions, newest first, from the store's per-client index; never calls Face. */
+  async list(caller: CallerContext, query: SessionListQueryInput): Promise<SessionList> {
+    const decisionOf = (record: SessionRecord) => this.deps.sync.decisionOf(record).decision;
+    return listSessions({ store: this.deps.store, decisionOf }, caller.clientId, query);
   }
 
   async delete(id: string, caller: CallerContext): Promise<void> {

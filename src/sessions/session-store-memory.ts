@@ -3,12 +3,14 @@
  * periodic sweep, so memory stays bounded by the number of live sessions.
  */
 import { systemClock, type Clock } from "../lib/clock.js";
-import type { SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "./session-store.js";
+import { SessionListIndex } from "./session-list-index.js";
+import type { SessionListQuery, SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "./session-store.js";
 
 const SWEEP_INTERVAL_MS = 60_000;
 
 export class MemorySessionStore implements SessionStore {
   private readonly records = new Map<string, SessionRecord>();
+  private readonly index = new SessionListIndex();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly clock: Clock = systemClock) {
@@ -18,7 +20,10 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async put(record: SessionRecord): Promise<void> {
+    const previous = this.records.get(record.id);
+    if (previous) this.index.remove(previous);
     this.records.set(record.id, { ...record });
+    this.index.add(record);
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
@@ -56,7 +61,21 @@ export class MemorySessionStore implements SessionStore {
     return [...this.records.values()].map((record) => ({ ...record }));
   }
 
+  async listByClient(query: SessionListQuery): Promise<SessionRecord[]> {
+    const page: SessionRecord[] = [];
+    for (const id of this.index.walk(query)) {
+      if (page.length >= query.limit) break;
+      // live() drops an expired record and its index entry; the walk goes downwards, so the entries still ahead of it
+      // (below the removed one) keep their places.
+      const record = this.live(id);
+      if (record) page.push({ ...record });
+    }
+    return page;
+  }
+
   async delete(id: string): Promise<boolean> {
+    const record = this.records.get(id);
+    if (record) this.index.remove(record);
     return this.records.delete(id);
   }
 
@@ -68,19 +87,24 @@ export class MemorySessionStore implements SessionStore {
   private live(id: string): SessionRecord | undefined {
     const record = this.records.get(id);
     if (record && record.expiresAt <= this.clock.now()) {
-      this.records.delete(id);
+      this.forget(record);
       return undefined;
     }
     return record;
+  }
+
+  private forget(record: SessionRecord): void {
+    this.records.delete(record.id);
+    this.index.remove(record);
   }
 
   /** Removes every expired record; returns how many. */
   sweep(): number {
     const now = this.clock.now();
     let removed = 0;
-    for (const [id, record] of this.records) {
+    for (const record of this.records.values()) {
       if (record.expiresAt <= now) {
-        this.records.delete(id);
+        this.forget(record);
         removed += 1;
       }
     }

@@ -70,6 +70,28 @@ export interface Settlement {
   digestCheck: DigestCheck;
 }
 
+/**
+ * One page of a client's sessions from the per-client index, newest first by (createdAt, id). Filters the index
+ * itself can answer live here; the rest (kind, outcome) are the caller's to apply to what comes back.
+ */
+export interface SessionListQuery {
+  clientId: string;
+  /** Only this subject's sessions (its own index: Redis keeps a sorted set per client and subject). */
+  subject?: string | undefined;
+  /** createdAt >= createdFrom (epoch ms). */
+  createdFrom?: number | undefined;
+  /** createdAt < createdTo (epoch ms). */
+  createdTo?: number | undefined;
+  /** Resume strictly after this position: the last record of the previous batch. */
+  after?: SessionListPosition | undefined;
+  limit: number;
+}
+
+export interface SessionListPosition {
+  createdAt: number;
+  id: string;
+}
+
 export interface SessionStore {
   put(record: SessionRecord): Promise<void>;
   /** Undefined when absent or past its expiresAt. */
@@ -88,6 +110,11 @@ export interface SessionStore {
   settle(id: string, settlement: Settlement): Promise<SessionRecord | undefined>;
   /** Every live record, for the watcher and the sweeper (Redis: SCAN over the key prefix, or an index set). */
   list(): Promise<SessionRecord[]>;
+  /**
+   * Up to `limit` live records of one client, newest first, read from an index ordered by createdAt (memory: a
+   * sorted array per client and per (client, subject); Redis: a sorted set each), never by scanning every record.
+   */
+  listByClient(query: SessionListQuery): Promise<SessionRecord[]>;
   /** True when a record was removed. */
   delete(id: string): Promise<boolean>;
   close(): Promise<void>;
