@@ -1,0 +1,35 @@
+/**
+ * Where idempotent creates are remembered, shaped for one Redis command each: claim = SET key pending NX PX lease
+ * (or GET what is there), complete = a compare-and-set on the claim token (Lua) with a 24 h PX, release = DEL only
+ * while the token still owns the key (Lua). Nothing here is an in-process promise: a duplicate waits by calling
+ * claim again until the entry completes or disappears, which works the same across instances.
+ *
+ * A completed entry holds the original response, auth token included, for its whole retention: implementations
+ * never log entries, and a shared backend encrypts them at rest. The body is whatever JSON the create answered; the
+ * reader parses it with its own schema, so this layer knows nothing of the session API.
+ */
+
+export interface StoredResponse {
+  status: number;
+  /** JSON-serialisable. */
+  body: unknown;
+}
+
+export type IdempotencyEntry =
+  /** A first request holds the key and is creating the session. */
+  | { state: "pending"; fingerprint: string }
+  | { state: "completed"; fingerprint: string; response: StoredResponse };
+
+export type ClaimResult =
+  /** The caller now owns the key until leaseMs pass; the token proves it to complete and release. */
+  | { claimed: true; token: string }
+  | { claimed: false; entry: IdempotencyEntry };
+
+export interface IdempotencyStore {
+  /** Takes the key if free (absent or expired); otherwise answers what holds it. */
+  claim(key: string, fingerprint: string, leaseMs: number): Promise<ClaimResult>;
+  /** Stores the response for ttlMs, if `token` still owns the key; false when it does not (its lease lapsed). */
+  complete(key: string, token: string, response: StoredResponse, ttlMs: number): Promise<boolean>;
+  /** Frees the key after a failed first request, if `token` still owns it. */
+  release(key: string, token: string): Promise<void>;
+}

@@ -1,0 +1,107 @@
+/**
+ * What this service remembers about a session, and the interface every backend implements. Routes and the service
+ * see only this interface. Records hold no secrets and no biometrics: no auth token, no image, no Face key, no face
+ * rectangle.
+ *
+ * Background work (the watcher's next poll, settling a lapsed session, retrying a failed Face deletion) is found
+ * through an index on `dueAt`, never by listing every record: memory keeps a sorted structure, Redis a ZSET.
+ */
+import type { FaceOperationState, SessionKind } from "../face/face-gateway.js";
+import type { Decision, DigestCheck, SessionSnapshot } from "./session-record.js";
+
+export interface SessionRecord {
+  id: string;
+  kind: SessionKind;
+  /** The caller that created it; every other caller gets 404. */
+  clientId: string;
+  subject?: string;
+  deviceCorrelationId?: string;
+  enableSessionImage: boolean;
+  createdAt: number;
+  authTokenExpiresAt: number;
+  /** When the record itself may be forgotten. */
+  expiresAt: number;
+  lastKnownStatus: FaceOperationState;
+  lastCheckedAt: number;
+  /** When a failed outcome of this session was counted towards a lockout; set once, so it is counted once. */
+  outcomeCountedAt?: number;
+  /** Where the session.decided webhook goes. Its query may hold the receiver's token: never log it. */
+  callbackUrl?: string;
+  /** Hex SHA-256 of the reference image we sent (verify sessions); Face's verifyImageHash must equal it. */
+  verifyImageSha256?: string;
+  /** The digest the device SDK gave the caller's app, as the caller passed it. Not a secret; kept out of info logs. */
+  clientDigest?: string;
+  /**
+   * Face's view at lastCheckedAt, trimmed; what GET serves once Face has forgotten the session. Absent only on
+   * records written before there were snapshots.
+   */
+  snapshot?: SessionSnapshot;
+  /** The highest attemptId an attemptSeen event was emitted for. */
+  lastAttemptSeen?: number;
+  /** Set once, by settle(), when the outcome became final; never changes after. */
+  decision?: Decision;
+  digestCheck?: DigestCheck;
+  /** When a caller first received the settled decision (a GET or /complete answer). */
+  decisionReadAt?: number;
+  /** When a webhook carrying this session's news was delivered. */
+  webhookDeliveredAt?: number;
+  /** When the session was deleted at Face (or found gone there). */
+  deletedAtFaceAt?: number;
+  /** A deletion at Face was wanted and failed; background work retries it when dueAt comes. */
+  faceDeletionDue?: boolean;
+  /** When background work is next due for this session (epoch ms); absent when none is. Indexed: see claimDue. */
+  dueAt?: number;
+  /** The watcher's current poll interval for this session (its backoff); absent until the first poll. */
+  watchIntervalMs?: number;
+}
+
+type PatchableField =
+  | "lastKnownStatus"
+  | "lastCheckedAt"
+  | "expiresAt"
+  | "clientDigest"
+  | "snapshot"
+  | "lastAttemptSeen"
+  | "decisionReadAt"
+  | "webhookDeliveredAt"
+  | "deletedAtFaceAt"
+  | "faceDeletionDue"
+  | "watchIntervalMs";
+
+/** The fields a patch may set; `dueAt: null` removes the record from the due index. */
+export type SessionRecordPatch = Partial<Pick<SessionRecord, PatchableField>> & { dueAt?: number | null };
+
+export interface Settlement {
+  decision: Decision;
+  digestCheck: DigestCheck;
+}
+
+export interface SessionStore {
+  /** Writes the whole record (and indexes its dueAt, when set). */
+  put(record: SessionRecord): Promise<void>;
+  /** Undefined when absent or past its expiresAt. */
+  get(id: string): Promise<SessionRecord | undefined>;
+  /** Applies the patch and returns the new record, or undefined when the record is gone. */
+  update(id: string, patch: SessionRecordPatch): Promise<SessionRecord | undefined>;
+  /**
+   * Sets outcomeCountedAt to `at` unless it is set already, atomically (Redis: a Lua compare-and-set), so two
+   * concurrent reads of the same session cannot both count its outcome. True when this call set it; false when it
+   * was set or the record is gone. `at` is data (the time of the count), not a "now" the store should trust.
+   */
+  markOutcomeCounted(id: string, at: number): Promise<boolean>;
+  /**
+   * Records the final decision unless one is recorded already, atomically, so a decision never changes and the
+   * decided event is emitted once. `patch` is applied in the same write (a read that settles writes once). The
+   * settled record when this call set it; undefined when a decision was there already or the record is gone
+   * (and then the patch is not applied either).
+   */
+  settle(id: string, settlement: Settlement, patch?: SessionRecordPatch): Promise<SessionRecord | undefined>;
+  /**
+   * Up to `limit` live records whose dueAt <= now, earliest dueAt first. Atomically moves each one's dueAt to
+   * now + leaseMs, so two workers never claim the same record at once and a worker that dies mid-work has the work
+   * retaken after the lease; the worker then sets the real next dueAt (or null when nothing more is due).
+   */
+  claimDue(limit: number, leaseMs: number): Promise<SessionRecord[]>;
+  /** True when a record was removed. */
+  delete(id: string): Promise<boolean>;
+}

@@ -1,0 +1,80 @@
+/**
+ * The outbox: every webhook delivery is written here before the first attempt, so a crash or restart loses none
+ * (at-least-once: an attempt under way when the process died is sent again once its lease lapses). Shaped for
+ * Redis: a hash per delivery, a sorted set of due times, a set per session, and claims as a Lua script that moves
+ * the due score forward by the lease, so two instances never send the same attempt at once. Finished deliveries
+ * stay readable for OUTBOX_RETENTION_MS.
+ */
+export type DeliveryState = "pending" | "delivered" | "failed";
+
+/** How long a finished delivery stays readable at GET /v1/sessions/{id}/events. */
+export const OUTBOX_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface DeliveryAttempt {
+  /** The Webhook-Attempt number; it keeps counting across series, so (webhookId, attempt) is unique. */
+  attempt: number;
+  series: number;
+  /** epoch ms */
+  at: number;
+  statusCode?: number;
+  error?: string;
+  nextAttemptAt?: number;
+  final: boolean;
+}
+
+export interface WebhookDelivery {
+  /** Also the event id and the Webhook-Id header: stable across retries and redeliveries. */
+  webhookId: string;
+  sessionId: string;
+  clientId: string;
+  type: "session.decided";
+  /** The full callback URL. Its query may hold the receiver's own token: log loggableUrl(url) only. */
+  url: string;
+  /** The exact JSON body: signed as is, and byte-identical on every attempt. */
+  body: string;
+  createdAt: number;
+  state: DeliveryState;
+  /** 1, then +1 per redelivery. */
+  series: number;
+  /** Start of the current series: its retry window ends 24 hours later. */
+  seriesStartedAt: number;
+  /** When the next attempt is due; only while pending. */
+  dueAt?: number;
+  /** The highest attempt number handed out by a claim (a claim reserves its number before anything is sent). */
+  lastAttempt: number;
+  /** Oldest first. */
+  attempts: DeliveryAttempt[];
+  updatedAt: number;
+}
+
+export interface DeliveryClaim {
+  delivery: WebhookDelivery;
+  attempt: number;
+  /** Proves ownership when the result is recorded; a result under a lapsed lease is dropped. */
+  lease: string;
+}
+
+export interface AttemptResult {
+  attempt: DeliveryAttempt;
+  state: DeliveryState;
+  dueAt?: number;
+}
+
+export type RestartResult = { outcome: "restarted"; delivery: WebhookDelivery } | { outcome: "pending" } | { outcome: "missing" };
+
+export interface WebhookOutbox {
+  /** Adds a delivery unless one with its webhookId exists (Redis: HSETNX), so a repeated event is sent once. */
+  add(delivery: WebhookDelivery): Promise<boolean>;
+  /**
+   * Up to `limit` pending deliveries due now, oldest due first. Each is leased until now + leaseMs: its due time
+   * moves there and a fresh lease token is handed out, so if this instance dies mid-attempt another one sends it
+   * again after the lease, and the first one's late result is refused (fencing).
+   */
+  claimDue(limit: number, leaseMs: number): Promise<DeliveryClaim[]>;
+  /** Records an attempt and the state it leads to; false (and nothing changes) when the lease is no longer ours. */
+  record(webhookId: string, lease: string, result: AttemptResult): Promise<boolean>;
+  /** Starts a new series for a delivered or failed delivery (redelivery), due now; refuses a pending one. */
+  restart(webhookId: string): Promise<RestartResult>;
+  /** Oldest first. */
+  listBySession(sessionId: string): Promise<WebhookDelivery[]>;
+}
