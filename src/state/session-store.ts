@@ -74,6 +74,11 @@ export type SessionRecordPatch = Partial<Pick<SessionRecord, PatchableField>> & 
 export interface Settlement {
   decision: Decision;
   digestCheck: DigestCheck;
+  /**
+   * The time the decision's failed outcome was counted towards a lockout, when it counts: set with the decision
+   * (a decision settles once, so its outcome is counted once), unless outcomeCountedAt was set already.
+   */
+  outcomeCountedAt?: number;
 }
 
 export interface SessionStore {

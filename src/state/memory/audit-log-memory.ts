@@ -1,0 +1,60 @@
+/**
+ * The in-process audit log. Expired trails are dropped lazily on read and by the state's periodic sweep, so memory
+ * stays bounded by the live sessions.
+ */
+import type { Clock } from "../../lib/clock.js";
+import { MAX_AUDIT_ENTRIES_PER_SESSION, type AuditEntry, type AuditLog } from "../audit-log.js";
+
+interface Trail {
+  entries: AuditEntry[];
+  expiresAt: number;
+}
+
+export class MemoryAuditLog implements AuditLog {
+  private readonly trails = new Map<string, Trail>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly maxEntries = MAX_AUDIT_ENTRIES_PER_SESSION,
+  ) {}
+
+  async append(sessionId: string, entry: AuditEntry, expiresAt: number): Promise<boolean> {
+    const trail = this.live(sessionId) ?? { entries: [], expiresAt };
+    trail.expiresAt = Math.max(trail.expiresAt, expiresAt);
+    this.trails.set(sessionId, trail);
+    if (trail.entries.length >= this.maxEntries) return false;
+    // Copies in and out: neither the appender nor a reader can change an entry once it is in the trail.
+    trail.entries.push(structuredClone(entry));
+    return true;
+  }
+
+  async list(sessionId: string, limit: number): Promise<AuditEntry[]> {
+    return (this.live(sessionId)?.entries.slice(0, Math.max(0, limit)) ?? []).map((entry) => structuredClone(entry));
+  }
+
+  async deleteSession(sessionId: string): Promise<boolean> {
+    return this.trails.delete(sessionId);
+  }
+
+  /** Removes every expired trail; returns how many. */
+  sweep(): number {
+    const now = this.clock.now();
+    let removed = 0;
+    for (const [sessionId, trail] of this.trails) {
+      if (trail.expiresAt <= now) {
+        this.trails.delete(sessionId);
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+
+  private live(sessionId: string): Trail | undefined {
+    const trail = this.trails.get(sessionId);
+    if (trail && trail.expiresAt <= this.clock.now()) {
+      this.trails.delete(sessionId);
+      return undefined;
+    }
+    return trail;
+  }
+}

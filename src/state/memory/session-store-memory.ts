@@ -1,0 +1,107 @@
+/**
+ * The in-process session store. Expired records are dropped lazily on read and by the state's periodic sweep, so
+ * memory stays bounded by the live sessions. Every method reads and writes with no await in between: in one
+ * process that is what makes settle, markOutcomeCounted and claimDue atomic.
+ */
+import type { Clock } from "../../lib/clock.js";
+import type { SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "../session-store.js";
+import { DueIndex } from "./due-index.js";
+
+const copy = (record: SessionRecord): SessionRecord => structuredClone(record);
+
+export class MemorySessionStore implements SessionStore {
+  private readonly records = new Map<string, SessionRecord>();
+  private readonly due = new DueIndex((id) => this.records.get(id)?.dueAt);
+
+  constructor(private readonly clock: Clock) {}
+
+  async put(record: SessionRecord): Promise<void> {
+    this.write(copy(record));
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const record = this.live(id);
+    return record && copy(record);
+  }
+
+  async update(id: string, patch: SessionRecordPatch): Promise<SessionRecord | undefined> {
+    const current = this.live(id);
+    if (!current) return undefined;
+    return copy(this.write(applyPatch(current, patch)));
+  }
+
+  async markOutcomeCounted(id: string, at: number): Promise<boolean> {
+    const current = this.live(id);
+    if (!current || current.outcomeCountedAt !== undefined) return false;
+    this.records.set(id, { ...current, outcomeCountedAt: at });
+    return true;
+  }
+
+  async settle(id: string, settlement: Settlement, patch: SessionRecordPatch = {}): Promise<SessionRecord | undefined> {
+    const current = this.live(id);
+    if (!current || current.decision !== undefined) return undefined;
+    const { outcomeCountedAt, ...decided } = structuredClone(settlement);
+    const next: SessionRecord = { ...applyPatch(current, patch), ...decided };
+    if (current.outcomeCountedAt === undefined && outcomeCountedAt !== undefined) next.outcomeCountedAt = outcomeCountedAt;
+    return copy(this.write(next));
+  }
+
+  async claimDue(limit: number, leaseMs: number): Promise<SessionRecord[]> {
+    const now = this.clock.now();
+    const claimed: SessionRecord[] = [];
+    for (const id of this.due.takeDue(now, limit)) {
+      const current = this.live(id);
+      if (current) claimed.push(copy(this.write({ ...current, dueAt: now + leaseMs })));
+    }
+    return claimed;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.records.delete(id);
+  }
+
+  /** Removes every expired record; returns how many. */
+  sweep(): number {
+    const now = this.clock.now();
+    let removed = 0;
+    for (const [id, record] of this.records) {
+      if (record.expiresAt <= now) {
+        this.records.delete(id);
+        removed += 1;
+      }
+    }
+    this.due.compact(this.records.size);
+    return removed;
+  }
+
+  clear(): void {
+    this.records.clear();
+    this.due.clear();
+  }
+
+  /** Stores the record and indexes its due time when that changed. */
+  private write(record: SessionRecord): SessionRecord {
+    const before = this.records.get(record.id)?.dueAt;
+    this.records.set(record.id, record);
+    if (record.dueAt !== undefined && record.dueAt !== before) this.due.push(record.id, record.dueAt);
+    return record;
+  }
+
+  /** The stored record itself (not a copy), unless absent or expired. */
+  private live(id: string): SessionRecord | undefined {
+    const record = this.records.get(id);
+    if (record && record.expiresAt <= this.clock.now()) {
+      this.records.delete(id);
+      return undefined;
+    }
+    return record;
+  }
+}
+
+function applyPatch(record: SessionRecord, patch: SessionRecordPatch): SessionRecord {
+  const { dueAt, ...fields } = structuredClone(patch);
+  const next: SessionRecord = { ...record, ...fields };
+  if (dueAt === null) delete next.dueAt;
+  else if (dueAt !== undefined) next.dueAt = dueAt;
+  return next;
+}
