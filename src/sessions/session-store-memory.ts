@@ -3,7 +3,7 @@
  * periodic sweep, so memory stays bounded by the number of live sessions.
  */
 import { systemClock, type Clock } from "../lib/clock.js";
-import { SessionListIndex } from "./session-list-index.js";
+import { SessionListIndex } from "../state/memory/session-list-index.js";
 import type { SessionListQuery, SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "./session-store.js";
 
 const SWEEP_INTERVAL_MS = 60_000;

@@ -6,6 +6,9 @@
 import type { FaceOperationState, SessionKind } from "../face/face-gateway.js";
 import type { Decision, DigestCheck } from "./session-events.js";
 import type { SessionSnapshot } from "./session-snapshot.js";
+import type { SessionListQuery } from "../state/session-store.js";
+
+export type { SessionListPosition, SessionListQuery } from "../state/session-store.js";
 
 export interface SessionRecord {
   id: string;
@@ -68,28 +71,6 @@ export type SessionRecordPatch = Partial<
 export interface Settlement {
   decision: Decision;
   digestCheck: DigestCheck;
-}
-
-/**
- * One page of a client's sessions from the per-client index, newest first by (createdAt, id). Filters the index
- * itself can answer live here; the rest (kind, outcome) are the caller's to apply to what comes back.
- */
-export interface SessionListQuery {
-  clientId: string;
-  /** Only this subject's sessions (its own index: Redis keeps a sorted set per client and subject). */
-  subject?: string | undefined;
-  /** createdAt >= createdFrom (epoch ms). */
-  createdFrom?: number | undefined;
-  /** createdAt < createdTo (epoch ms). */
-  createdTo?: number | undefined;
-  /** Resume strictly after this position: the last record of the previous batch. */
-  after?: SessionListPosition | undefined;
-  limit: number;
-}
-
-export interface SessionListPosition {
-  createdAt: number;
-  id: string;
 }
 
 export interface SessionStore {

@@ -1,17 +1,41 @@
 /**
- * The store's indexed list, written once against the SessionStore interface so every backend runs the same cases
- * (the Redis backend joins the list of backends below when it lands).
+ * The store's indexed list, written once against the SessionStore interface so every backend runs the same cases:
+ * the state layer's memory backend, and the sessions/ store the app uses until the state layer takes over. The Redis
+ * backend joins the list when it lands.
  */
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/lib/clock.js";
 import { MemorySessionStore } from "../../src/sessions/session-store-memory.js";
-import type { SessionListQuery, SessionRecord, SessionStore } from "../../src/sessions/session-store.js";
+import type { SessionListQuery, SessionRecord } from "../../src/sessions/session-store.js";
+import { createMemoryState } from "../../src/state/state-memory.js";
+
+/** The part of the interface under test, which both store interfaces share. */
+interface ListingStore {
+  put(record: SessionRecord): Promise<void>;
+  delete(id: string): Promise<boolean>;
+  listByClient(query: SessionListQuery): Promise<SessionRecord[]>;
+}
 
 const T0 = Date.parse("2026-01-01T00:00:00.000Z");
 const DAY = 86_400_000;
 
-const backends: Array<{ name: string; make: (clock: ManualClock) => SessionStore }> = [{ name: "memory", make: (clock) => new MemorySessionStore(clock) }];
+const backends: Array<{ name: string; make: (clock: ManualClock) => { store: ListingStore; close: () => Promise<void> } }> = [
+  {
+    name: "state memory",
+    make: (clock) => {
+      const state = createMemoryState(clock);
+      return { store: state.sessions, close: () => state.close() };
+    },
+  },
+  {
+    name: "sessions memory",
+    make: (clock) => {
+      const store = new MemorySessionStore(clock);
+      return { store, close: () => store.close() };
+    },
+  },
+];
 
 function record(overrides: Partial<SessionRecord> & { createdAt: number }): SessionRecord {
   return {
@@ -29,12 +53,13 @@ function record(overrides: Partial<SessionRecord> & { createdAt: number }): Sess
 
 describe.each(backends)("SessionStore.listByClient ($name)", ({ make }) => {
   let clock: ManualClock;
-  let store: SessionStore;
+  let store: ListingStore;
+  let close: () => Promise<void>;
   beforeEach(() => {
     clock = new ManualClock(T0);
-    store = make(clock);
+    ({ store, close } = make(clock));
   });
-  afterEach(async () => store.close());
+  afterEach(async () => close());
 
   const ids = async (query: Partial<SessionListQuery> = {}) =>
     (await store.listByClient({ clientId: "acme", limit: 100, ...query })).map((r) => r.id);

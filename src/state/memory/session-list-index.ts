@@ -3,7 +3,10 @@
  * (createdAt, id), so a page of a client's sessions costs a binary search and a walk over that page, never a pass
  * over every record in the store. Creation times mostly grow, so inserts land at the end of the array.
  */
-import type { SessionListPosition, SessionListQuery, SessionRecord } from "./session-store.js";
+import type { SessionListPosition, SessionListQuery, SessionRecord } from "../session-store.js";
+
+/** What the index needs of a record. */
+type Indexed = Pick<SessionRecord, "id" | "clientId" | "subject" | "createdAt">;
 
 function compare(a: SessionListPosition, b: SessionListPosition): number {
   if (a.createdAt !== b.createdAt) return a.createdAt - b.createdAt;
@@ -58,7 +61,12 @@ export class SessionListIndex {
   private readonly byClient = new Map<string, OrderedPositions>();
   private readonly bySubject = new Map<string, OrderedPositions>();
 
-  add(record: SessionRecord): void {
+  clear(): void {
+    this.byClient.clear();
+    this.bySubject.clear();
+  }
+
+  add(record: Indexed): void {
     const position = { createdAt: record.createdAt, id: record.id };
     for (const [map, key] of this.keysOf(record)) {
       let positions = map.get(key);
@@ -67,7 +75,7 @@ export class SessionListIndex {
     }
   }
 
-  remove(record: SessionRecord): void {
+  remove(record: Indexed): void {
     const position = { createdAt: record.createdAt, id: record.id };
     for (const [map, key] of this.keysOf(record)) {
       const positions = map.get(key);
@@ -89,7 +97,7 @@ export class SessionListIndex {
     for (const position of positions.descending(upper, query.createdFrom)) yield position.id;
   }
 
-  private keysOf(record: SessionRecord): Array<[Map<string, OrderedPositions>, string]> {
+  private keysOf(record: Indexed): Array<[Map<string, OrderedPositions>, string]> {
     const keys: Array<[Map<string, OrderedPositions>, string]> = [[this.byClient, record.clientId]];
     if (record.subject !== undefined) keys.push([this.bySubject, subjectKey(record.clientId, record.subject)]);
     return keys;
