@@ -61,7 +61,7 @@ export const consolePlugin: FastifyPluginAsyncZod<ConsoleOptions> = async (app, 
     if (!index) throw new AppError("LSO_ERR_CONSOLE_NOT_BUILT");
     return send(reply, index);
   };
-  app.get("", { schema: { hide: true } }, page);
+  // Under the /console prefix, "/" answers both /console and /console/.
   app.get("/", { schema: { hide: true } }, page);
   app.get("/*", { schema: { hide: true } }, async (request, reply) => {
     if (!assets) throw new AppError("LSO_ERR_CONSOLE_NOT_BUILT");
