@@ -3,6 +3,7 @@
  * Registered only when CONSOLE is on. The rest of the API keeps helmet's "nothing renders here" CSP; this scope
  * alone swaps it for one that lets the page load its own script, style and images, and nothing from anywhere else.
  */
+import type { FastifyReply } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { PolicyBook } from "../callers/caller-policy.js";
@@ -41,7 +42,7 @@ export interface ConsoleOptions {
 
 const settingsSchema = z.object({ deviceSimulator: z.boolean(), devApiKey: z.string().optional() });
 
-function send(reply: import("fastify").FastifyReply, asset: ConsoleAsset) {
+function send(reply: FastifyReply, asset: ConsoleAsset) {
   reply.type(asset.type);
   // The page must re-read index.html to pick up a new build; the fingerprinted files never change.
   reply.header("cache-control", asset.immutable ? "public, max-age=31536000, immutable" : "no-cache");
@@ -56,7 +57,7 @@ export const consolePlugin: FastifyPluginAsyncZod<ConsoleOptions> = async (app, 
     reply.header("content-security-policy", CONSOLE_CSP);
   });
 
-  const page = async (_request: unknown, reply: import("fastify").FastifyReply) => {
+  const page = async (_request: unknown, reply: FastifyReply) => {
     const index = assets?.get("index.html");
     if (!index) throw new AppError("LSO_ERR_CONSOLE_NOT_BUILT");
     return send(reply, index);

@@ -176,7 +176,8 @@ describeBrowser("the console in Chromium", () => {
     const alert = page.getByRole("alert");
     await expect.poll(() => alert.textContent()).toContain("LSO_ERR_UNAUTHORIZED");
     expect(await alert.textContent()).toContain("A valid API key is required in the x-api-key header.");
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    // A key that failed to sign in is not kept.
+    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length)).toBe(0);
     await expectAccessible("sign-in error");
   });
 
@@ -188,7 +189,11 @@ describeBrowser("the console in Chromium", () => {
     await page.getByRole("heading", { level: 1, name: `Session ${id}` }).waitFor();
     await page.getByRole("button", { name: "Uncertain" }).click();
     await expect.poll(() => outcome().textContent()).toBe("Retry");
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    const fits = await page.evaluate(() => {
+      const { document, innerWidth } = globalThis as unknown as { document: { documentElement: { scrollWidth: number } }; innerWidth: number };
+      return document.documentElement.scrollWidth <= innerWidth;
+    });
+    expect(fits).toBe(true);
     await expectAccessible("narrow session page");
     await page.screenshot({ path: `${SHOTS}session-narrow.png`, fullPage: true });
   });
