@@ -54,7 +54,7 @@ export interface AppOverrides extends SafeguardStores, WebhookOverrides {
   auditLog?: AuditLog;
   /** Where session images are kept after deletion at Face (SESSION_IMAGE_RETENTION_SECONDS). */
   imageStore?: ImageStore;
-  /** The console's built files; default dist/console (from src/ and from dist/ alike). */
+  /** The console's built files; default dist/console-assets (from src/ and from dist/ alike). */
   consoleAssetsDir?: string;
 }
 
@@ -226,7 +226,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   if (config.console.enabled) {
     await app.register(consolePlugin, {
       prefix: "/console",
-      assetsDir: overrides.consoleAssetsDir ?? fileURLToPath(new URL("../dist/console/", import.meta.url)),
+      assetsDir: overrides.consoleAssetsDir ?? fileURLToPath(new URL("../dist/console-assets/", import.meta.url)),
       emulatorUrl: config.console.deviceSimulator ? config.face.endpoint : undefined,
       apiVersion: config.face.apiVersion,
       devApiKey: config.usingDevApiKey ? DEV_API_KEY : undefined,

@@ -1,5 +1,5 @@
 /**
- * The console's built files (vite's output under dist/console), read once at startup into memory: a few small
+ * The console's built files (vite's output under dist/console-assets), read once at startup into memory: a few small
  * files, served by exact path only, so no request path is ever joined onto the file system.
  */
 import { readdir, readFile } from "node:fs/promises";

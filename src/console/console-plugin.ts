@@ -29,7 +29,7 @@ export const CONSOLE_CSP = [
 ].join("; ");
 
 export interface ConsoleOptions {
-  /** Where the built files are (dist/console). */
+  /** Where the built files are (dist/console-assets). */
   assetsDir: string;
   /** Emulator mode: the embedded emulator's origin; the device simulator forwards to it. Unset: no simulator. */
   emulatorUrl?: string | undefined;
