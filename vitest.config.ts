@@ -2,7 +2,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
+    // The typed client's tests run with the server's, against the real server and emulator.
+    include: ["test/**/*.test.ts", "clients/typescript/test/**/*.test.ts"],
     environment: "node",
     // Each test file runs in its own process, so nock's interceptors and process-wide state never leak between files.
     pool: "forks",

@@ -20,6 +20,7 @@ import { MAX_IMAGE_BYTES } from "./lib/image-format.js";
 import { createLogger, genReqId, REQUEST_ID_HEADER, type Logger } from "./logger.js";
 import callerAuth from "./plugins/caller-auth.js";
 import errorHandler, { clientErrorHandler, connectHandler, frameworkErrorHandler } from "./plugins/error-handler.js";
+import docs from "./plugins/docs.js";
 import { healthRoutes } from "./plugins/health.js";
 import openapi from "./plugins/openapi.js";
 import { MemoryRateLimitStore, rateLimiter, type RateLimitStore } from "./plugins/rate-limit.js";
@@ -196,6 +197,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   await app.register(errorHandler);
   await app.register(security, { rateLimitStore, clock, perIpPerMinute: config.http.rateLimitPerIpPerMinute });
   await app.register(openapi, { version: packageVersion });
+  if (config.apiDocs) await app.register(docs);
   await app.register(multipart, {
     // Tight limits: a create request has a handful of short fields (the longest, callbackUrl, 2048) and one image.
     limits: { fieldNameSize: 100, fieldSize: 2048, fields: 20, fileSize: MAX_IMAGE_BYTES, files: 3, parts: 30, headerPairs: 50 },

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { callerPoliciesSchema, type CallerPolicies } from "./callers/caller-policy.js";
 import { parseApiKeyList, type ApiKeyEntry } from "./credentials/api-key-list.js";
 import { hashApiKey } from "./credentials/api-key-ring.js";
+import { parseWebhookSecretList } from "./credentials/webhook-secret-list.js";
 import { faceGuardEnvSchema, faceGuardOptionsFromEnv, type FaceGuardOptions } from "./face/face-guard-options.js";
 import { declaredVariables, logLevelSchema, portSchema } from "./lib/env.js";
 import type { SessionRuntimeConfig } from "./sessions/session-runtime.js";
@@ -58,11 +59,12 @@ const jsonOf = <T extends z.ZodType>(schema: T) =>
 /** Key Vault secret names: 1 to 127 letters, digits and dashes. */
 const secretName = z.string().regex(/^[0-9A-Za-z-]{1,127}$/, "must be a Key Vault secret name (letters, digits, '-')");
 
-/** Webhook signing secrets: comma separated, newest first, each long enough to resist guessing. */
-const webhookSecretList = z
-  .string()
-  .transform((raw) => raw.split(",").map((s) => s.trim()).filter(Boolean))
-  .refine((secrets) => secrets.length > 0 && secrets.every((s) => s.length >= 16), { message: "expected secrets of 16 characters or more, comma separated" });
+/** Webhook signing secrets: Standard Webhooks `whsec_<base64>`, comma separated, newest first. */
+const webhookSecretList = z.string().transform((raw, ctx) => {
+  const { secrets, problems } = parseWebhookSecretList(raw);
+  for (const message of problems) ctx.addIssue({ code: "custom", message });
+  return secrets;
+});
 
 const keyVaultUrl = z
   .url({ message: "expected https://<vault>.vault.azure.net" })
@@ -79,6 +81,10 @@ export const envSchema = z.object({
   FACE_APIKEY: z.string().min(1).optional().describe("Azure AI Face key (header Ocp-Apim-Subscription-Key). Secret."),
   FACE_API_VERSION: z.enum(["v1.2"]).default("v1.2").describe("Face API version; a path segment, not a query parameter."),
   FACE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe("Timeout of one call to Face, in milliseconds."),
+  API_DOCS: z
+    .enum(["on", "off"])
+    .optional()
+    .describe("The interactive API reference at /docs (Swagger UI, served from local files): on or off. Unset: on in emulator mode (no FACE_ENDPOINT), off otherwise."),
   FACE_EMULATOR_PORT: portSchema.default(5001).describe("Port of the embedded emulator on 127.0.0.1 when FACE_ENDPOINT is unset (0 picks a free port)."),
   API_KEYS: apiKeys
     .optional()
@@ -102,10 +108,14 @@ export const envSchema = z.object({
   KEY_VAULT_URL: keyVaultUrl.optional().describe("Key Vault holding the secrets named by the *_SECRET_NAME variables, e.g. https://<vault>.vault.azure.net."),
   FACE_APIKEY_SECRET_NAME: secretName.optional().describe("Key Vault secret holding the Face key (instead of FACE_APIKEY)."),
   API_KEYS_SECRET_NAME: secretName.optional().describe("Key Vault secret holding the caller key list, in API_KEYS' format (instead of API_KEYS)."),
-  WEBHOOK_SECRET_NAME: secretName.optional().describe("Key Vault secret holding the webhook signing secret(s), comma separated while rotating."),
+  WEBHOOK_SECRET_NAME: secretName
+    .optional()
+    .describe("Key Vault secret holding the webhook signing secret(s) in WEBHOOK_SECRET's format (whsec_<base64>, comma separated, newest first)."),
   WEBHOOK_SECRET: webhookSecretList
     .optional()
-    .describe("Webhook signing secret(s) when Key Vault is not used: comma separated, newest first (two while rotating), 16+ characters each. Secret. Unset with no WEBHOOK_SECRET_NAME: webhooks are off."),
+    .describe(
+      "Webhook signing secret(s) when Key Vault is not used: Standard Webhooks whsec_<base64 of 24 to 64 random bytes>, comma separated, newest first (two while rotating). Secret. Unset with no WEBHOOK_SECRET_NAME: webhooks are off.",
+    ),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: z
     .enum(["true", "false"])
     .default("false")
@@ -189,6 +199,8 @@ export interface AppConfig {
   apiKeys: ApiKeyEntry[];
   /** Per-client policies from CLIENT_POLICIES; Key Vault entries (JSON key list) take precedence per client. */
   clientPolicies: CallerPolicies;
+  /** Serve the API reference at /docs (API_DOCS; by default only in emulator mode). */
+  apiDocs: boolean;
   /** True when no caller keys were configured in emulator mode and only DEV_API_KEY opens the API. */
   usingDevApiKey: boolean;
   /** No FACE_ENDPOINT: server.ts starts the embedded emulator and points config.face.endpoint at it. */
@@ -265,6 +277,7 @@ export function loadConfig(env: EnvInput): AppConfig {
     usingDevApiKey,
     emulatorMode,
     console: { enabled: consoleEnabled, deviceSimulator: consoleEnabled && emulatorMode },
+    apiDocs: e.API_DOCS === undefined ? !e.FACE_ENDPOINT : e.API_DOCS === "on",
     adminApiKeys: e.ADMIN_API_KEYS ?? [],
     webhooks: {
       secrets: e.WEBHOOK_SECRET ?? [],

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { ApiKeyRing } from "../credentials/api-key-ring.js";
 import type { ApiKeyEntry } from "../credentials/api-key-list.js";
 import { AppError } from "../errors.js";
-import { errorResponses } from "../plugins/error-envelope.js";
+import { authErrors, bodyErrors, errorResponses } from "../plugins/error-envelope.js";
 import type { LockoutGuard, LockoutTarget } from "../sessions/session-lockout.js";
 import adminAuth from "./admin-auth.js";
 import { lockoutParamsSchema, lockoutQuerySchema, lockoutStatusSchema, type LockoutQuery, type LockoutStatusView } from "./admin-schemas.js";
@@ -36,11 +36,13 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app
     {
       schema: {
         ...docs,
+        operationId: "getLockout",
         summary: "Read the lockout state of a client's subject or device",
         description: "Give exactly one of subject or deviceCorrelationId. Needs an operator key (ADMIN_API_KEYS) in x-admin-key.",
         params: lockoutParamsSchema,
         querystring: lockoutQuerySchema,
-        response: { 200: lockoutStatusSchema, ...errorResponses },
+        // 404 LSO_ERR_ROUTE_NOT_FOUND: the admin scope is off (no ADMIN_API_KEYS).
+        response: { 200: lockoutStatusSchema, ...errorResponses([...authErrors, "LSO_ERR_ROUTE_NOT_FOUND"]) },
       },
     },
     async (request) => {
@@ -64,11 +66,15 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app
     {
       schema: {
         ...docs,
+        operationId: "clearLockout",
         summary: "Clear the lockout and recent failures of a client's subject or device",
         description: "New sessions for it are accepted at once, with a full attempt budget. 404 when there is nothing to clear.",
         params: lockoutParamsSchema,
         querystring: lockoutQuerySchema,
-        response: { 204: z.undefined().describe("Cleared."), ...errorResponses },
+        response: {
+          204: z.undefined().describe("Cleared."),
+          ...errorResponses([...authErrors, ...bodyErrors, "LSO_ERR_ROUTE_NOT_FOUND", "LSO_ERR_LOCKOUT_NOT_FOUND"]),
+        },
       },
     },
     async (request, reply) => {

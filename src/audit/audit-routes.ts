@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { AppError } from "../errors.js";
-import { errorResponses } from "../plugins/error-envelope.js";
+import { authErrors, errorResponses } from "../plugins/error-envelope.js";
 import { sessionParamsSchema } from "../sessions/session-schemas.js";
 import type { SessionStore } from "../sessions/session-store.js";
 import { MAX_AUDIT_ENTRIES_PER_SESSION, type AuditLog } from "./audit-log.js";
@@ -23,13 +23,14 @@ export const auditRoutes: FastifyPluginAsyncZod<AuditRoutesOptions> = async (app
       schema: {
         tags: ["sessions"],
         security: [{ apiKey: [] }],
+        operationId: "getSessionAudit",
         summary: "Read a session's audit trail",
         description:
           "What happened to the session, oldest first: created, token issued (never the token), attempts seen, decided, " +
           "webhook deliveries, deleted at Face, image retained or deleted. Readable until the session record expires, " +
           `also after the session was deleted at Face. At most ${MAX_AUDIT_ENTRIES_PER_SESSION} entries.`,
         params: sessionParamsSchema,
-        response: { 200: auditTrailSchema, ...errorResponses },
+        response: { 200: auditTrailSchema, ...errorResponses([...authErrors, "LSO_ERR_SESSION_NOT_FOUND"]) },
       },
     },
     async (request) => {

@@ -12,7 +12,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { knownAttemptErrorCodes } from "../emulator/emulator-attempts.js";
 import { AppError } from "../errors.js";
-import { errorResponses } from "../plugins/error-envelope.js";
+import { authErrors, bodyErrors, errorResponses } from "../plugins/error-envelope.js";
 
 const FORWARD_TIMEOUT_MS = 5_000;
 
@@ -58,6 +58,7 @@ export interface DeviceRoutesOptions {
 }
 
 const hidden = { hide: true };
+const deviceErrors = errorResponses([...authErrors, ...bodyErrors, "LSO_ERR_DEVICE_REFUSED", "LSO_ERR_UPSTREAM", "LSO_ERR_UPSTREAM_UNAVAILABLE"]);
 
 export const consoleDeviceRoutes: FastifyPluginAsyncZod<DeviceRoutesOptions> = async (app, { emulatorUrl, apiVersion }) => {
   app.get("/device", { schema: { ...hidden, response: { 200: z.object({ errorCodes: z.array(z.string()) }) } } }, async () => ({
@@ -66,7 +67,7 @@ export const consoleDeviceRoutes: FastifyPluginAsyncZod<DeviceRoutesOptions> = a
 
   app.post(
     "/device",
-    { schema: { ...hidden, body: deviceRequestSchema, response: { 200: deviceReplySchema, ...errorResponses } } },
+    { schema: { ...hidden, body: deviceRequestSchema, response: { 200: deviceReplySchema, ...deviceErrors } } },
     async (request) => {
       const { kind, authToken, action } = request.body;
       let response: Response;

@@ -15,6 +15,7 @@ import { ApiKeyRing } from "./api-key-ring.js";
 import { parseCallerDirectory, type CallerDirectory } from "./caller-directory.js";
 import { KeyVaultError, type SecretRef } from "./key-vault-errors.js";
 import { KeyVaultSecrets, type SecretReader, type SecretsStatus } from "./key-vault-secrets.js";
+import { parseWebhookSecretList } from "./webhook-secret-list.js";
 
 export interface CredentialsStatus {
   source: "environment" | "keyVault";
@@ -28,7 +29,7 @@ export interface Credentials {
   keyRing: ApiKeyRing;
   /** Per-client policies, swapped together with the keys when they come from Key Vault. */
   policies: PolicyBook;
-  /** Current webhook signing secrets, newest first; two while rotating. Empty when none is configured. */
+  /** Current webhook signing secrets from Key Vault (`whsec_…`), newest first; two while rotating. Empty when none is configured. */
   webhookSecrets(): string[];
   /** After Face answered 401: re-read the Face key from Key Vault (coalesced; at most every few seconds). */
   refreshFaceKey(): Promise<boolean>;
@@ -64,7 +65,11 @@ function parseDirectory(raw: string, secret: SecretRef, vaultUrl: string): Calle
   return directory;
 }
 
-const splitSecrets = (raw: string) => raw.split(/[,\n]/).map((s) => s.trim()).filter(Boolean);
+function parseWebhookSecrets(raw: string, secret: SecretRef, vaultUrl: string): string[] {
+  const { secrets, problems } = parseWebhookSecretList(raw);
+  if (problems.length) throw new KeyVaultError(`secret "${secret.name}" (${secret.variable}) in ${vaultUrl} is not a valid webhook secret list: ${problems.join("; ")}`);
+  return secrets;
+}
 
 export async function loadCredentials(config: AppConfig, deps: CredentialDeps): Promise<Credentials> {
   const { logger } = deps;
@@ -140,14 +145,30 @@ export async function loadCredentials(config: AppConfig, deps: CredentialDeps): 
     keyRing = new ApiKeyRing(config.apiKeys);
   }
 
-  const webhookRef = refs.webhook;
+  // Webhook signing secrets, checked like the caller keys: at boot a bad value stops the server; later, it is ignored.
+  let webhookSecrets: string[] = [];
+  if (v && refs.webhook && config.keyVault) {
+    const ref = refs.webhook;
+    const vaultUrl = config.keyVault.url;
+    webhookSecrets = parseWebhookSecrets(v.value(ref.name), ref, vaultUrl);
+    v.onChange((changed, value) => {
+      if (changed !== ref.name) return;
+      try {
+        webhookSecrets = parseWebhookSecrets(value, ref, vaultUrl);
+      } catch (error) {
+        // Signing with the last good secrets keeps receivers verifying; an empty list would stop every delivery.
+        logger.error({ reason: (error as Error).message }, "ignoring a malformed webhook secret list from Key Vault");
+      }
+    });
+  }
+
   if (v) v.start();
   return {
     faceAuth: config.face.auth,
     faceCredential,
     keyRing,
     policies,
-    webhookSecrets: () => (v && webhookRef ? splitSecrets(v.value(webhookRef.name)) : []),
+    webhookSecrets: () => webhookSecrets,
     refreshFaceKey: async () => (v && config.face.auth === "keyVault" ? v.refreshAfterAuthFailure() : false),
     faceKeyVersion: () => faceKeyVersion,
     status: () => ({ source: v ? "keyVault" : "environment", faceAuth: config.face.auth, ...(v && { keyVault: v.status() }) }),

@@ -6,6 +6,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { isAppError } from "../errors.js";
+import { errorResponses } from "./error-envelope.js";
 import type { CredentialsStatus } from "../credentials/credentials.js";
 import type { FaceGateway } from "../face/face-gateway.js";
 import type { Clock } from "../lib/clock.js";
@@ -54,13 +55,30 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
 
   app.get(
     "/healthz",
-    { schema: { tags: ["health"], summary: "Liveness probe", response: { 200: z.object({ status: z.literal("ok") }) } } },
+    {
+      schema: {
+        tags: ["health"],
+        operationId: "getLiveness",
+        summary: "Liveness probe",
+        security: [],
+        response: { 200: z.object({ status: z.literal("ok") }), ...errorResponses([]) },
+      },
+    },
     async () => ({ status: "ok" as const }),
   );
 
   app.get(
     "/readyz",
-    { schema: { tags: ["health"], summary: "Readiness probe", response: { 200: readinessSchema, 503: readinessSchema } } },
+    {
+      schema: {
+        tags: ["health"],
+        operationId: "getReadiness",
+        summary: "Readiness probe",
+        security: [],
+        // 503 is the readiness body (not the error envelope): Face, or the emulator, does not answer.
+        response: { ...errorResponses([]), 200: readinessSchema, 503: readinessSchema },
+      },
+    },
     async (_request, reply) => {
       const faceCheck = await probeFace();
       const { source, faceAuth, keyVault } = credentials();

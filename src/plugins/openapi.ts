@@ -5,26 +5,40 @@
 import swagger from "@fastify/swagger";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import type { OpenAPIV3_1 } from "openapi-types";
 import { jsonSchemaTransform, jsonSchemaTransformObject } from "fastify-type-provider-zod";
 import { webhooksOpenApi } from "../webhooks/webhook-schemas.js";
 import { API_KEY_HEADER } from "./caller-auth.js";
+import { RESPONSE_HEADERS_KEY, withHeaders, type RouteResponseHeader } from "./openapi-headers.js";
 
 declare module "fastify" {
   interface FastifySchema {
     /** A ready OpenAPI requestBody, for routes whose body has more than one encoding. */
     openapiRequestBody?: unknown;
+    /** Response headers of some statuses beyond those every answer carries, e.g. { 200: ["ETag"] }. */
+    responseHeaders?: Partial<Record<number, RouteResponseHeader[]>>;
   }
 }
 
+/** Where the document says the API is; the /docs page points "Try it out" at its own origin instead. */
+export const OPENAPI_SERVERS = [{ url: "http://127.0.0.1:3000", description: "npm start on your machine (emulator mode unless FACE_ENDPOINT is set)" }];
+
 type TransformInput = Parameters<typeof jsonSchemaTransform>[0];
 
-/** jsonSchemaTransform, plus hand-built request bodies where a route has one. */
+/**
+ * jsonSchemaTransform, plus hand-built request bodies where a route has one, and the route's own response headers
+ * passed on (as an extension @fastify/swagger copies to the operation) for withHeaders to resolve.
+ */
 function transform(input: TransformInput) {
   const out = jsonSchemaTransform(input);
-  const extra = (input.schema as { openapiRequestBody?: unknown } | undefined)?.openapiRequestBody;
+  const { openapiRequestBody: extra, responseHeaders } = (input.schema ?? {}) as { openapiRequestBody?: unknown; responseHeaders?: unknown };
   const schema = out.schema as Record<string, unknown> | undefined;
-  if (schema && "openapiRequestBody" in schema) delete schema.openapiRequestBody;
-  if (schema && extra) schema.body = extra;
+  if (schema) {
+    delete schema.openapiRequestBody;
+    delete schema.responseHeaders;
+    if (extra) schema.body = extra;
+    if (responseHeaders) schema[RESPONSE_HEADERS_KEY] = responseHeaders;
+  }
   return out;
 }
 
@@ -61,8 +75,12 @@ async function openapi(app: FastifyInstance, options: { version: string }): Prom
         version: options.version,
         description:
           "App server for Azure AI Face liveness and liveness-with-verify sessions. " +
-          "Every /v1 route needs an API key in the x-api-key header. Errors use one envelope with a stable code.",
+          "Every /v1 route needs an API key in the x-api-key header. Errors use one envelope with a stable code. " +
+          "Besides the statuses each operation lists, Node's HTTP parser may refuse a request before any route sees it: " +
+          "408 LSO_ERR_REQUEST_TIMEOUT, 431 LSO_ERR_HEADERS_TOO_LARGE, or 400 LSO_ERR_MALFORMED_BODY, in the same envelope.",
+        license: { name: "MIT", identifier: "MIT" },
       },
+      servers: OPENAPI_SERVERS,
       tags: [
         { name: "sessions", description: "Liveness sessions" },
         { name: "health", description: "Liveness and readiness probes" },
@@ -73,13 +91,13 @@ async function openapi(app: FastifyInstance, options: { version: string }): Prom
       webhooks: webhooksOpenApi,
       components: {
         securitySchemes: {
-          apiKey: { type: "apiKey", in: "header", name: API_KEY_HEADER },
-          adminKey: { type: "apiKey", in: "header", name: "x-admin-key" },
+          apiKey: { type: "apiKey", in: "header", name: API_KEY_HEADER, description: "A caller key from API_KEYS (development: dev-only-insecure-api-key)." },
+          adminKey: { type: "apiKey", in: "header", name: "x-admin-key", description: "An operator key from ADMIN_API_KEYS." },
         },
       },
     },
     transform,
-    transformObject: (input) => withoutUnusedComponents(jsonSchemaTransformObject(input)),
+    transformObject: (input) => withHeaders(withoutUnusedComponents(jsonSchemaTransformObject(input)) as OpenAPIV3_1.Document) as OpenApiDocument,
   });
 }
 

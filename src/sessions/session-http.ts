@@ -1,6 +1,12 @@
 /** HTTP details of the session routes: ETags, and keeping the client digest out of request logs. */
 import { createHash } from "node:crypto";
 import type { FastifyRequest } from "fastify";
+import { z } from "zod";
+
+/** GET /v1/sessions/{id}'s conditional request header; loose, so the other headers stay on the request. */
+export const readSessionHeadersSchema = z.looseObject({
+  "if-none-match": z.string().optional().describe("An ETag from an earlier answer (or a list, or *): 304 with no body while the view still has it."),
+});
 
 /** A strong ETag over the exact view: any change in the body changes it. */
 export function etagOf(view: unknown): string {

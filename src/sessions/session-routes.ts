@@ -5,12 +5,12 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AppError } from "../errors.js";
-import { errorResponses } from "../plugins/error-envelope.js";
+import { authErrors, bodyErrors, errorResponses, upstreamErrors } from "../plugins/error-envelope.js";
 import { detectImageFormat, imageMimeTypes } from "../lib/image-format.js";
 import { createSessionHeadersSchema, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from "./session-idempotency.js";
 import { readJsonInput, readMultipartInput } from "./session-input.js";
 import { createSessionOpenApiBody } from "./session-openapi.js";
-import { etagOf, matchesEtag, withoutDigestInUrl } from "./session-http.js";
+import { etagOf, matchesEtag, readSessionHeadersSchema, withoutDigestInUrl } from "./session-http.js";
 import { completeSessionBodySchema, sessionCreatedSchema, sessionParamsSchema, sessionQuerySchema, sessionViewSchema } from "./session-schemas.js";
 import { sessionListQuerySchema, sessionListSchema } from "./session-list-schemas.js";
 import type { SessionService } from "./session-service.js";
@@ -38,6 +38,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
       },
       schema: {
         ...docs,
+        operationId: "createSession",
         summary: "Create a liveness or liveness-with-verify session",
         description:
           "Creates the session at Azure AI Face and returns the auth token for the device SDK. " +
@@ -47,7 +48,23 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
           "A subject or device with too many declined or spoof outcomes gets 429 LSO_ERR_LOCKED_OUT with Retry-After.",
         headers: createSessionHeadersSchema,
         openapiRequestBody: createSessionOpenApiBody,
-        response: { 201: sessionCreatedSchema, ...errorResponses },
+        response: {
+          201: sessionCreatedSchema,
+          ...errorResponses([
+            ...authErrors,
+            ...bodyErrors,
+            "LSO_ERR_FORBIDDEN",
+            "LSO_ERR_IMAGE_TOO_SMALL",
+            "LSO_ERR_IMAGE_TOO_LARGE",
+            "LSO_ERR_IMAGE_FORMAT",
+            "LSO_ERR_FACE_INVALID_IMAGE",
+            "LSO_ERR_WEBHOOKS_DISABLED",
+            "LSO_ERR_IDEMPOTENCY_MISMATCH",
+            "LSO_ERR_LOCKED_OUT",
+            ...upstreamErrors,
+          ]),
+        },
+        responseHeaders: { 201: ["Idempotent-Replayed"] },
       },
     },
     async (request, reply) => {
@@ -75,7 +92,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
           "Served from what this service holds (never calls Face); status and outcome are as of checkedAt. A page inspects at most " +
           "1000 sessions, so with kind or outcome filters it may hold fewer than limit items and still have a nextCursor.",
         querystring: sessionListQuerySchema,
-        response: { 200: sessionListSchema, ...errorResponses },
+        response: { 200: sessionListSchema, ...errorResponses([...authErrors]) },
       },
     },
     async (request) => service.list({ clientId: request.clientId, log: request.log }, request.query),
@@ -88,6 +105,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
       logSerializers: { req: withoutDigestInUrl },
       schema: {
         ...docs,
+        operationId: "getSession",
         summary: "Read a session's status and decision",
         description:
           "Answers with an ETag; send it back in If-None-Match to get 304 while nothing changed. With waitSeconds (long-poll), " +
@@ -95,7 +113,13 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
           "the same as POST /v1/sessions/{id}/complete (prefer that: a query string is more often logged by proxies).",
         params: sessionParamsSchema,
         querystring: sessionQuerySchema,
-        response: { 200: sessionViewSchema, 304: z.undefined().describe("Not modified: the view still has the ETag you sent."), ...errorResponses },
+        headers: readSessionHeadersSchema,
+        response: {
+          200: sessionViewSchema,
+          304: z.undefined().describe("Not modified: the view still has the ETag you sent."),
+          ...errorResponses([...authErrors, "LSO_ERR_SESSION_NOT_FOUND", "LSO_ERR_SESSION_SETTLED", ...upstreamErrors]),
+        },
+        responseHeaders: { 200: ["ETag"], 304: ["ETag"] },
       },
     },
     async (request, reply) => {
@@ -113,6 +137,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
     {
       schema: {
         ...docs,
+        operationId: "completeSession",
         summary: "Pass the device's digest and read the decision",
         description:
           "Send the digest the device SDK gave your app. A real face is approved only when it equals Face's digest of the " +
@@ -120,7 +145,10 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
           "again and any other digest 409 LSO_ERR_SESSION_SETTLED.",
         params: sessionParamsSchema,
         body: completeSessionBodySchema,
-        response: { 200: sessionViewSchema, ...errorResponses },
+        response: {
+          200: sessionViewSchema,
+          ...errorResponses([...authErrors, ...bodyErrors, "LSO_ERR_SESSION_NOT_FOUND", "LSO_ERR_SESSION_SETTLED", ...upstreamErrors]),
+        },
       },
     },
     async (request) =>
@@ -132,9 +160,13 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
     {
       schema: {
         ...docs,
+        operationId: "deleteSession",
         summary: "Delete a session at Face and here",
         params: sessionParamsSchema,
-        response: { 204: z.undefined().describe("Deleted; a later GET answers 404."), ...errorResponses },
+        response: {
+          204: z.undefined().describe("Deleted; a later GET answers 404."),
+          ...errorResponses([...authErrors, ...bodyErrors, "LSO_ERR_SESSION_NOT_FOUND", ...upstreamErrors]),
+        },
       },
     },
     async (request, reply) => {
@@ -148,6 +180,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
     {
       schema: {
         ...docs,
+        operationId: "getSessionImage",
         summary: "Download the session image",
         description: "Available only when the session was created with enableSessionImage and an attempt produced an image.",
         params: sessionParamsSchema,
@@ -156,7 +189,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
             description: "The image bytes.",
             content: { "application/octet-stream": { schema: z.string().meta({ format: "binary" }) } },
           },
-          ...errorResponses,
+          ...errorResponses([...authErrors, "LSO_ERR_SESSION_NOT_FOUND", "LSO_ERR_SESSION_IMAGE_NOT_FOUND", ...upstreamErrors]),
         },
       },
     },

@@ -1,6 +1,6 @@
 /** The /v1/sessions/{id}/events routes: a session's webhook deliveries, and an authenticated redelivery. */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { errorResponses } from "../plugins/error-envelope.js";
+import { authErrors, bodyErrors, errorResponses } from "../plugins/error-envelope.js";
 import { sessionParamsSchema } from "../sessions/session-schemas.js";
 import { toDeliveryView, type WebhookDeliveries } from "./webhook-deliveries.js";
 import { redeliveryAcceptedSchema, sessionEventsSchema } from "./webhook-schemas.js";
@@ -17,12 +17,13 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = async 
     {
       schema: {
         ...docs,
+        operationId: "listSessionEvents",
         summary: "List a session's webhook deliveries and their attempts",
         description:
           "Every attempt to POST the session.decided event to the session's callbackUrl: when, the receiver's status or the error, " +
           "when the next attempt is due, and whether the delivery is delivered, pending or failed for good.",
         params: sessionParamsSchema,
-        response: { 200: sessionEventsSchema, ...errorResponses },
+        response: { 200: sessionEventsSchema, ...errorResponses([...authErrors, "LSO_ERR_SESSION_NOT_FOUND"]) },
       },
     },
     async (request) => ({
@@ -36,6 +37,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = async 
     {
       schema: {
         ...docs,
+        operationId: "redeliverWebhook",
         summary: "Send the session's latest webhook event again",
         description:
           "Starts a new series of attempts for the latest event, with the same Webhook-Id and body (receivers dedupe on it), " +
@@ -43,7 +45,16 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = async 
           "409 LSO_ERR_WEBHOOK_NOTHING_TO_REDELIVER before the session has settled (or without a callbackUrl); " +
           "409 LSO_ERR_WEBHOOK_DELIVERY_PENDING while a delivery is still being attempted.",
         params: sessionParamsSchema,
-        response: { 202: redeliveryAcceptedSchema, ...errorResponses },
+        response: {
+          202: redeliveryAcceptedSchema,
+          ...errorResponses([
+            ...authErrors,
+            ...bodyErrors,
+            "LSO_ERR_SESSION_NOT_FOUND",
+            "LSO_ERR_WEBHOOK_NOTHING_TO_REDELIVER",
+            "LSO_ERR_WEBHOOK_DELIVERY_PENDING",
+          ]),
+        },
       },
     },
     async (request, reply) => {

@@ -22,7 +22,7 @@ export const webhookEventSchema = z
       decision: decisionSchema,
     }),
   })
-  .meta({ id: "WebhookEvent", description: "The JSON body POSTed to callbackUrl, signed in the Webhook-Signature header." });
+  .meta({ id: "WebhookEvent", description: "The JSON body POSTed to callbackUrl, signed (Standard Webhooks) in the Webhook-Signature header." });
 export type WebhookEvent = z.infer<typeof webhookEventSchema>;
 
 export const deliveryStateSchema = z
@@ -68,14 +68,23 @@ export const webhooksOpenApi: Record<string, OpenAPIV3_1.PathItemObject> = {
   "session.decided": {
     post: {
       tags: ["webhooks"],
+      operationId: "sessionDecidedWebhook",
+      // Sent by us, authenticated by its signature: no API key scheme applies.
+      security: [],
       summary: "POSTed to the session's callbackUrl once its decision settles",
       description:
-        "Verify Webhook-Signature (HMAC-SHA256 of `${t}.${body}` with each of your secrets; reject if |now - t| > 5 min), dedupe on Webhook-Id, " +
-        "answer 2xx within 10 s. 408, 429 (Retry-After honoured) and 5xx are retried with backoff for 24 hours; other 4xx end the delivery.",
+        "Signed per Standard Webhooks (https://www.standardwebhooks.com): verify with any of its libraries (e.g. `new Webhook(secret).verify(rawBody, headers)` " +
+        "from the standardwebhooks package), which checks the signature over `${webhook-id}.${webhook-timestamp}.${rawBody}` and rejects timestamps more than 5 min off. " +
+        "Dedupe on Webhook-Id, answer 2xx within 10 s. 408, 429 (Retry-After honoured) and 5xx are retried with backoff for 24 hours; other 4xx end the delivery. " +
+        "Recipes and signed test vectors: docs/webhooks.md.",
       parameters: [
-        header("Webhook-Id", "The event id (also the body's id); the same on every retry and redelivery."),
-        header("Webhook-Attempt", "1, 2, ...: the attempt number, counting across redeliveries."),
-        header("Webhook-Signature", "t=<unix seconds>,v1=<hex HMAC-SHA256>; one v1 per current secret (two while rotating)."),
+        header("Webhook-Id", "The event id (also the body's id); the same on every retry and redelivery. Signed."),
+        header("Webhook-Timestamp", "Unix seconds when this attempt was signed (each attempt is signed afresh). Signed."),
+        header(
+          "Webhook-Signature",
+          "v1,<base64 HMAC-SHA256>, one per current secret, newest first, space separated (two while the secret rotates); the key is the base64 after whsec_.",
+        ),
+        header("Webhook-Attempt", "1, 2, ...: the attempt number, counting across redeliveries. Not part of the standard, not signed."),
       ],
       requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/WebhookEvent" } } } },
       responses: { "2XX": { description: "Received: no further attempts." }, default: { description: "Retried (408, 429, 5xx) or final (other 4xx, 3xx)." } },

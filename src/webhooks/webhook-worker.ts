@@ -10,7 +10,7 @@ import type { SessionEvents } from "../sessions/session-events.js";
 import type { DeliveryAttempt, DeliveryClaim, WebhookOutbox } from "./webhook-outbox.js";
 import { nextStep, type SendResult } from "./webhook-retry.js";
 import type { WebhookSender } from "./webhook-sender.js";
-import { SIGNATURE_HEADER, signatureHeader } from "./webhook-signature.js";
+import { deliveryHeaders } from "./webhook-signature.js";
 import { loggableUrl } from "./webhook-url.js";
 
 export interface WebhookWorkerOptions {
@@ -148,16 +148,7 @@ export class WebhookWorker {
     const secrets = this.o.secrets();
     // Retried rather than final: a secret missing from Key Vault for a moment should not lose the event.
     if (!secrets.length) return { error: "no webhook signing secret is configured" };
-    return this.o.send({
-      url,
-      body,
-      headers: {
-        "content-type": "application/json",
-        "user-agent": this.o.userAgent,
-        "webhook-id": webhookId,
-        "webhook-attempt": String(attempt),
-        [SIGNATURE_HEADER]: signatureHeader(secrets, Math.floor(this.o.clock.now() / 1000), body),
-      },
-    });
+    const timestampSeconds = Math.floor(this.o.clock.now() / 1000);
+    return this.o.send({ url, body, headers: deliveryHeaders({ secrets, webhookId, attempt, timestampSeconds, body, userAgent: this.o.userAgent }) });
   }
 }

@@ -11,7 +11,7 @@ import { makeTestJpeg } from "../helpers/emulator-images.js";
 import { WebhookReceiver } from "../webhooks/webhook-receiver.js";
 import { startAuditStack, type AuditStack } from "./audit-kit.js";
 
-const WEBHOOK_SECRET = "audit-story-webhook-secret-0123456789";
+const WEBHOOK_SECRET = `whsec_${Buffer.from("audit-story-webhook-secret-0123456789").toString("base64")}`;
 let stack: AuditStack;
 let receiver: WebhookReceiver;
 const emitted: SessionEvent[] = [];

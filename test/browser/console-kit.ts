@@ -17,7 +17,8 @@ import { CapturedLogs } from "../helpers/captured-logs.js";
 import { WebhookReceiver } from "../webhooks/webhook-receiver.js";
 
 const FACE_KEY = "face-key-for-browser-tests-0123";
-export const WEBHOOK_SECRET = "browser-suite-webhook-secret-0123456789";
+/** A Standard Webhooks secret: whsec_ + base64 of the key. */
+export const WEBHOOK_SECRET = `whsec_${Buffer.from("browser-suite-webhook-key-0123456789").toString("base64")}`;
 
 export interface ConsoleStack {
   app: FastifyInstance;

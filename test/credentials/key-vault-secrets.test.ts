@@ -15,6 +15,8 @@ const FACE_KEY_1 = "face-key-one-0123456789abcdef";
 const FACE_KEY_2 = "face-key-two-0123456789abcdef";
 const CALLER_KEY_1 = "caller-key-one-0123456789abcdef";
 const CALLER_KEY_2 = "caller-key-two-0123456789abcdef";
+const WEBHOOK_1 = `whsec_${Buffer.from("webhook-key-one-0123456789abcdef").toString("base64")}`;
+const WEBHOOK_2 = `whsec_${Buffer.from("webhook-key-two-0123456789abcdef").toString("base64")}`;
 
 const env = {
   FACE_ENDPOINT: "https://lso-face.cognitiveservices.azure.com",
@@ -48,7 +50,7 @@ function load(overrides: Record<string, string> = {}, clock = new ManualClock())
   return loadCredentials(loadConfig({ ...env, ...overrides }), { logger: createLogger("debug", logs.stream), clock, sleep: noSleep });
 }
 
-const secrets = () => ({ "face-key": FACE_KEY_1, "caller-keys": `acme:${CALLER_KEY_1}`, "webhook-secret": "whsec-one" });
+const secrets = () => ({ "face-key": FACE_KEY_1, "caller-keys": `acme:${CALLER_KEY_1}`, "webhook-secret": WEBHOOK_1 });
 
 describe("reading secrets from Key Vault", () => {
   it("when the vault challenges, then a token is fetched for its scope and every secret is read", async () => {
@@ -62,7 +64,7 @@ describe("reading secrets from Key Vault", () => {
       expect(credentials.faceAuth).toBe("keyVault");
       expect((credentials.faceCredential as { key: string }).key).toBe(FACE_KEY_1);
       expect(credentials.keyRing.verify(CALLER_KEY_1)).toBe("acme");
-      expect(credentials.webhookSecrets()).toEqual(["whsec-one"]);
+      expect(credentials.webhookSecrets()).toEqual([WEBHOOK_1]);
       expect(credentials.status()).toMatchObject({ source: "keyVault", faceAuth: "keyVault", keyVault: { stale: false } });
     } finally {
       credentials.close();
@@ -143,13 +145,13 @@ describe("rotation", () => {
       // A client holds two keys while it rotates: old and new both work.
       vault.secrets["caller-keys"] = `acme:${CALLER_KEY_1},acme:${CALLER_KEY_2}`;
       vault.secrets["face-key"] = FACE_KEY_2;
-      vault.secrets["webhook-secret"] = "whsec-two,whsec-one";
+      vault.secrets["webhook-secret"] = `${WEBHOOK_2},${WEBHOOK_1}`;
       clock.advance(61_000);
       expect(await credentials.refreshFaceKey()).toBe(true);
       expect((credentials.faceCredential as { key: string }).key).toBe(FACE_KEY_2);
       expect(credentials.keyRing.verify(CALLER_KEY_1)).toBe("acme");
       expect(credentials.keyRing.verify(CALLER_KEY_2)).toBe("acme");
-      expect(credentials.webhookSecrets()).toEqual(["whsec-two", "whsec-one"]);
+      expect(credentials.webhookSecrets()).toEqual([WEBHOOK_2, WEBHOOK_1]);
 
       // Then the old key is retired.
       vault.secrets["caller-keys"] = `acme:${CALLER_KEY_2}`;
@@ -188,6 +190,25 @@ describe("rotation", () => {
     }
   });
 
+  it("when a rotated webhook secret list is malformed, then the last good secrets keep signing and the log names the secret, not the value", async () => {
+    const vault = fakeVault(secrets());
+    fakeLogin();
+    const clock = new ManualClock();
+    const credentials = await load({}, clock);
+    try {
+      const plain = "a-plain-webhook-secret-0123456789";
+      vault.secrets["webhook-secret"] = `${plain},${WEBHOOK_1}`;
+      clock.advance(61_000);
+      await credentials.refreshFaceKey();
+      expect(credentials.webhookSecrets()).toEqual([WEBHOOK_1]);
+      expect(logs.text).toMatch(/ignoring a malformed webhook secret list/);
+      expect(logs.text).toMatch(/secret \\"webhook-secret\\" \(WEBHOOK_SECRET_NAME\).*entry 1: expected whsec_/);
+      expect(logs.text).not.toContain(plain);
+    } finally {
+      credentials.close();
+    }
+  });
+
   it("when the vault is unreachable later, then the last good values keep serving and readiness shows their age", async () => {
     const vault = fakeVault(secrets());
     fakeLogin();
@@ -213,10 +234,23 @@ describe("startup failures name what to fix", () => {
     ["missing permissions", { status: 403, code: "Forbidden" }, /may not read secret "face-key".*Key Vault Secrets User/],
     ["a vault that keeps failing", { status: 500, code: "InternalError" }, /answered 500 .*gave up after 5 attempts/],
   ] as [string, { status: number; code?: string }, RegExp][])("when the vault answers with %s, then loading fails with a message naming it", async (_name, failure, message) => {
-    const vault = fakeVault(failure.status === 404 ? { "caller-keys": `acme:${CALLER_KEY_1}`, "webhook-secret": "w" } : secrets());
+    const vault = fakeVault(failure.status === 404 ? { "caller-keys": `acme:${CALLER_KEY_1}`, "webhook-secret": WEBHOOK_1 } : secrets());
     if (failure.status !== 404) vault.failWith = { status: failure.status, code: failure.code ?? "" };
     fakeLogin();
     await expect(load()).rejects.toThrow(message);
+  });
+
+  it("when the webhook secret in the vault is not a whsec_ list, then loading fails naming the secret and the entry, never the value", async () => {
+    const plain = "a-plain-webhook-secret-0123456789";
+    fakeVault({ ...secrets(), "webhook-secret": `${WEBHOOK_1}\n${plain}` });
+    fakeLogin();
+    const failure = await load().then(
+      () => new Error("loaded"),
+      (error: Error) => error,
+    );
+    expect(failure.message).toMatch(/^secret "webhook-secret" \(WEBHOOK_SECRET_NAME\) in https:\/\/lso-test\.vault\.azure\.net is not a valid webhook secret list: entry 2: expected whsec_/);
+    expect(failure.message).not.toContain(plain);
+    expect(failure.message).not.toContain(WEBHOOK_1.slice("whsec_".length));
   });
 
   it("when the vault cannot be reached, then it retries a bounded number of times and names the vault", async () => {
@@ -263,7 +297,7 @@ describe("startup failures name what to fix", () => {
     const login = fakeLogin();
     const credentials = await load();
     credentials.close();
-    for (const secret of [FACE_KEY_1, CALLER_KEY_1, "whsec-one", CLIENT_SECRET, ...login.issued.map((t) => t.token)]) {
+    for (const secret of [FACE_KEY_1, CALLER_KEY_1, WEBHOOK_1, WEBHOOK_1.slice("whsec_".length), CLIENT_SECRET, ...login.issued.map((t) => t.token)]) {
       expect(logs.text).not.toContain(secret);
     }
     expect(logs.text).toContain("Face authentication: key from Key Vault");

@@ -1,19 +1,18 @@
-/** A settled session's webhook reaches a real receiver, signed, once, with the documented body and headers. */
-import { createHmac, timingSafeEqual } from "node:crypto";
-import { readFileSync } from "node:fs";
+/** A settled session's webhook reaches a real receiver, signed (Standard Webhooks), once, with the documented body and headers. */
 import { afterEach, describe, expect, it } from "vitest";
 import { webhookEventSchema } from "../../src/webhooks/webhook-schemas.js";
 import { auth } from "../helpers/app-harness.js";
 import { eventsOf, SECRET_NEW, SECRET_OLD, startWebhookStack, type WebhookStack } from "./webhook-kit.js";
-import { verifyWebhookSignature } from "./webhook-receiver.js";
+import { verifyWithStandardWebhooks } from "./webhook-receiver.js";
 
 let stack: WebhookStack;
 afterEach(async () => stack.close());
 
-const nowSeconds = () => Math.floor(stack.clock.now() / 1000);
+/** A well-formed secret nobody configured. */
+const STRANGER = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
 
 describe("webhook delivery", () => {
-  it("when a session with a callbackUrl is approved, then the receiver gets one signed session.decided POST", async () => {
+  it("when a session with a callbackUrl is approved, then the receiver gets one session.decided POST that standardwebhooks verifies", async () => {
     stack = await startWebhookStack();
     const session = await stack.createWithCallback();
     await stack.decide(session.id, "approved");
@@ -21,10 +20,15 @@ describe("webhook delivery", () => {
     expect(stack.receiver.received).toHaveLength(1);
     const [hook] = stack.receiver.received;
     expect(hook!.path).toBe("/hooks/liveness?token=receiver-query-secret-123");
-    expect(hook!.headers).toMatchObject({ "content-type": "application/json", "webhook-attempt": "1" });
+    expect(hook!.headers).toMatchObject({
+      "content-type": "application/json",
+      "webhook-attempt": "1",
+      "webhook-timestamp": String(Math.floor(stack.clock.now() / 1000)),
+    });
+    expect(hook!.headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
     expect(hook!.headers["user-agent"]).toMatch(/^liveness-session-orchestrator-webhooks\//);
-    expect(verifyWebhookSignature(hook!.headers["webhook-signature"] as string, hook!.body, [SECRET_NEW], nowSeconds())).toBe(true);
-    expect(verifyWebhookSignature(hook!.headers["webhook-signature"] as string, hook!.body, ["some-other-secret-0123"], nowSeconds())).toBe(false);
+    expect(verifyWithStandardWebhooks(hook!, [SECRET_NEW])).toBe("verified");
+    expect(verifyWithStandardWebhooks(hook!, [STRANGER])).toBe("No matching signature found");
 
     const event = webhookEventSchema.parse(hook!.json);
     expect(event).toEqual({
@@ -40,39 +44,50 @@ describe("webhook delivery", () => {
     expect(stack.listenerErrors).toEqual([]);
   });
 
-  it("when the receiver checks a signature older than five minutes, then the recipe rejects it", async () => {
+  it("when the body, the id or the timestamp is altered in transit, then standardwebhooks rejects the request", async () => {
     stack = await startWebhookStack();
     await stack.decide((await stack.createWithCallback()).id);
     const [hook] = stack.receiver.received;
-    expect(verifyWebhookSignature(hook!.headers["webhook-signature"] as string, hook!.body, [SECRET_NEW], nowSeconds() + 301)).toBe(false);
-    expect(verifyWebhookSignature(hook!.headers["webhook-signature"] as string, `${hook!.body} `, [SECRET_NEW], nowSeconds())).toBe(false);
+    const headers = hook!.headers;
+    const otherSecond = String(Number(headers["webhook-timestamp"]) - 1);
+    expect(verifyWithStandardWebhooks({ headers, body: hook!.body.replace("approved", "declined") }, [SECRET_NEW])).toBe("No matching signature found");
+    expect(verifyWithStandardWebhooks({ headers: { ...headers, "webhook-id": "evt_replayed" }, body: hook!.body }, [SECRET_NEW])).toBe("No matching signature found");
+    expect(verifyWithStandardWebhooks({ headers: { ...headers, "webhook-timestamp": otherSecond }, body: hook!.body }, [SECRET_NEW])).toBe("No matching signature found");
   });
 
-  it("when the README's receiver recipe runs on a delivery, then it processes it once, flags the retry, rejects tampering", async () => {
-    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-    const code = /```js\n(import \{ createHmac[\s\S]*?)```/.exec(readme)?.[1];
-    expect(code).toBeDefined();
-    type Verify = (headers: Record<string, unknown>, rawBody: string, secrets: string[], seen: Set<string>) => string;
-    const verify = new Function("createHmac", "timingSafeEqual", `${code!.replace(/^import .*$/m, "")}\nreturn verifyWebhook;`)(createHmac, timingSafeEqual) as Verify;
-
+  it("when the request was signed more than five minutes ago, then standardwebhooks rejects it as too old", async () => {
     stack = await startWebhookStack();
+    // The library judges by the wall clock: the app's clock, set 6 minutes back, signs an old timestamp.
+    stack.clock.set(Date.now() - 6 * 60_000);
     await stack.decide((await stack.createWithCallback()).id);
-    const [hook] = stack.receiver.received;
-    const seen = new Set<string>();
-    expect(verify(hook!.headers, hook!.body, [SECRET_OLD, SECRET_NEW], seen)).toBe("process");
-    expect(verify(hook!.headers, hook!.body, [SECRET_NEW], seen)).toBe("duplicate");
-    expect(verify(hook!.headers, hook!.body.replace("approved", "declined"), [SECRET_NEW], new Set())).toBe("reject");
-    expect(verify(hook!.headers, hook!.body, [SECRET_OLD], new Set())).toBe("reject");
+    expect(verifyWithStandardWebhooks(stack.receiver.received[0]!, [SECRET_NEW])).toBe("Message timestamp too old");
   });
 
-  it("when the secret is rotating (new,old), then both signatures verify, each with its own secret", async () => {
+  it("when a delivery is retried later, then the retry carries a fresh timestamp and still verifies", async () => {
+    stack = await startWebhookStack();
+    stack.receiver.replyWith({ status: 503 });
+    await stack.decide((await stack.createWithCallback()).id);
+    await stack.advance(15_000);
+    const [first, retry] = stack.receiver.received;
+    expect(Number(retry!.headers["webhook-timestamp"]) - Number(first!.headers["webhook-timestamp"])).toBe(15);
+    expect(retry!.headers["webhook-id"]).toBe(first!.headers["webhook-id"]);
+    expect(retry!.headers["webhook-attempt"]).toBe("2");
+    expect(verifyWithStandardWebhooks(retry!, [SECRET_NEW])).toBe("verified");
+  });
+
+  it("when the secret is rotating (new,old), then the header carries two signatures, newest first, and a receiver with either secret verifies", async () => {
     stack = await startWebhookStack({ WEBHOOK_SECRET: `${SECRET_NEW},${SECRET_OLD}` });
     await stack.decide((await stack.createWithCallback()).id);
     const [hook] = stack.receiver.received;
-    const header = hook!.headers["webhook-signature"] as string;
-    expect(header).toMatch(/^t=\d+,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
-    expect(verifyWebhookSignature(header, hook!.body, [SECRET_OLD], nowSeconds())).toBe(true);
-    expect(verifyWebhookSignature(header, hook!.body, [SECRET_NEW], nowSeconds())).toBe(true);
+    const signatures = (hook!.headers["webhook-signature"] as string).split(" ");
+    expect(signatures).toEqual([expect.stringMatching(/^v1,[A-Za-z0-9+/]{43}=$/), expect.stringMatching(/^v1,[A-Za-z0-9+/]{43}=$/)]);
+    expect(verifyWithStandardWebhooks(hook!, [SECRET_OLD])).toBe("verified");
+    expect(verifyWithStandardWebhooks(hook!, [SECRET_NEW])).toBe("verified");
+    // Each signature on its own: the first is the new secret's, the second the old one's.
+    const only = (signature: string) => ({ headers: { ...hook!.headers, "webhook-signature": signature }, body: hook!.body });
+    expect(verifyWithStandardWebhooks(only(signatures[0]!), [SECRET_NEW])).toBe("verified");
+    expect(verifyWithStandardWebhooks(only(signatures[0]!), [SECRET_OLD])).toBe("No matching signature found");
+    expect(verifyWithStandardWebhooks(only(signatures[1]!), [SECRET_OLD])).toBe("verified");
   });
 
   it("when the outcome is not settled (retry, pending), then nothing is queued or sent", async () => {

@@ -9,8 +9,9 @@ import { SessionEventBus, type DecisionOutcome, type SessionEvent } from "../../
 import { auth, createSession, startStack, type TestStack } from "../helpers/app-harness.js";
 import { WebhookReceiver } from "./webhook-receiver.js";
 
-export const SECRET_NEW = "whsec-new-0123456789abcdef";
-export const SECRET_OLD = "whsec-old-fedcba9876543210";
+/** Standard Webhooks secrets: whsec_ + base64 of the key (here 33 readable bytes, so a test can look for them too). */
+export const SECRET_NEW = "whsec_dGVzdC13ZWJob29rLWtleS1ORVctMDEyMzQ1Njc4OWFi";
+export const SECRET_OLD = "whsec_dGVzdC13ZWJob29rLWtleS1PTEQtYmE5ODc2NTQzMjEw";
 
 export interface WebhookStack extends TestStack {
   clock: ManualClock;

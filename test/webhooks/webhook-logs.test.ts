@@ -1,8 +1,15 @@
-/** Webhook logs name the target by origin and path only: never a secret, a signature or the callback's query. */
+/** Webhook logs name the target by origin and path only: never a whsec_ secret (in any encoding), a signature or the callback's query. */
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CapturedLogs } from "../helpers/app-harness.js";
 import { SECRET_NEW, SECRET_OLD, startWebhookStack, type WebhookStack } from "./webhook-kit.js";
+
+/** A whsec_ secret as it could leak: whole, its base64 part, and its key bytes as text, hex and base64url. */
+function secretForms(secret: string): string[] {
+  const encoded = secret.slice("whsec_".length);
+  const key = Buffer.from(encoded, "base64");
+  return [secret, encoded, key.toString("utf8"), key.toString("hex"), key.toString("base64url")];
+}
 
 let stack: WebhookStack;
 // An unredacted logger: the test must catch a component that tries to log a secret, not redaction hiding it.
@@ -22,9 +29,10 @@ describe("webhook logging", () => {
     expect(stack.receiver.received).toHaveLength(3);
 
     const text = logs.text;
-    const signatures = stack.receiver.received.flatMap((r) => (r.headers["webhook-signature"] as string).match(/[0-9a-f]{64}/g) ?? []);
+    const signatures = stack.receiver.received.flatMap((r) => (r.headers["webhook-signature"] as string).split(" ").map((s) => s.replace(/^v1,/, "")));
     expect(signatures).toHaveLength(6);
-    for (const secret of [SECRET_NEW, SECRET_OLD, "receiver-query-secret-123", "token=", authToken, ...signatures]) {
+    expect(signatures.every((s) => /^[A-Za-z0-9+/]{43}=$/.test(s))).toBe(true);
+    for (const secret of [...secretForms(SECRET_NEW), ...secretForms(SECRET_OLD), "receiver-query-secret-123", "token=", authToken, ...signatures]) {
       expect(text, `a secret of ${secret.length} chars is in the logs`).not.toContain(secret);
     }
     const target = new URL(stack.receiver.url());

@@ -1,24 +1,31 @@
 /**
- * A real webhook receiver on 127.0.0.1 (node:http), scripted per request, that verifies every signature with its
- * own implementation of the README's recipe: nothing here imports the signer it checks.
+ * A real webhook receiver on 127.0.0.1 (node:http), scripted per request. Deliveries are verified the way receivers
+ * verify them, with the Standard Webhooks library (`Webhook` from standardwebhooks): nothing here imports our signer.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Webhook, WebhookVerificationError } from "standardwebhooks";
 
-const TOLERANCE_SECONDS = 5 * 60;
+/** Node's headers as the library takes them: one string per name. */
+export const flatHeaders = (headers: IncomingHttpHeaders): Record<string, string> =>
+  Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(", ") : (value ?? "")]));
 
-/** The receiver's recipe: parse t and every v1, recompute HMAC-SHA256 over `${t}.${body}`, compare in constant time. */
-export function verifyWebhookSignature(header: string | undefined, body: string, secrets: string[], nowSeconds: number): boolean {
-  if (!header) return false;
-  const pairs = header.split(",").map((part) => [part.slice(0, part.indexOf("=")), part.slice(part.indexOf("=") + 1)] as const);
-  const t = Number(pairs.find(([k]) => k === "t")?.[1]);
-  if (!Number.isInteger(t) || Math.abs(nowSeconds - t) > TOLERANCE_SECONDS) return false;
-  const given = pairs.filter(([k]) => k === "v1").map(([, v]) => Buffer.from(v, "hex"));
-  return secrets.some((secret) => {
-    const expected = createHmac("sha256", secret).update(`${t}.${body}`).digest();
-    return given.some((sig) => sig.length === expected.length && timingSafeEqual(sig, expected));
-  });
+/**
+ * What a receiver holding `secrets` (whsec_…) concludes about a request: "verified" when the library accepts it with
+ * any of them, else the library's reason (e.g. "No matching signature found", "Message timestamp too old").
+ */
+export function verifyWithStandardWebhooks(request: { headers: IncomingHttpHeaders; body: string }, secrets: string[]): string {
+  let reason = "no secret";
+  for (const secret of secrets) {
+    try {
+      new Webhook(secret).verify(request.body, flatHeaders(request.headers));
+      return "verified";
+    } catch (error) {
+      if (!(error instanceof WebhookVerificationError)) throw error;
+      reason = error.message;
+    }
+  }
+  return reason;
 }
 
 export interface ReceivedWebhook {

@@ -2,7 +2,8 @@
  * The console's one way to the API: same origin, the caller's key in x-api-key, and every failure turned into an
  * ApiError carrying the envelope's code and message, so no screen ever has to guess what went wrong.
  */
-import type { components } from "./openapi.js";
+// The typed client's generated types (clients/typescript), the one thing the console shares with the repo.
+import type { components } from "../../../clients/typescript/src/openapi-types.js";
 
 type Schemas = components["schemas"];
 export type Session = Schemas["Session"];
