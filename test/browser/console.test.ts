@@ -117,6 +117,9 @@ describeBrowser("the console in Chromium", () => {
     await page.getByRole("heading", { level: 1, name: "Sessions" }).waitFor();
     const after = await fetch(`${stack.origin}/v1/sessions/${id}`, { headers: { "x-api-key": DEV_API_KEY } });
     expect(after.status).toBe(404);
+    // The whole flow, logged at trace level: neither the token the console showed nor the key it signed in with.
+    expect(stack.logs.text).not.toContain(token);
+    expect(stack.logs.text).not.toContain(DEV_API_KEY);
   });
 
   it("when the device shows a spoof, then the session page shows declined with SPOOF_DETECTED", async () => {
