@@ -188,6 +188,12 @@ export const envSchema = z.object({
     .default(5000)
     .describe("Background watcher: ms from a session's creation to its first poll, and between polls (backing off to 8x while nothing changes); 0 turns it off."),
   SESSION_WATCH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2).describe("Face reads the background watcher may have in flight at once."),
+  CONSOLE: z
+    .enum(["on", "off"])
+    .optional()
+    .describe(
+      "The browser console at /console (session explorer; in emulator mode also the device simulator): on or off. Unset: on in emulator mode (no FACE_ENDPOINT), off otherwise.",
+    ),
   SESSION_SWEEP_INTERVAL_MS: z.coerce
     .number()
     .int()
@@ -232,6 +238,10 @@ export interface AppConfig {
   apiDocs: boolean;
   /** True when no caller keys were configured in emulator mode and only DEV_API_KEY opens the API. */
   usingDevApiKey: boolean;
+  /** No FACE_ENDPOINT: server.ts starts the embedded emulator and points config.face.endpoint at it. */
+  emulatorMode: boolean;
+  /** The browser console (CONSOLE); its device simulator exists only in emulator mode. */
+  console: { enabled: boolean; deviceSimulator: boolean };
   /** Operator keys for /admin (ADMIN_API_KEYS); empty means the admin routes are disabled (404). */
   adminApiKeys: ApiKeyEntry[];
   /** The attempt budget per (client, subject) and (client, device): LOCKOUT_* in milliseconds. */
@@ -287,6 +297,9 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
   if (problems.length) throw new ConfigError(problems);
 
   const usingDevApiKey = !e.FACE_ENDPOINT && !e.API_KEYS && !e.API_KEYS_SECRET_NAME;
+  const emulatorMode = !e.FACE_ENDPOINT;
+  // A console that only talks to an emulator is on unless turned off; against real Face it must be asked for.
+  const consoleEnabled = e.CONSOLE === undefined ? emulatorMode : e.CONSOLE === "on";
   const auth: FaceAuthMode = e.FACE_APIKEY_SECRET_NAME ? "keyVault" : e.FACE_APIKEY || !e.FACE_ENDPOINT ? "key" : "entraId";
   const config: AppConfig = {
     port: e.PORT,
@@ -310,6 +323,8 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
       connectionTimeoutMs: e.CONNECTION_TIMEOUT_MS,
     },
     usingDevApiKey,
+    emulatorMode,
+    console: { enabled: consoleEnabled, deviceSimulator: consoleEnabled && emulatorMode },
     apiDocs: e.DOCS_UI === undefined ? !e.FACE_ENDPOINT : e.DOCS_UI === "on",
     adminApiKeys: e.ADMIN_API_KEYS ?? [],
     webhooks: {
