@@ -72,21 +72,26 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** One raw PING; true on +PONG. A raw socket so no client retries or queues blur the answer. */
-function pingOnce(host: string, port: number): Promise<boolean> {
+/**
+ * The pid of the redis-server answering on `port`, or undefined while nothing answers. A raw socket, so no client
+ * retries or queues blur the answer; the pid tells our server from another one that won the port first.
+ */
+function answeringPid(host: string, port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     const socket = createConnection({ host, port });
     let reply = "";
-    const done = (ok: boolean) => {
+    const done = (pid: number | undefined) => {
       socket.destroy();
-      resolve(ok);
+      resolve(pid);
     };
-    socket.setTimeout(1000, () => done(false));
-    socket.once("error", () => done(false));
-    socket.once("connect", () => socket.write("PING\r\n"));
+    socket.setTimeout(1000, () => done(undefined));
+    socket.once("error", () => done(undefined));
+    socket.once("connect", () => socket.write("INFO server\r\n"));
     socket.on("data", (chunk) => {
       reply += chunk.toString("utf8");
-      if (reply.includes("\r\n")) done(reply.startsWith("+PONG"));
+      const match = /process_id:(\d+)/.exec(reply);
+      if (match) done(Number(match[1]));
+      else if (reply.startsWith("-")) done(undefined);
     });
   });
 }
@@ -107,7 +112,7 @@ function spawnServer(bin: string, port: number, dir: string, appendOnly: boolean
   return { child, output: () => output, exited };
 }
 
-/** Starts on `port` and waits for PING; undefined when the process exited first (a port collision, most likely). */
+/** Starts on `port` and waits until it answers; undefined when the port turned out to be taken. */
 async function startOn(bin: string, port: number, dir: string, appendOnly: boolean): Promise<Running | undefined> {
   const running = spawnServer(bin, port, dir, appendOnly);
   let exited = false;
@@ -115,12 +120,18 @@ async function startOn(bin: string, port: number, dir: string, appendOnly: boole
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (exited) return undefined;
-    // The PING must reach our process, not another listener that won the port: check ours is still alive after.
-    if ((await pingOnce("127.0.0.1", port)) && !exited) return running;
+    const pid = await answeringPid("127.0.0.1", port);
+    if (pid === running.child.pid) return running;
+    // Another server holds the port: ours cannot have it ("Address already in use").
+    if (pid !== undefined) {
+      running.child.kill("SIGKILL");
+      await running.exited;
+      return undefined;
+    }
     await sleep(25);
   }
   running.child.kill("SIGKILL");
-  throw new Error(`redis-server on port ${port} did not answer PING; output:\n${running.output()}`);
+  throw new Error(`redis-server on port ${port} did not answer; output:\n${running.output()}`);
 }
 
 async function stopProcess(running: Running): Promise<void> {
@@ -141,6 +152,7 @@ function sharedServer(url: string): RedisServer {
     keyPrefix: () => `${runPrefix}-${++counter}:`,
     client(options = {}) {
       const client = new Redis(url, { maxRetriesPerRequest: 2, ...options });
+      client.on("error", () => undefined);
       clients.add(client);
       return client;
     },
@@ -187,6 +199,8 @@ async function privateServer(bin: string, options: RedisServerOptions): Promise<
     keyPrefix: () => `t${++counter}:`,
     client(clientOptions = {}) {
       const client = new Redis(url, { maxRetriesPerRequest: 2, ...clientOptions });
+      // Refused reconnects while a test restarts the server are expected; a failing command still rejects.
+      client.on("error", () => undefined);
       clients.add(client);
       return client;
     },

@@ -1,33 +1,18 @@
 /**
- * The store's indexed list, written once against the SessionStore interface so every backend runs the same cases:
- * the state layer's memory backend, and the sessions/ store the app uses until the state layer takes over. The Redis
- * backend joins the list when it lands.
+ * The store's indexed list, written once against the SessionStore interface so every backend runs the same cases
+ * (memory, and Redis on a real redis-server when the run has one).
  */
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/lib/clock.js";
-import type { SessionListQuery, SessionRecord } from "../../src/state/session-store.js";
-import { createMemoryState } from "../../src/state/state-memory.js";
+import type { SessionListQuery, SessionRecord, SessionStore } from "../../src/state/session-store.js";
+import type { State } from "../../src/state/state.js";
+import { backends } from "../helpers/state-backends.js";
 
-/** The part of the interface under test, which both store interfaces share. */
-interface ListingStore {
-  put(record: SessionRecord): Promise<void>;
-  delete(id: string): Promise<boolean>;
-  listByClient(query: SessionListQuery): Promise<SessionRecord[]>;
-}
 
 const T0 = Date.parse("2026-01-01T00:00:00.000Z");
 const DAY = 86_400_000;
 
-const backends: Array<{ name: string; make: (clock: ManualClock) => { store: ListingStore; close: () => Promise<void> } }> = [
-  {
-    name: "state memory",
-    make: (clock) => {
-      const state = createMemoryState(clock);
-      return { store: state.sessions, close: () => state.close() };
-    },
-  },
-];
 
 function record(overrides: Partial<SessionRecord> & { createdAt: number }): SessionRecord {
   return {
@@ -43,15 +28,16 @@ function record(overrides: Partial<SessionRecord> & { createdAt: number }): Sess
   };
 }
 
-describe.each(backends)("SessionStore.listByClient ($name)", ({ make }) => {
+describe.each(backends)("SessionStore.listByClient ($name)", (backend) => {
   let clock: ManualClock;
-  let store: ListingStore;
-  let close: () => Promise<void>;
-  beforeEach(() => {
+  let state: State;
+  let store: SessionStore;
+  beforeEach(async () => {
     clock = new ManualClock(T0);
-    ({ store, close } = make(clock));
+    state = await backend.create(clock);
+    store = state.sessions;
   });
-  afterEach(async () => close());
+  afterEach(async () => state.close());
 
   const ids = async (query: Partial<SessionListQuery> = {}) =>
     (await store.listByClient({ clientId: "acme", limit: 100, ...query })).map((r) => r.id);

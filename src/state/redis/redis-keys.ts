@@ -36,7 +36,13 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX) {
     pattern: `${p}*`,
     sessions: {
       record: (id: string) => `${p}{sessions}:rec:${part(id)}`,
+      /** What the due index holds for `id`: the record key is recordPrefix + member, which scripts rely on. */
+      member: (id: string) => part(id),
+      recordPrefix: `${p}{sessions}:rec:`,
       due: `${p}{sessions}:due`,
+      /** The list indexes: a ZSET per client and per (client, subject) scored by createdAt; names only as hashes. */
+      byClient: (clientId: string) => `${p}{sessions}:client:${digest(clientId)}`,
+      bySubject: (clientId: string, subject: string) => `${p}{sessions}:subject:${digest(`${clientId}\u0000${subject}`)}`,
     },
     idempotency: (key: string) => `${p}idem:${digest(key)}`,
     lockout: {
@@ -46,8 +52,12 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX) {
     rateLimit: (key: string) => `${p}rate:${digest(key)}`,
     outbox: {
       delivery: (webhookId: string) => `${p}{outbox}:dlv:${part(webhookId)}`,
-      due: `${p}{outbox}:due`,
       bySession: (sessionId: string) => `${p}{outbox}:ses:${part(sessionId)}`,
+      /** Index members and the key suffixes scripts append to the prefixes below. */
+      member: (id: string) => part(id),
+      deliveryPrefix: `${p}{outbox}:dlv:`,
+      sessionPrefix: `${p}{outbox}:ses:`,
+      due: `${p}{outbox}:due`,
     },
     audit: (sessionId: string) => `${p}audit:${part(sessionId)}`,
     images: {
