@@ -125,6 +125,11 @@ describe("docker/compose.yaml", () => {
     expect(job!.metrics_path).toBe("/metrics");
     expect(job!.static_configs.flatMap((c) => c.targets)).toEqual(apiNames.map((name) => `${name}:3000`));
   });
+
+  it("when the docs are read, then they give the compose command and README links the operations guide", () => {
+    expect(read("docs/operations.md")).toContain("docker compose -f docker/compose.yaml up");
+    expect(read("README.md")).toContain("](docs/operations.md)");
+  });
 });
 
 describe("the build context", () => {
