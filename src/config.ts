@@ -26,9 +26,8 @@ const faceEndpoint = z
     message: "must be the resource's origin only, with no path, query or fragment: expected https://<resource>.cognitiveservices.azure.com",
   })
   .transform((value) => new URL(value))
-  .refine((url) => url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname)), {
-    message: "must use https; plain http is allowed only for a loopback emulator (localhost, 127.0.0.0/8, [::1])",
-  })
+  // Plain http is further limited to loopback or FACE_ALLOW_HTTP_HOSTS, by envSchema's refinement.
+  .refine((url) => url.protocol === "https:" || url.protocol === "http:", { message: "must use https" })
   .refine((url) => !url.username && !url.password, { message: "must not carry credentials" })
   // The origin alone: no trailing slash, since the SDK concatenates `${endpoint}/face/${apiVersion}`.
   .transform((url) => url.origin);
@@ -111,6 +110,13 @@ export const envSchema = z.object({
   FACE_ENDPOINT: faceEndpoint
     .optional()
     .describe("Azure AI Face endpoint, e.g. https://<resource>.cognitiveservices.azure.com. Unset: the embedded emulator is started."),
+  FACE_ALLOW_HTTP_HOSTS: z
+    .string()
+    .transform((raw) => raw.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean))
+    .optional()
+    .describe(
+      "DEVELOPMENT ONLY. Host names FACE_ENDPOINT may reach over plain http besides loopback, comma separated: an emulator in a container network (compose: emulator). Never a real Face resource: the key would travel in clear.",
+    ),
   FACE_APIKEY: z.string().min(1).optional().describe("Azure AI Face key (header Ocp-Apim-Subscription-Key). Secret."),
   FACE_API_VERSION: z.enum(["v1.2"]).default("v1.2").describe("Face API version; a path segment, not a query parameter."),
   FACE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe("Timeout of one call to Face, in milliseconds."),
@@ -203,7 +209,18 @@ export const envSchema = z.object({
     .describe(
       "How often the background loop looks for lapsed sessions to settle and delete at Face and expired images to delete (more often while watching is on); also how long a failed Face deletion waits to be retried.",
     ),
+}).refine(plainHttpAllowed, {
+  path: ["FACE_ENDPOINT"],
+  message: "must use https; plain http is allowed only for a loopback emulator (localhost, 127.0.0.0/8, [::1]) or a host in FACE_ALLOW_HTTP_HOSTS",
+  // Also when other variables are wrong, so startup names every problem at once; not when these two are.
+  when: ({ issues }) => !issues.some((issue) => issue.path?.[0] === "FACE_ENDPOINT" || issue.path?.[0] === "FACE_ALLOW_HTTP_HOSTS"),
 });
+
+function plainHttpAllowed(env: { FACE_ENDPOINT?: string | undefined; FACE_ALLOW_HTTP_HOSTS?: string[] | undefined }): boolean {
+  if (!env.FACE_ENDPOINT?.startsWith("http://")) return true;
+  const host = new URL(env.FACE_ENDPOINT).hostname;
+  return isLoopbackHost(host) || (env.FACE_ALLOW_HTTP_HOSTS ?? []).includes(host);
+}
 
 export type EnvInput = Record<string, string | undefined>;
 export type { ApiKeyEntry };
