@@ -3,7 +3,8 @@
  * calls across replicas): under `/emulator`, beside the fault routes, behind the same subscription key, and never
  * counted or faulted themselves. No tokens or images are ever listed.
  *
- *   GET    /emulator/requests   { counts: {operation: n}, requests: [{ at, operation, sessionId? }] } (newest 10 000)
+ *   GET    /emulator/requests   { counts: {operation: n}, requests: [{ seq, at, operation, requestId, sessionId? }] }
+ *                               (the newest 10 000)
  *   DELETE /emulator/requests   forgets the counts and the log; 204
  *   GET    /emulator/sessions   { sessions: [{ sessionId, kind, status, createdAt, expiresAt }] }: what Face still holds
  */

@@ -61,17 +61,21 @@ export interface EmulatorSession {
   attempts: EmulatorAttempt[];
 }
 
-/** One routed request, as the emulator saw it arrive (for tests that count calls over HTTP: GET /emulator/requests). */
+/** One request as the emulator received it: what a test counts when it counts Face's calls, in order. */
 export interface EmulatorRequest {
-  /** epoch ms, on the emulator's clock */
+  /** Arrival order, from 1. */
+  seq: number;
+  /** Arrival time on the emulator's clock (epoch ms). */
   at: number;
   operation: EmulatorOperation;
-  /** The path's session id, for operations on one session. */
+  /** The gateway request id the answer carries (apim-request-id), as the caller's logs and events record it. */
+  requestId: string;
+  /** The session the path names (reads, deletes); absent for creates, images and device calls. */
   sessionId?: string;
 }
 
-/** The newest requests kept in the log; older ones drop off, so a long-running emulator stays bounded. */
-export const REQUEST_LOG_LIMIT = 10_000;
+/** The newest requests the log keeps; a long-running emulator must not grow without bound. */
+const REQUEST_LOG_LIMIT = 10_000;
 
 export interface EmulatorSessionImage {
   sessionId: string;
@@ -83,7 +87,8 @@ export class EmulatorState {
   private readonly tokens = new Map<string, string>();
   private readonly images = new Map<string, EmulatorSessionImage>();
   private readonly counts = new Map<EmulatorOperation, number>();
-  private log: EmulatorRequest[] = [];
+  private readonly log: EmulatorRequest[] = [];
+  private seq = 0;
   /** Keys the attempt digests; random per emulator so a digest can't be forged from outside. */
   readonly digestSecret: Buffer = randomBytes(32);
   /** Injected failures (latency, 429/500/503, resets); empty until a plan is set. */
@@ -91,21 +96,21 @@ export class EmulatorState {
 
   /**
    * Called once per routed request, before auth and validation, so rejected calls count too.
-   * This is the single choke point per operation: it counts the request, then decides which faults it gets
-   * (so counts include faulted attempts); the caller (countOperation) applies them.
+   * This is the single choke point per operation: it counts and logs the request, then decides which faults it
+   * gets (so counts include faulted attempts); the caller (countOperation) applies them.
    */
-  recordRequest(operation: EmulatorOperation, seen?: Omit<EmulatorRequest, "operation">): FaultDecision | undefined {
+  recordRequest(operation: EmulatorOperation, detail?: Omit<EmulatorRequest, "seq" | "operation">): FaultDecision | undefined {
     this.counts.set(operation, this.requestCount(operation) + 1);
-    if (seen) {
-      this.log.push({ ...seen, operation });
-      if (this.log.length > REQUEST_LOG_LIMIT) this.log = this.log.slice(-REQUEST_LOG_LIMIT);
+    if (detail) {
+      this.log.push({ seq: (this.seq += 1), operation, ...detail });
+      if (this.log.length > REQUEST_LOG_LIMIT) this.log.splice(0, this.log.length - REQUEST_LOG_LIMIT);
     }
     return this.faults.decide(operation);
   }
 
-  /** The newest REQUEST_LOG_LIMIT requests, oldest first. */
+  /** The requests received, oldest first (the newest 10 000). */
   requestLog(): readonly EmulatorRequest[] {
-    return this.log;
+    return [...this.log];
   }
 
   requestCount(operation: EmulatorOperation): number {
@@ -116,9 +121,10 @@ export class EmulatorState {
     return Object.fromEntries(emulatorOperations.map((op) => [op, this.requestCount(op)])) as Record<EmulatorOperation, number>;
   }
 
+  /** Forgets the counts and the request log. */
   resetRequestCounts(): void {
     this.counts.clear();
-    this.log = [];
+    this.log.length = 0;
   }
 
   /** Every session Face still holds (expired ones are purged on the way). */

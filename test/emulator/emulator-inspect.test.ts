@@ -27,9 +27,9 @@ describe("emulator inspection over HTTP", () => {
 
     const seen = await emulatorRequests(emulator.url, KEY);
     expect(seen.requests).toEqual([
-      { at: clock.now() - 250, operation: "createLivenessSession" },
-      { at: clock.now(), operation: "getLivenessSession", sessionId: created.body.sessionId },
-      { at: clock.now(), operation: "getLivenessSession", sessionId: created.body.sessionId },
+      { seq: 1, at: clock.now() - 250, operation: "createLivenessSession", requestId: created.headers.get("apim-request-id") },
+      { seq: 2, at: clock.now(), operation: "getLivenessSession", sessionId: created.body.sessionId, requestId: expect.any(String) },
+      { seq: 3, at: clock.now(), operation: "getLivenessSession", sessionId: created.body.sessionId, requestId: expect.any(String) },
     ]);
     expect(seen.counts).toMatchObject({ createLivenessSession: 1, getLivenessSession: 2, deleteLivenessSession: 0 });
     // Reading the log is not a Face call.

@@ -155,7 +155,9 @@ export function createVerifySession<T = SessionBody>(
 }
 
 export interface SeenRequest {
+  seq: number;
   at: number;
+  requestId: string;
   operation: string;
   sessionId?: string;
 }
