@@ -34,7 +34,7 @@ export const callbackUrlSchema = z
   .refine((value) => !urlOf(value)?.hash, "must not contain a #fragment")
   .describe(
     "Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, " +
-      "no private, loopback, link-local or metadata-service address. See the README, Webhooks.",
+      "a public (global unicast) host on port 443 or another port the operator allows. See docs/security.md.",
   );
 
 /** Field schemas shared by the JSON and the multipart encodings of a create request. */

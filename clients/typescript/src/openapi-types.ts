@@ -707,7 +707,7 @@ export interface operations {
                     subject?: string;
                     /**
                      * Format: uri
-                     * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, no private, loopback, link-local or metadata-service address. See the README, Webhooks.
+                     * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, a public (global unicast) host on port 443 or another port the operator allows. See docs/security.md.
                      */
                     callbackUrl?: string;
                 } | {
@@ -735,7 +735,7 @@ export interface operations {
                     subject?: string;
                     /**
                      * Format: uri
-                     * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, no private, loopback, link-local or metadata-service address. See the README, Webhooks.
+                     * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, a public (global unicast) host on port 443 or another port the operator allows. See docs/security.md.
                      */
                     callbackUrl?: string;
                     /** @description Match confidence at or above which Face reports the faces as identical. */
@@ -768,7 +768,7 @@ export interface operations {
                     subject?: string;
                     /**
                      * Format: uri
-                     * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, no private, loopback, link-local or metadata-service address. See the README, Webhooks.
+                     * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, a public (global unicast) host on port 443 or another port the operator allows. See docs/security.md.
                      */
                     callbackUrl?: string;
                     /** @description Match confidence at or above which Face reports the faces as identical. 0 to 1. */
