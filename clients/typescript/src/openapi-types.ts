@@ -279,7 +279,7 @@ export interface components {
             decidedAt: string | null;
         };
         SessionCreated: {
-            /** @description The session id, as returned by POST /v1/sessions. */
+            /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
             id: string;
             /** @enum {string} */
             kind: "liveness" | "livenessWithVerify";
@@ -314,7 +314,7 @@ export interface components {
             };
         };
         Session: {
-            /** @description The session id, as returned by POST /v1/sessions. */
+            /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
             id: string;
             /** @enum {string} */
             kind: "liveness" | "livenessWithVerify";
@@ -358,7 +358,7 @@ export interface components {
              */
             createdAt: string;
             data: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 sessionId: string;
                 /** @enum {string} */
                 kind: "liveness" | "livenessWithVerify";
@@ -404,7 +404,7 @@ export interface components {
             event: components["schemas"]["WebhookEvent"];
         };
         SessionWebhookEvents: {
-            /** @description The session id, as returned by POST /v1/sessions. */
+            /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
             sessionId: string;
             /** @description Oldest first; empty until the session settles. */
             deliveries: components["schemas"]["WebhookDelivery"][];
@@ -486,7 +486,7 @@ export interface components {
             retainUntil?: string;
         };
         AuditTrail: {
-            /** @description The session id, as returned by POST /v1/sessions. */
+            /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
             sessionId: string;
             /** @description Oldest first, in the order the events happened. */
             entries: components["schemas"]["AuditEntry"][];
@@ -691,7 +691,7 @@ export interface operations {
                      * @enum {string}
                      */
                     livenessOperationMode?: "Passive" | "PassiveActive";
-                    /** @description A unique id per end-user device. When absent, the device SDK supplies it. */
+                    /** @description A unique id per end-user device, without control or bidi characters. When absent, the device SDK supplies it. */
                     deviceCorrelationId?: string;
                     /**
                      * @description Lifetime of the session auth token handed to the device, in seconds.
@@ -703,7 +703,7 @@ export interface operations {
                      * @default false
                      */
                     enableSessionImage?: boolean;
-                    /** @description Your opaque reference for the end user. Kept by this service; never sent to Face. */
+                    /** @description Your opaque reference for the end user, without control or bidi characters. Kept by this service; never sent to Face. */
                     subject?: string;
                     /**
                      * Format: uri
@@ -719,7 +719,7 @@ export interface operations {
                      * @enum {string}
                      */
                     livenessOperationMode?: "Passive" | "PassiveActive";
-                    /** @description A unique id per end-user device. When absent, the device SDK supplies it. */
+                    /** @description A unique id per end-user device, without control or bidi characters. When absent, the device SDK supplies it. */
                     deviceCorrelationId?: string;
                     /**
                      * @description Lifetime of the session auth token handed to the device, in seconds.
@@ -731,7 +731,7 @@ export interface operations {
                      * @default false
                      */
                     enableSessionImage?: boolean;
-                    /** @description Your opaque reference for the end user. Kept by this service; never sent to Face. */
+                    /** @description Your opaque reference for the end user, without control or bidi characters. Kept by this service; never sent to Face. */
                     subject?: string;
                     /**
                      * Format: uri
@@ -755,7 +755,7 @@ export interface operations {
                      * @enum {string}
                      */
                     livenessOperationMode?: "Passive" | "PassiveActive";
-                    /** @description A unique id per end-user device. When absent, the device SDK supplies it. */
+                    /** @description A unique id per end-user device, without control or bidi characters. When absent, the device SDK supplies it. */
                     deviceCorrelationId?: string;
                     /** @description Lifetime of the session auth token handed to the device, in seconds. 60 to 86400, default 600. */
                     authTokenTtlSeconds?: string;
@@ -764,7 +764,7 @@ export interface operations {
                      * @enum {string}
                      */
                     enableSessionImage?: "true" | "false";
-                    /** @description Your opaque reference for the end user. Kept by this service; never sent to Face. */
+                    /** @description Your opaque reference for the end user, without control or bidi characters. Kept by this service; never sent to Face. */
                     subject?: string;
                     /**
                      * Format: uri
@@ -955,7 +955,7 @@ export interface operations {
                 "if-none-match"?: string;
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
@@ -1117,7 +1117,7 @@ export interface operations {
                 "x-request-id"?: components["parameters"]["RequestId"];
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
@@ -1277,7 +1277,7 @@ export interface operations {
                 "x-request-id"?: components["parameters"]["RequestId"];
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
@@ -1459,7 +1459,7 @@ export interface operations {
                 "x-request-id"?: components["parameters"]["RequestId"];
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
@@ -1595,7 +1595,7 @@ export interface operations {
                 "x-request-id"?: components["parameters"]["RequestId"];
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
@@ -1691,7 +1691,7 @@ export interface operations {
                 "x-request-id"?: components["parameters"]["RequestId"];
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
@@ -1787,7 +1787,7 @@ export interface operations {
                 "x-request-id"?: components["parameters"]["RequestId"];
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
