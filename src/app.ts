@@ -202,7 +202,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     // most 64 KiB and inject sends one chunk, so a mark above any create body keeps that stall from ever arming.
     fileHwm: MULTIPART_PART_HWM_BYTES,
   });
-  await app.register(healthRoutes, { face, clock, credentials: () => credentials.status() });
+  await app.register(healthRoutes, { face, clock, credentials: () => credentials.status(), adminKeys: config.adminApiKeys });
   await app.register(
     async (v1) => {
       await v1.register(callerAuth, { keyRing: credentials.keyRing, policies: credentials.policies });

@@ -24,7 +24,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness probe */
+        /**
+         * Readiness probe
+         * @description Public: ready or not. With an operator key (ADMIN_API_KEYS) in x-admin-key, also the checks behind the answer.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -247,7 +250,8 @@ export interface components {
         Readiness: {
             /** @enum {string} */
             status: "ready" | "notReady";
-            checks: {
+            /** @description Only for an operator: sent when x-admin-key holds a key from ADMIN_API_KEYS. */
+            checks?: {
                 face: {
                     /** @enum {string} */
                     status: "up" | "down";
@@ -615,6 +619,19 @@ export interface operations {
             };
             /** @description Bad Request: LSO_ERR_VALIDATION. */
             400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unauthorized: LSO_ERR_UNAUTHORIZED. */
+            401: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
