@@ -6,15 +6,9 @@ import fc from "fast-check";
 import type { InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FACE_KEY } from "../helpers/app-harness.js";
-import {
-  apiKeyHeader,
-  contentLengthHeader,
-  contentTypeHeader,
-  createJsonBody,
-  junkHeaders,
-  multipartBody,
-  requestIdHeader,
-} from "./hostile-arbitraries.js";
+import { apiKeyHeader, contentLengthHeader, contentTypeHeader, junkHeaders, requestIdHeader } from "./hostile-header-arbitraries.js";
+import { createJsonBody } from "./hostile-json-arbitraries.js";
+import { multipartBody } from "./hostile-multipart-arbitraries.js";
 import { API_KEYS, headersOf, type HostileStack, runParameters, shrinkWithinBudget, startHostileStack } from "./hostile-oracle.js";
 
 /** Cases per property; together with the other files in this folder, over 5 000. */

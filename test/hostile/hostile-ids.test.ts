@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auth, type CLIENTS } from "../helpers/app-harness.js";
-import { hostileMethod, idSegment, queryString, routePrefix, routeSuffix } from "./hostile-arbitraries.js";
+import { hostileMethod, idSegment, queryString, routePrefix, routeSuffix } from "./hostile-path-arbitraries.js";
 import { type HostileStack, runParameters, shrinkWithinBudget, startHostileStack } from "./hostile-oracle.js";
 
 /** Cases per property; together with the other files in this folder, over 5 000. */
