@@ -15,6 +15,17 @@ export function apiKeyHeader(validKeys: readonly string[], faceKey: string): fc.
   );
 }
 
+/** x-admin-key values: mostly none (a load balancer's probe), the operator's, near misses, other secrets, junk. */
+export function adminKeyHeader(operatorKey: string): fc.Arbitrary<string | string[] | undefined> {
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.constant(undefined) },
+    { weight: 2, arbitrary: fc.constant(operatorKey) },
+    { weight: 2, arbitrary: fc.constantFrom("", " ", `${operatorKey} `, ` ${operatorKey}`, operatorKey.toUpperCase(), operatorKey.slice(0, -1), `${operatorKey}\u0000`, `ops:${operatorKey}`) },
+    { weight: 1, arbitrary: fc.constant<string[]>([operatorKey, operatorKey]) },
+    { weight: 2, arbitrary: hostileString },
+  );
+}
+
 const charsets = ["utf-8", "UTF-8", '"utf-8"', "utf8", "utf-16", "utf-16le", "latin1", "iso-8859-1", "ascii", "ebcdic", "", "\u0000", "x".repeat(500)];
 
 /** content-type values around application/json and multipart/form-data. */

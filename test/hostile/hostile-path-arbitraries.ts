@@ -57,3 +57,8 @@ export const hostileMethod: fc.Arbitrary<InjectMethod> = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom<InjectMethod>("GET", "DELETE", "HEAD") },
   { weight: 2, arbitrary: fc.constantFrom<InjectMethod>(...injectMethods) },
 );
+
+/** The id with each hex letter in upper or lower case, at random: one GUID, many spellings. */
+export function caseMixed(id: string): fc.Arbitrary<string> {
+  return fc.array(fc.boolean(), { minLength: id.length, maxLength: id.length }).map((upper) => [...id].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join(""));
+}

@@ -48,3 +48,33 @@ export function percentEncode(text: string): string {
   }
   return out;
 }
+
+/** One character the free-text rule refuses: C0, DEL, C1, a bidi control, or a line or paragraph separator. */
+export const forbiddenCharacter: fc.Arbitrary<string> = fc
+  .oneof(
+    { weight: 3, arbitrary: fc.integer({ min: 0x00, max: 0x1f }) },
+    { weight: 2, arbitrary: fc.integer({ min: 0x7f, max: 0x9f }) },
+    { weight: 3, arbitrary: fc.constantFrom(0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069, 0x2028, 0x2029) },
+  )
+  .map((code) => String.fromCodePoint(code));
+
+/** Text that would be accepted but for one (or a few) forbidden characters, anywhere in it; at most `maxLength` units. */
+export function textWithForbidden(maxLength: number): fc.Arbitrary<string> {
+  const around = fc.string({ unit: "grapheme-ascii", maxLength: Math.floor((maxLength - 3) / 2) });
+  return fc
+    .tuple(around, fc.array(forbiddenCharacter, { minLength: 1, maxLength: 3 }), around)
+    .map(([before, bad, after]) => `${before}${bad.join("")}${after}`);
+}
+
+/** Text the free-text rule accepts: any script, emoji, joiners, no-break spaces; 1 to `maxLength` UTF-16 units. */
+export function allowedText(maxLength: number): fc.Arbitrary<string> {
+  const pieces = fc.oneof(
+    fc.string({ unit: "grapheme", minLength: 1, maxLength: 6 }),
+    fc.constantFrom("José", "日本語", "עברית", "عربى", "👩‍👩‍👧‍👦", "🏳️‍🌈", "a\u00a0b", "ß", "İ", "\u200d", "\u200b"),
+  );
+  return fc
+    .array(pieces, { minLength: 1, maxLength: 6 })
+    .map((parts) => parts.join(""))
+    // eslint-disable-next-line no-control-regex -- the same ranges as src/lib/plain-text.ts, spelled out independently
+    .filter((text) => text.length <= maxLength && !/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(text));
+}
