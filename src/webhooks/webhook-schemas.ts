@@ -75,7 +75,7 @@ export const webhooksOpenApi: Record<string, OpenAPIV3_1.PathItemObject> = {
       description:
         "Signed per Standard Webhooks (https://www.standardwebhooks.com): verify with any of its libraries (e.g. `new Webhook(secret).verify(rawBody, headers)` " +
         "from the standardwebhooks package), which checks the signature over `${webhook-id}.${webhook-timestamp}.${rawBody}` and rejects timestamps more than 5 min off. " +
-        "Dedupe on Webhook-Id, answer 2xx within 10 s. 408, 429 (Retry-After honoured) and 5xx are retried with backoff for 24 hours; other 4xx end the delivery. " +
+        "Dedupe on Webhook-Id, answer 2xx within 10 s. 408, 429 (Retry-After honoured when longer than the backoff) and 5xx are retried with backoff for 24 hours; other 4xx end the delivery. " +
         "Recipes and signed test vectors: docs/webhooks.md.",
       parameters: [
         header("Webhook-Id", "The event id (also the body's id); the same on every retry and redelivery. Signed."),
