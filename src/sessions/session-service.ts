@@ -94,6 +94,8 @@ export class SessionService {
 
   async delete(id: string, caller: CallerContext): Promise<void> {
     const record = await this.owned(id, caller);
+    // First, so that even if the cleanup fails, an idempotent retry can no longer replay the session's auth token.
+    await this.deps.idempotency?.forgetSession(id);
     await this.deps.cleanup.forget(record, { id: caller.clientId, log: caller.log });
     caller.log.info({ sessionId: id }, "session deleted");
   }
