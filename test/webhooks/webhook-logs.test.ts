@@ -25,7 +25,8 @@ describe("webhook logging", () => {
     const { id, authToken } = await stack.createWithCallback();
     await stack.decide(id);
     await stack.advance(15_000);
-    await stack.advance(5_000);
+    // Retry-After: 5 is below the schedule's second step (20 s ±20 %), so the step is what is waited.
+    await stack.advance(25_000);
     expect(stack.receiver.received).toHaveLength(3);
 
     const text = logs.text;
