@@ -46,7 +46,9 @@ export const webhookDeliverySchema = z
     state: deliveryStateSchema,
     createdAt: z.iso.datetime(),
     nextAttemptAt: z.iso.datetime().nullable().describe("When the next attempt is due; null once final."),
-    attempts: z.array(deliveryAttemptSchema).describe("Oldest first."),
+    attempts: z.array(deliveryAttemptSchema).describe("Oldest first; the latest 20 only (attemptCount counts them all)."),
+    attemptCount: z.number().int().min(0).describe("Every attempt made, including those no longer listed in attempts."),
+    firstAttemptAt: z.iso.datetime().nullable().describe("When the first attempt was made; null before it."),
     event: webhookEventSchema.describe("The body that is (or was) sent."),
   })
   .meta({ id: "WebhookDelivery" });

@@ -110,6 +110,8 @@ export class WebhookWorker {
     const { clock, outbox, logger } = this.o;
     const at = clock.now();
     const result = await this.send(delivery.url, delivery.body, delivery.webhookId, attempt);
+    // Only the latest attempts are kept; the count still reaches the backoff's cap (10 steps) long before the cap on
+    // kept attempts (MAX_KEPT_ATTEMPTS), so the schedule is the same.
     const attemptInSeries = delivery.attempts.filter((a) => a.series === delivery.series).length + 1;
     const step = nextStep(result, { now: clock.now(), seriesStartedAt: delivery.seriesStartedAt, attemptInSeries, ...(this.o.random && { random: this.o.random }) });
     const error = [result.error, step.note].filter(Boolean).join("; ") || undefined;

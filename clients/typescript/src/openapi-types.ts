@@ -388,7 +388,7 @@ export interface components {
             createdAt: string;
             /** @description When the next attempt is due; null once final. */
             nextAttemptAt: string | null;
-            /** @description Oldest first. */
+            /** @description Oldest first; the latest 20 only (attemptCount counts them all). */
             attempts: {
                 /** @description The Webhook-Attempt header of this attempt; it keeps counting across redeliveries. */
                 attempt: number;
@@ -408,6 +408,10 @@ export interface components {
                 /** @description True when this attempt ended the series (delivered or failed for good). */
                 final: boolean;
             }[];
+            /** @description Every attempt made, including those no longer listed in attempts. */
+            attemptCount: number;
+            /** @description When the first attempt was made; null before it. */
+            firstAttemptAt: string | null;
             /** @description The body that is (or was) sent. */
             event: components["schemas"]["WebhookEvent"];
         };
