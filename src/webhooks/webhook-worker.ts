@@ -13,6 +13,9 @@ import type { WebhookSender } from "./webhook-sender.js";
 import { deliveryHeaders } from "./webhook-signature.js";
 import { loggableUrl } from "./webhook-url.js";
 
+/** The least time between two warn lines about one delivery's failed attempts. */
+const WARN_INTERVAL_MS = 60_000;
+
 export interface WebhookWorkerOptions {
   outbox: WebhookOutbox;
   send: WebhookSender;
@@ -133,8 +136,17 @@ export class WebhookWorker {
       return;
     }
     const final = step.state === "failed";
-    log[final ? "error" : "warn"](
-      { statusCode: result.statusCode, error, ...(step.dueAt !== undefined && { nextAttemptAt: new Date(step.dueAt).toISOString() }) },
+    // One warn line for a series' first failure, then at most one a minute (the backoff's early steps come faster),
+    // each with the count so far: a receiver that is down must not fill the logs at warn. The rest go at debug.
+    const previous = delivery.attempts.at(-1);
+    const level = final ? "error" : attemptInSeries === 1 || previous === undefined || at - previous.at >= WARN_INTERVAL_MS ? "warn" : "debug";
+    log[level](
+      {
+        statusCode: result.statusCode,
+        error,
+        failedAttempts: (delivery.attemptCount ?? delivery.attempts.length) + 1,
+        ...(step.dueAt !== undefined && { nextAttemptAt: new Date(step.dueAt).toISOString() }),
+      },
       final ? "webhook failed for good" : "webhook attempt failed; will retry",
     );
     this.o.events.emit({
