@@ -145,6 +145,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     requestTimeout: config.http.requestTimeoutMs,
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
     connectionTimeout: config.http.connectionTimeoutMs,
+    maxRequestsPerSocket: config.http.maxRequestsPerSocket,
     routerOptions: { maxParamLength: 200 },
     // What the router and Node's HTTP parser refuse before any hook runs is answered in the one envelope too.
     frameworkErrors: frameworkErrorHandler,
@@ -171,6 +172,9 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   });
   // Slowloris guard: headers must arrive well before the whole-request deadline.
   (app.server as HttpServer).headersTimeout = config.http.headersTimeoutMs;
+  // A request pipelined past HTTP_MAX_REQUESTS_PER_SOCKET ends the connection: Node alone would answer each one a 503
+  // and keep the socket open, so a client that pipelines and never reads could still make us queue answers.
+  app.server.on("dropRequest", (_request: unknown, socket: { destroy(): void }) => socket.destroy());
   // Requests Node would otherwise answer or drop on its own, without the envelope: odd expectations and CONNECT.
   app.server.on("checkExpectation", (req, res) => app.routing(req, res));
   app.server.on("connect", connectHandler(logger as FastifyBaseLogger));
@@ -237,6 +241,12 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     });
   }
   await app.register(adminRoutes, { prefix: "/admin", keys: config.adminApiKeys, lockout: sessions.lockout });
-  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  // Built once, when every route is known: re-serialising the whole document per request would let anyone spend our
+  // CPU and memory by asking for it in a loop.
+  let openapiBody = Buffer.alloc(0);
+  app.addHook("onReady", async () => {
+    openapiBody = Buffer.from(JSON.stringify(app.swagger()));
+  });
+  app.get("/openapi.json", { schema: { hide: true } }, async (_request, reply) => reply.type("application/json; charset=utf-8").send(openapiBody));
   return app;
 }

@@ -153,6 +153,15 @@ export const envSchema = z.object({
   HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000).describe("Longest time to receive a request's headers (slowloris guard)."),
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(65_000).describe("Idle keep-alive time; keep it above your load balancer's idle timeout."),
   CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000).describe("A socket idle this long is closed."),
+  HTTP_MAX_REQUESTS_PER_SOCKET: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(1000)
+    .describe(
+      "Requests one connection may carry; the last answer says Connection: close and a request pipelined past it closes the socket, so a client that pipelines and never reads cannot queue answers without end.",
+    ),
   KEY_VAULT_URL: keyVaultUrl.optional().describe("Key Vault holding the secrets named by the *_SECRET_NAME variables, e.g. https://<vault>.vault.azure.net."),
   FACE_APIKEY_SECRET_NAME: secretName.optional().describe("Key Vault secret holding the Face key (instead of FACE_APIKEY)."),
   API_KEYS_SECRET_NAME: secretName.optional().describe("Key Vault secret holding the caller key list, in API_KEYS' format (instead of API_KEYS)."),
@@ -298,6 +307,7 @@ export interface AppConfig {
     headersTimeoutMs: number;
     keepAliveTimeoutMs: number;
     connectionTimeoutMs: number;
+    maxRequestsPerSocket: number;
   };
 }
 
@@ -350,6 +360,7 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
       headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
       keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
       connectionTimeoutMs: e.CONNECTION_TIMEOUT_MS,
+      maxRequestsPerSocket: e.HTTP_MAX_REQUESTS_PER_SOCKET,
     },
     usingDevApiKey,
     emulatorMode,

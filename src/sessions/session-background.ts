@@ -47,6 +47,13 @@ const BATCH = 50;
  */
 const CLAIM_LEASE_MS = 60_000;
 
+/**
+ * How long a session that never started (settled expired) is kept after its token lapsed, instead of the 24 hours
+ * a used session is: nothing in it is worth keeping longer than it takes a caller to read the outcome, and an
+ * unused session is the cheapest thing for a caller (or an attacker) to create in bulk.
+ */
+export const NEVER_STARTED_RETENTION_MS = 60 * 60 * 1000;
+
 export class SessionBackground {
   private readonly task: PeriodicTask;
   private stopped = false;
@@ -105,6 +112,10 @@ export class SessionBackground {
     if (record.decision && (record.faceDeletionDue || (lapsed && schedule.deletesAtLapse(record)))) {
       record = await cleanup.deleteAtFace(record.id, this.actor);
       if (!record) return;
+    }
+    if (record.decision?.outcome === "expired") {
+      const expiresAt = Math.max(record.authTokenExpiresAt, now) + NEVER_STARTED_RETENTION_MS;
+      if (expiresAt < record.expiresAt) record = (await this.deps.store.update(record.id, { expiresAt })) ?? record;
     }
     // Nothing above set the next due time (it still holds our lease): set it now.
     if (record.dueAt === claimed.dueAt) await this.reschedule(record, failed);

@@ -63,6 +63,17 @@ describe("after the lapse", () => {
     expect(view.decision).toMatchObject({ outcome: "expired", reasons: [{ code: "NO_ATTEMPT" }, { code: "TOKEN_EXPIRED" }] });
   });
 
+  it("when a session that never started is settled expired, then it is kept an hour past its token, not a day", async () => {
+    const session = await create(stack, { authTokenTtlSeconds: 60 });
+    stack.clock.advance(61 * SECOND);
+    // Settled a second after the lapse, at this clock time: an hour from then.
+    const settledAt = stack.clock.now();
+    await eventually(async () => expect((await stack.store.get(session.id))?.expiresAt).toBe(settledAt + 60 * 60 * SECOND));
+    expect((await read(stack, session.id)).json().decision.outcome).toBe("expired");
+    stack.clock.advance(60 * 60 * SECOND);
+    expect((await read(stack, session.id)).statusCode).toBe(404);
+  });
+
   it("when a token lapses after the device started but made no attempt, then the session is abandoned", async () => {
     const session = await create(stack, { authTokenTtlSeconds: 60 });
     await device(stack, session, { start: true });

@@ -64,4 +64,30 @@ describe.each(backends)("IdempotencyStore ($name)", (backend) => {
     (seen.entry.response.body as { authToken: string }).authToken = "changed";
     expect(await store().claim("k", "fp", 1000)).toMatchObject({ entry: { response: { body: { authToken: "t" } } } });
   });
+
+  it("when the session a key created is forgotten, then the key answers forgotten without the response until its retention ends", async () => {
+    const token = await claimed();
+    await store().complete("k", token, response, 5000, "s-1");
+    expect(await store().forgetSession("s-1")).toBe(true);
+    expect(await store().claim("k", "fp", 1000)).toEqual({ claimed: false, entry: { state: "forgotten", fingerprint: "fp" } });
+    expect(await store().forgetSession("s-1")).toBe(false);
+    ctx.clock.advance(5000);
+    expect((await store().claim("k", "fp", 1000)).claimed).toBe(true);
+  });
+
+  it("when another session or a pending claim is forgotten, then completed entries of other sessions are untouched", async () => {
+    const token = await claimed();
+    await store().complete("k", token, response, 5000, "s-1");
+    await claimed("pending-key");
+    expect(await store().forgetSession("s-2")).toBe(false);
+    expect(await store().claim("k", "fp", 1000)).toEqual({ claimed: false, entry: { state: "completed", fingerprint: "fp", response } });
+    expect(await store().claim("pending-key", "fp", 1000)).toMatchObject({ claimed: false, entry: { state: "pending" } });
+  });
+
+  it("when a key was completed without naming its session, then forgetting a session leaves it alone", async () => {
+    const token = await claimed();
+    await store().complete("k", token, response, 5000);
+    expect(await store().forgetSession("s-1")).toBe(false);
+    expect(await store().claim("k", "fp", 1000)).toMatchObject({ claimed: false, entry: { state: "completed" } });
+  });
 });

@@ -219,7 +219,7 @@ export interface webhooks {
         put?: never;
         /**
          * POSTed to the session's callbackUrl once its decision settles
-         * @description Signed per Standard Webhooks (https://www.standardwebhooks.com): verify with any of its libraries (e.g. `new Webhook(secret).verify(rawBody, headers)` from the standardwebhooks package), which checks the signature over `${webhook-id}.${webhook-timestamp}.${rawBody}` and rejects timestamps more than 5 min off. Dedupe on Webhook-Id, answer 2xx within 10 s. 408, 429 (Retry-After honoured) and 5xx are retried with backoff for 24 hours; other 4xx end the delivery. Recipes and signed test vectors: docs/webhooks.md.
+         * @description Signed per Standard Webhooks (https://www.standardwebhooks.com): verify with any of its libraries (e.g. `new Webhook(secret).verify(rawBody, headers)` from the standardwebhooks package), which checks the signature over `${webhook-id}.${webhook-timestamp}.${rawBody}` and rejects timestamps more than 5 min off. Dedupe on Webhook-Id, answer 2xx within 10 s. 408, 429 (Retry-After honoured when longer than the backoff) and 5xx are retried with backoff for 24 hours; other 4xx end the delivery. Recipes and signed test vectors: docs/webhooks.md.
          */
         post: operations["sessionDecidedWebhook"];
         delete?: never;
@@ -388,7 +388,7 @@ export interface components {
             createdAt: string;
             /** @description When the next attempt is due; null once final. */
             nextAttemptAt: string | null;
-            /** @description Oldest first. */
+            /** @description Oldest first; the latest 20 only (attemptCount counts them all). */
             attempts: {
                 /** @description The Webhook-Attempt header of this attempt; it keeps counting across redeliveries. */
                 attempt: number;
@@ -408,6 +408,10 @@ export interface components {
                 /** @description True when this attempt ended the series (delivered or failed for good). */
                 final: boolean;
             }[];
+            /** @description Every attempt made, including those no longer listed in attempts. */
+            attemptCount: number;
+            /** @description When the first attempt was made; null before it. */
+            firstAttemptAt: string | null;
             /** @description The body that is (or was) sent. */
             event: components["schemas"]["WebhookEvent"];
         };

@@ -45,6 +45,8 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX) {
       bySubject: (clientId: string, subject: string) => `${p}{sessions}:subject:${digest(`${clientId}\u0000${subject}`)}`,
     },
     idempotency: (key: string) => `${p}idem:${digest(key)}`,
+    /** Session id → the name of the idempotency entry that created it (for forgetSession). */
+    idempotencyBySession: (sessionId: string) => `${p}idem-ses:${part(sessionId)}`,
     lockout: {
       failures: (key: string) => `${p}lockout:{${digest(key)}}:fail`,
       state: (key: string) => `${p}lockout:{${digest(key)}}:state`,
