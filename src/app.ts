@@ -199,7 +199,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   app.decorate("sessionEvents", events);
 
   await app.register(errorHandler);
-  await app.register(security, { rateLimitStore: state.rateLimits, clock, perIpPerMinute: config.http.rateLimitPerIpPerMinute });
+  await app.register(security, { rateLimitStore: state.rateLimits, perIpPerMinute: config.http.rateLimitPerIpPerMinute });
   await app.register(openapi, { version: packageVersion, webhooks: webhooksOpenApi });
   if (config.apiDocs) await app.register(docs);
   await app.register(multipart, {
@@ -210,14 +210,14 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     // most 64 KiB and inject sends one chunk, so a mark above any create body keeps that stall from ever arming.
     fileHwm: MULTIPART_PART_HWM_BYTES,
   });
-  await app.register(healthRoutes, { face, clock, credentials: () => credentials.status(), adminKeys: config.adminApiKeys });
+  await app.register(healthRoutes, { face, clock, credentials: () => credentials.status(), adminKeys: config.adminApiKeys, state });
   await app.register(
     async (v1) => {
       await v1.register(callerAuth, { keyRing: credentials.keyRing, policies: credentials.policies });
       // After authentication (hooks run in order): each client's own limit, from its policy.
       v1.addHook(
         "onRequest",
-        rateLimiter({ name: "client", store: state.rateLimits, clock, key: (r) => r.clientId, limit: (r) => r.callerPolicy.rateLimitPerMinute }),
+        rateLimiter({ name: "client", store: state.rateLimits, key: (r) => r.clientId, limit: (r) => r.callerPolicy.rateLimitPerMinute }),
       );
       // Session data (tokens, outcomes) must never sit in a shared cache.
       v1.addHook("onSend", async (_request, reply) => {

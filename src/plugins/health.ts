@@ -1,7 +1,9 @@
 /**
  * /healthz says the process is alive (for restarts); /readyz says whether it can do useful work (for load balancers):
- * only when Face, or the emulator, answers with our credentials. The probe result is cached briefly and shared by
- * concurrent callers, so probes from many balancers cost Face one call per interval.
+ * only when Face, or the emulator, answers with our credentials, and the state (Redis) answers a ping. The Face
+ * probe result is cached briefly and shared by concurrent callers, so probes from many balancers cost Face one call
+ * per interval; the state ping is not cached, so an outage and the recovery show at once. /healthz touches
+ * neither: a Redis outage must take a replica out of rotation, not have it restarted.
  *
  * Anyone may ask /readyz (balancers send no key), so its public answer is only ready or not. The checks behind it
  * (Face's error code, where the credentials come from, how old the Key Vault values are) describe the operator's
@@ -18,6 +20,7 @@ import { authErrors, errorResponses } from "./error-envelope.js";
 import type { CredentialsStatus } from "../credentials/credentials.js";
 import type { FaceGateway } from "../face/face-gateway.js";
 import type { Clock } from "../lib/clock.js";
+import type { State } from "../state/state.js";
 
 const PROBE_CACHE_MS = 5_000;
 
@@ -28,11 +31,15 @@ const credentialsCheckSchema = z.object({
   faceAuth: z.enum(["key", "keyVault", "entraId"]),
   ageSeconds: z.number().int().optional().describe("Seconds since the Key Vault values were last confirmed."),
 });
+const stateCheckSchema = z.object({
+  status: z.enum(["up", "down"]),
+  backend: z.enum(["memory", "redis"]).describe("Where sessions and the rest of the state live (STATE_BACKEND)."),
+});
 const readinessSchema = z
   .object({
     status: z.enum(["ready", "notReady"]),
     checks: z
-      .object({ face: checkSchema, credentials: credentialsCheckSchema })
+      .object({ face: checkSchema, credentials: credentialsCheckSchema, state: stateCheckSchema })
       .optional()
       .describe("Only for an operator: sent when x-admin-key holds a key from ADMIN_API_KEYS."),
   })
@@ -46,9 +53,10 @@ export interface HealthOptions {
   credentials: () => CredentialsStatus;
   /** ADMIN_API_KEYS: a request carrying one of these in x-admin-key sees the readiness checks. */
   adminKeys: readonly ApiKeyEntry[];
+  state: Pick<State, "backend" | "ping">;
 }
 
-export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { face, clock, credentials, adminKeys }) => {
+export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { face, clock, credentials, adminKeys, state }) => {
   const operators = new ApiKeyRing(adminKeys);
   let cached: { at: number; check: Check } | undefined;
   let inFlight: Promise<Check> | undefined;
@@ -85,6 +93,16 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
   );
 
   /** True for an operator, false for anyone who sent no admin key; a wrong admin key is refused, as on /admin. */
+  const pingState = async (): Promise<z.infer<typeof stateCheckSchema>> => {
+    try {
+      await state.ping();
+      return { status: "up", backend: state.backend };
+    } catch (error) {
+      app.log.warn({ backend: state.backend, reason: (error as Error).message }, "readiness: the state does not answer");
+      return { status: "down", backend: state.backend };
+    }
+  };
+
   const isOperator = (presented: string | string[] | undefined): boolean => {
     if (presented === undefined) return false;
     if (typeof presented === "string" && presented.length > 0 && operators.verify(presented)) return true;
@@ -101,14 +119,14 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
         description: "Public: ready or not. With an operator key (ADMIN_API_KEYS) in x-admin-key, also the checks behind the answer.",
         // No key needed; an operator key is optional and adds the checks.
         security: [{}, { adminKey: [] }],
-        // 503 is the readiness body (not the error envelope): Face, or the emulator, does not answer.
+        // 503 is the readiness body (not the error envelope): Face (or the emulator) or the state does not answer.
         response: { ...errorResponses(authErrors), 200: readinessSchema, 503: readinessSchema },
       },
     },
     async (request, reply) => {
       const detailed = isOperator(request.headers[ADMIN_KEY_HEADER]);
-      const faceCheck = await probeFace();
-      const ready = faceCheck.status === "up";
+      const [faceCheck, stateCheck] = await Promise.all([probeFace(), pingState()]);
+      const ready = faceCheck.status === "up" && stateCheck.status === "up";
       const status = ready ? ("ready" as const) : ("notReady" as const);
       if (!detailed) return reply.code(ready ? 200 : 503).send({ status });
       const { source, faceAuth, keyVault } = credentials();
@@ -121,7 +139,7 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
       };
       // The operator's answer names the set-up: never to be kept by a shared cache.
       reply.header("cache-control", "no-store");
-      return reply.code(ready ? 200 : 503).send({ status, checks: { face: faceCheck, credentials: credentialsCheck } });
+      return reply.code(ready ? 200 : 503).send({ status, checks: { face: faceCheck, credentials: credentialsCheck, state: stateCheck } });
     },
   );
 };
