@@ -2,11 +2,18 @@
  * The state backends every contract suite in test/state runs over, written once against the interfaces:
  * `describe.each(backends)("... ($name)", (backend) => { const ctx = stateFixture(backend); ... })`. A backend makes
  * a fresh, empty state on the test's ManualClock; each test gets its own and closes it.
+ *
+ * Redis joins the list when the run has one (redis-global-setup.ts): one real redis-server per test file, started
+ * at the first Redis state and stopped after the file; each state gets its own key prefix and connection, so tests
+ * never see each other's keys.
  */
-import { afterEach, beforeEach } from "vitest";
+import { randomBytes } from "node:crypto";
+import { afterAll, afterEach, beforeEach } from "vitest";
 import { ManualClock } from "../../src/lib/clock.js";
+import { connectRedisState } from "../../src/state/redis/redis-state.js";
 import { createMemoryState } from "../../src/state/state-memory.js";
 import type { State } from "../../src/state/state.js";
+import { redisSource, startRedisServer, type RedisServer } from "./redis-server.js";
 
 export interface StateBackend {
   name: string;
@@ -14,7 +21,22 @@ export interface StateBackend {
   create(clock: ManualClock): Promise<State>;
 }
 
-export const backends: StateBackend[] = [{ name: "memory", create: async (clock) => createMemoryState(clock) }];
+let redisServer: Promise<RedisServer> | undefined;
+afterAll(async () => {
+  await (await redisServer)?.stop();
+});
+
+/** A key ring of one fresh key per state: what it sealed, no other state can open. */
+async function createRedisTestState(clock: ManualClock): Promise<State> {
+  redisServer ??= startRedisServer();
+  const server = await redisServer;
+  return connectRedisState(server.url, { keyPrefix: server.keyPrefix(), encryptionKeys: [randomBytes(32)] }, clock);
+}
+
+export const backends: StateBackend[] = [
+  { name: "memory", create: async (clock) => createMemoryState(clock) },
+  ...(redisSource ? [{ name: "redis", create: createRedisTestState }] : []),
+];
 
 export interface StateContext {
   state: State;

@@ -1,0 +1,185 @@
+/**
+ * Session records in Redis: one hash per record (a field per property, each JSON-encoded) and one ZSET of dueAt
+ * for background work, both under the {sessions} hash tag so a script can move a record and its index entry
+ * together. A record's key expires with the record (expiresAt); the index lives as long as its longest-lived member,
+ * and claimDue drops members whose record is gone.
+ *
+ * Every write that checks something first (update on a live record, settle once, count an outcome once, claim)
+ * is one script, so two replicas never interleave a read and a write. The callback URL is sealed (AES-256-GCM) as
+ * the outbox seals its copy: its query may carry the receiver's token.
+ */
+import type { Redis } from "ioredis";
+import type { Clock } from "../../lib/clock.js";
+import type { SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "../session-store.js";
+import type { StateCipher } from "../state-crypto.js";
+import type { RedisKeys } from "./redis-keys.js";
+import { sessionRecordSchema } from "./redis-record-schemas.js";
+import { defineScript, EXPIRY_GRACE_MS, pairsToObject, type ScriptArg } from "./redis-scripts.js";
+
+/**
+ * Applies a patch to a live record (expiresAt > now) unless its guard field is set already; answers the record
+ * after the write, or nil when nothing was written.
+ * KEYS: record, due. ARGV: now, id, guard ('' for none), dueMode ('keep' | 'set' | 'clear'), due, nSet, nSetNx,
+ * then nSet field/value pairs to set, nSetNx pairs to set only where absent, then the fields to delete.
+ */
+const PATCH = `
+local rec, due = KEYS[1], KEYS[2]
+local now, id, guard, dueMode, dueAt = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local setEnd = 8 + 2 * tonumber(ARGV[6])
+local nxEnd = setEnd + 2 * tonumber(ARGV[7])
+local exp = tonumber(redis.call('HGET', rec, 'expiresAt'))
+if not exp or exp <= now then return nil end
+if guard ~= '' and redis.call('HEXISTS', rec, guard) == 1 then return nil end
+for i = 8, setEnd - 1, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
+for i = setEnd, nxEnd - 1, 2 do redis.call('HSETNX', rec, ARGV[i], ARGV[i + 1]) end
+for i = nxEnd, #ARGV do redis.call('HDEL', rec, ARGV[i]) end
+if dueMode == 'set' then redis.call('ZADD', due, dueAt, id) elseif dueMode == 'clear' then redis.call('ZREM', due, id) end
+local ttl = tonumber(redis.call('HGET', rec, 'expiresAt')) - now
+if ttl <= 0 then redis.call('DEL', rec) return nil end
+expire(rec, ttl)
+bump(due, ttl)
+return redis.call('HGETALL', rec)
+`;
+
+/**
+ * Takes up to `limit` live records due at `now`, earliest first, moving each one's dueAt (field and score) to
+ * now + lease. Members whose record is gone or lapsed are dropped from the index on the way.
+ * KEYS: due. ARGV: now, limit, leaseMs, record key prefix.
+ */
+const CLAIM_DUE = `
+local due = KEYS[1]
+local now, limit, lease, prefix = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local claimed = {}
+while #claimed < limit do
+  local ids = redis.call('ZRANGEBYSCORE', due, '-inf', now, 'LIMIT', 0, limit - #claimed)
+  if #ids == 0 then break end
+  for _, id in ipairs(ids) do
+    local rec = prefix .. id
+    local exp = tonumber(redis.call('HGET', rec, 'expiresAt'))
+    if exp and exp > now then
+      redis.call('HSET', rec, 'dueAt', now + lease)
+      redis.call('ZADD', due, now + lease, id)
+      claimed[#claimed + 1] = redis.call('HGETALL', rec)
+    else
+      redis.call('ZREM', due, id)
+    end
+  end
+end
+return claimed
+`;
+
+/** Every property as its own field, JSON-encoded; undefined properties are no field at all. */
+function fieldsOf(values: Record<string, unknown>): { set: string[]; del: string[] } {
+  const set: string[] = [];
+  const del: string[] = [];
+  for (const [field, value] of Object.entries(values)) {
+    if (value === undefined) del.push(field);
+    else set.push(field, JSON.stringify(value));
+  }
+  return { set, del };
+}
+
+
+export class RedisSessionStore implements SessionStore {
+  private readonly patchScript;
+  private readonly claimScript;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly cipher: StateCipher,
+    private readonly clock: Clock,
+  ) {
+    this.patchScript = defineScript(redis, PATCH);
+    this.claimScript = defineScript(redis, CLAIM_DUE);
+  }
+
+  async put(record: SessionRecord): Promise<void> {
+    const now = this.clock.now();
+    const key = this.keys.sessions.record(record.id);
+    const { due } = this.keys.sessions;
+    const member = this.keys.sessions.member(record.id);
+    const ttl = record.expiresAt - now;
+    const { callbackUrl, ...plain } = record;
+    const sealed = callbackUrl === undefined ? {} : { callbackUrl: this.cipher.sealText(callbackUrl, callbackContext(record.id)) };
+    const { set } = fieldsOf({ ...plain, ...sealed });
+    const tx = this.redis.multi().del(key);
+    if (ttl > 0) {
+      const keep = ttl + EXPIRY_GRACE_MS;
+      tx.hset(key, ...set).pexpire(key, keep);
+      // The index's TTL only ever grows: NX gives a new index one, GT lengthens it (see redis-scripts.ts' bump).
+      if (record.dueAt === undefined) tx.zrem(due, member);
+      else tx.zadd(due, record.dueAt, member).pexpire(due, keep, "NX").pexpire(due, keep, "GT");
+    } else {
+      tx.zrem(due, member);
+    }
+    await tx.exec();
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const hash = await this.redis.hgetall(this.keys.sessions.record(id));
+    if (Object.keys(hash).length === 0) return undefined;
+    const record = this.decode(hash);
+    return record.expiresAt > this.clock.now() ? record : undefined;
+  }
+
+  async update(id: string, patch: SessionRecordPatch): Promise<SessionRecord | undefined> {
+    return this.patch(id, "", patch);
+  }
+
+  async markOutcomeCounted(id: string, at: number): Promise<boolean> {
+    return (await this.patch(id, "outcomeCountedAt", { outcomeCountedAt: at })) !== undefined;
+  }
+
+  async settle(id: string, settlement: Settlement, patch: SessionRecordPatch = {}): Promise<SessionRecord | undefined> {
+    const { outcomeCountedAt, ...decided } = settlement;
+    // A count already made stands (it was counted then); otherwise the decision's count is written with it.
+    const ifAbsent = outcomeCountedAt === undefined ? {} : { outcomeCountedAt };
+    return this.patch(id, "decision", { ...patch, ...decided }, ifAbsent);
+  }
+
+  async claimDue(limit: number, leaseMs: number): Promise<SessionRecord[]> {
+    if (limit <= 0) return [];
+    const reply = await this.claimScript.run([this.keys.sessions.due], [this.clock.now(), limit, leaseMs, this.keys.sessions.recordPrefix]);
+    return (reply as unknown[]).map((pairs) => this.decode(pairsToObject(pairs)));
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const result = await this.redis.multi().del(this.keys.sessions.record(id)).zrem(this.keys.sessions.due, this.keys.sessions.member(id)).exec();
+    return result?.[0]?.[1] === 1;
+  }
+
+  private async patch(
+    id: string,
+    guard: string,
+    patch: Partial<Omit<SessionRecord, "dueAt">> & { dueAt?: number | null },
+    ifAbsent: Partial<SessionRecord> = {},
+  ): Promise<SessionRecord | undefined> {
+    const { dueAt, ...fields } = patch;
+    const { set, del } = fieldsOf(fields);
+    const { set: setNx } = fieldsOf(ifAbsent);
+    let dueMode = "keep";
+    if (dueAt === null) {
+      dueMode = "clear";
+      del.push("dueAt");
+    } else if (dueAt !== undefined) {
+      dueMode = "set";
+      set.push("dueAt", JSON.stringify(dueAt));
+    }
+    const member = this.keys.sessions.member(id);
+    const args: ScriptArg[] = [this.clock.now(), member, guard, dueMode, dueAt ?? 0, set.length / 2, setNx.length / 2, ...set, ...setNx, ...del];
+    const reply = await this.patchScript.run([this.keys.sessions.record(id), this.keys.sessions.due], args);
+    return reply ? this.decode(pairsToObject(reply)) : undefined;
+  }
+
+  private decode(hash: Record<string, string>): SessionRecord {
+    const raw: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(hash)) raw[field] = JSON.parse(value);
+    const record = sessionRecordSchema.parse(raw);
+    if (record.callbackUrl !== undefined) record.callbackUrl = this.cipher.openText(record.callbackUrl, callbackContext(record.id));
+    return record;
+  }
+}
+
+/** Binds the sealed URL to its session: moved to another record, it does not open. */
+const callbackContext = (id: string) => `session-callback:${id}`;
