@@ -3,12 +3,13 @@
  * unref'd timer sweeps what expired, so memory stays bounded by live data. close() stops that timer and forgets
  * the secrets and biometrics held (idempotent responses, images); it may be called more than once.
  */
-import type { Clock } from "../lib/clock.js";
+import { systemClock, type Clock } from "../lib/clock.js";
 import { MemoryAuditLog } from "./memory/audit-log-memory.js";
 import { MemoryIdempotencyStore } from "./memory/idempotency-store-memory.js";
 import { MemoryImageStore } from "./memory/image-store-memory.js";
 import { MemoryLeaseStore } from "./memory/lease-store-memory.js";
 import { MemoryLockoutStore } from "./memory/lockout-store-memory.js";
+import { MemoryQuotaBucket } from "./memory/quota-bucket-memory.js";
 import { MemoryRateLimitStore } from "./memory/rate-limit-store-memory.js";
 import { MemorySessionStore } from "./memory/session-store-memory.js";
 import { MemorySignalBus } from "./memory/signal-bus-memory.js";
@@ -29,11 +30,17 @@ export interface MemoryState extends State {
   images: MemoryImageStore;
   leases: MemoryLeaseStore;
   signals: MemorySignalBus;
+  quota: MemoryQuotaBucket;
   /** Drops everything expired from every store (the timer does it every minute). */
   sweep(): void;
 }
 
-export function createMemoryState(clock: Clock): MemoryState {
+export interface MemoryStateOptions {
+  /** The Face quota's clock: real time by default, whatever `clock` is (see quota-bucket.ts). */
+  quotaClock?: Clock;
+}
+
+export function createMemoryState(clock: Clock, options: MemoryStateOptions = {}): MemoryState {
   const state: MemoryState = {
     backend: "memory",
     sessions: new MemorySessionStore(clock),
@@ -45,6 +52,7 @@ export function createMemoryState(clock: Clock): MemoryState {
     images: new MemoryImageStore(clock),
     leases: new MemoryLeaseStore(clock),
     signals: new MemorySignalBus(),
+    quota: new MemoryQuotaBucket(options.quotaClock ?? systemClock),
     sweep: () => {
       for (const store of [state.sessions, state.idempotency, state.lockout, state.rateLimits, state.outbox, state.audit]) store.sweep();
     },

@@ -9,7 +9,7 @@
  * Requires Redis >= 7.0 (PEXPIRE NX/GT). Key map, TTLs and the exceptions: docs/state.md.
  */
 import { Redis, type RedisOptions } from "ioredis";
-import type { Clock } from "../../lib/clock.js";
+import { systemClock, type Clock } from "../../lib/clock.js";
 import { createStateCipher } from "../state-crypto.js";
 import type { State } from "../state.js";
 import { RedisAuditLog } from "./audit-log-redis.js";
@@ -17,6 +17,7 @@ import { RedisIdempotencyStore } from "./idempotency-store-redis.js";
 import { RedisImageStore } from "./image-store-redis.js";
 import { RedisLeaseStore } from "./lease-store-redis.js";
 import { RedisLockoutStore } from "./lockout-store-redis.js";
+import { RedisQuotaBucket } from "./quota-bucket-redis.js";
 import { RedisRateLimitStore } from "./rate-limit-store-redis.js";
 import { DEFAULT_KEY_PREFIX, redisKeys } from "./redis-keys.js";
 import { RedisSessionStore } from "./session-store-redis.js";
@@ -32,6 +33,8 @@ export interface RedisStateOptions {
   /** STATE_ENCRYPTION_KEY, parsed: 32-byte keys, newest first. The first seals; all open. */
   encryptionKeys: readonly Buffer[];
   pingTimeoutMs?: number;
+  /** The Face quota's clock: real time by default, whatever the state's clock is (see state/quota-bucket.ts). */
+  quotaClock?: Clock;
   /** Errors no caller awaits: a signal handler that threw, the subscriber connection's own errors. */
   onError?: (error: unknown, source: string) => void;
 }
@@ -61,6 +64,7 @@ export function createRedisState(redis: Redis, options: RedisStateOptions, clock
     images: new RedisImageStore(redis, keys, cipher, clock),
     leases: new RedisLeaseStore(redis, keys, clock),
     signals,
+    quota: new RedisQuotaBucket(redis, keys, options.quotaClock ?? systemClock),
     ping: () => pingWithin(redis, pingTimeoutMs),
     close: async () => {
       if (closed) return;
