@@ -67,7 +67,15 @@ export const faceGuardEnvSchema = z.object({
     .positive()
     .max(1000)
     .default(10)
-    .describe("Calls per second sent to Face, all operations together (S0: 10; F0's 20 per minute: 0.33). Bursts up to this many."),
+    .describe(
+      "Calls per second sent to the Face resource, all operations and all replicas together (S0: 10; F0's 20 per minute: 0.33), spaced evenly. Replicas on one Redis state share one quota.",
+    ),
+  FACE_BACKGROUND_SHARE: z.coerce
+    .number()
+    .gt(0)
+    .max(1)
+    .default(0.3)
+    .describe("The share of FACE_MAX_TPS the background loop's own Face reads may use at most (above 0, up to 1); callers' calls always come first."),
   FACE_MAX_QUEUE: int(0, 10_000)
     .default(100)
     .describe("Calls that may wait for their turn to Face; beyond it a call is answered 503 at once, without calling Face."),
@@ -88,6 +96,7 @@ export const faceGuardEnvSchema = z.object({
 /** The guard's settings; app.ts hands them to the guard, whose FaceGuardOptions they must fit (checked structurally). */
 export interface FaceGuardSettings {
   maxTps: number;
+  backgroundShare: number;
   maxQueue: number;
   maxWaitMs: number;
   retry: { maxAttempts: number };
@@ -97,6 +106,7 @@ export interface FaceGuardSettings {
 export function faceGuardOptionsFromEnv(env: z.infer<typeof faceGuardEnvSchema>): FaceGuardSettings {
   return {
     maxTps: env.FACE_MAX_TPS,
+    backgroundShare: env.FACE_BACKGROUND_SHARE,
     maxQueue: env.FACE_MAX_QUEUE,
     maxWaitMs: env.FACE_MAX_WAIT_MS,
     retry: { maxAttempts: env.FACE_RETRY_MAX_ATTEMPTS },
