@@ -100,7 +100,7 @@ export class SessionService {
     const current = (await this.deps.sync.refresh(record, { id: caller.clientId, log: caller.log })) ?? this.notFound();
     const imageId = latestImageId(snapshotOfRecord(current));
     if (!imageId) throw new AppError("LSO_ERR_SESSION_IMAGE_NOT_FOUND");
-    return (await this.deps.face.getSessionImage(imageId, { log: caller.log })).value;
+    return (await this.deps.face.getSessionImage(imageId, { log: caller.log, clientId: caller.clientId, priority: "read" })).value;
   }
 
   /** The change a client digest makes: none when settled with the same digest; 409 when settled with another. */

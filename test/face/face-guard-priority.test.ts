@@ -34,7 +34,7 @@ const seen = (face: FakeFace) => face.calls.map((c) => c.arg ?? c.operation);
 describe("face guard: priorities", () => {
   it("when calls of every kind wait for the quota, then Face sees creates, then caller reads, then deletes, then background reads", async () => {
     const { time, face, guard } = setup({ maxTps: 1, backgroundShare: 1 });
-    const calls = [read(guard, "first")]; // takes the one token there is
+    const calls: Promise<unknown>[] = [read(guard, "first")]; // takes the one token there is
     await flush();
     calls.push(
       background(guard, "watch"),
