@@ -196,7 +196,16 @@ export const envSchema = z.object({
     .int()
     .refine((v) => v === 0 || (v >= 100 && v <= 600_000), "must be 0 (off) or 100 to 600000")
     .default(5000)
-    .describe("Background watcher: ms from a session's creation to its first poll, and between polls (backing off to 8x while nothing changes); 0 turns it off."),
+    .describe(
+      "Background watcher, for sessions with a callbackUrl only: the base ms between its Face reads, doubling while nothing changes up to a quarter of the token's lifetime; 0 turns it off.",
+    ),
+  SESSION_WATCH_FIRST_POLL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(600_000)
+    .default(15_000)
+    .describe("Background watcher: ms from a session's creation to its first Face read, the least time a person needs to finish the check on the device."),
   SESSION_WATCH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2).describe("Face reads the background watcher may have in flight at once."),
   SESSION_SWEEP_INTERVAL_MS: z.coerce
     .number()
@@ -250,7 +259,7 @@ export interface AppConfig {
   sessions: {
     deleteAfterDecision: boolean;
     imageRetentionMs: number;
-    watch: { intervalMs: number; concurrency: number };
+    watch: { intervalMs: number; firstPollMs: number; concurrency: number };
     sweepIntervalMs: number;
   };
   /** Outgoing webhooks (WEBHOOK_*); the Key Vault secret (keyVault.secrets.webhook) takes precedence over `secrets`. */
@@ -332,7 +341,7 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
     sessions: {
       deleteAfterDecision: e.DELETE_AFTER_DECISION,
       imageRetentionMs: e.SESSION_IMAGE_RETENTION_SECONDS * 1000,
-      watch: { intervalMs: e.SESSION_WATCH_INTERVAL_MS, concurrency: e.SESSION_WATCH_CONCURRENCY },
+      watch: { intervalMs: e.SESSION_WATCH_INTERVAL_MS, firstPollMs: e.SESSION_WATCH_FIRST_POLL_MS, concurrency: e.SESSION_WATCH_CONCURRENCY },
       sweepIntervalMs: e.SESSION_SWEEP_INTERVAL_MS,
     },
   };

@@ -152,7 +152,9 @@ export class SessionSync {
     if (fetched && !sameSnapshot(record.snapshot, fetched.snapshot)) Object.assign(patch, { snapshot: fetched.snapshot, lastKnownStatus: fetched.snapshot.status });
     if (fresh.length) patch.lastAttemptSeen = fresh.at(-1)!.attemptId;
     const changed = fetched !== undefined && snapshotFingerprint(fetched.snapshot) !== snapshotFingerprint(before);
-    if (options.poll) patch.watchIntervalMs = schedule.nextInterval(record, changed);
+    // A caller's Face read stands in for the watcher's next one: the watcher's schedule moves on as if it had read.
+    const watchMoves = options.poll || (fetched !== undefined && actor.id !== SYSTEM_ACTOR_ID && schedule.callerReadMovesWatch(record, now));
+    if (watchMoves) patch.watchIntervalMs = schedule.nextInterval(record, changed);
     else if (changed && record.watchIntervalMs !== undefined) patch.watchIntervalMs = schedule.options.watchIntervalMs;
     // lastCheckedAt goes out with any write; a read that found nothing new costs no write for it alone.
     if (fetched) patch.lastCheckedAt = now;
@@ -163,7 +165,7 @@ export class SessionSync {
     if (next.decision && options.readByCaller && next.decisionReadAt === undefined) patch.decisionReadAt = now;
     const writes = Object.keys(patch).filter((key) => key !== "lastCheckedAt");
     if (!writes.length) return next;
-    if (changed || options.poll || options.patch) patch.dueAt = schedule.dueAt({ ...record, ...withoutDue(patch) }, now);
+    if (changed || watchMoves || options.patch) patch.dueAt = schedule.dueAt({ ...record, ...withoutDue(patch) }, now);
     const updated = await store.update(record.id, patch);
     if (updated) this.announceAttempts(updated, fresh, actor, fetched);
     return updated;
