@@ -33,7 +33,8 @@ export async function startStack(env: EnvInput = {}, overrides: AppOverrides = {
   const logs = new CapturedLogs();
   const base = loadConfig({ API_KEYS: apiKeysEnv, LOG_LEVEL: "debug", ...env });
   const config = { ...base, face: { ...base.face, endpoint: emulator.url, apiKey: FACE_KEY } };
-  const app = await buildApp(config, { logger: createLogger("debug", logs.stream), ...overrides });
+  // The level a test asks for (LOG_LEVEL), else debug: a secrets test at trace must capture trace lines too.
+  const app = await buildApp(config, { logger: createLogger(env.LOG_LEVEL ?? "debug", logs.stream), ...overrides });
   await app.ready();
   return {
     app,

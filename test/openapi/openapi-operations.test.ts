@@ -41,6 +41,7 @@ describe("openapi/openapi.json operations", () => {
         "getSession",
         "getSessionAudit",
         "getSessionImage",
+        "listSessions",
         "listSessionEvents",
         "redeliverWebhook",
       ].sort(),
