@@ -66,8 +66,11 @@ export class SessionCleanup {
 
   /** The caller's DELETE: gone at Face (when it is still there), here, and the retained image too. Throws Face's errors. */
   async forget(record: SessionRecord, actor: Actor): Promise<void> {
-    if (record.deletedAtFaceAt === undefined) {
-      await this.running.get(record.id);
+    // A deletion under way (the decision was read, or its webhook delivered) may do the Face part first: wait for it
+    // and go by the record it leaves, so Face is not asked to delete the session twice.
+    const running = this.running.get(record.id);
+    const current = (running && (await running)) ?? record;
+    if (current.deletedAtFaceAt === undefined) {
       const faceRequestId = await this.deleteSessionAtFace(record, actor);
       this.deps.events.emit({ type: "deletedAtFace", ...this.base(record.id, record.clientId, actor, faceRequestId) });
     }
