@@ -24,7 +24,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness probe */
+        /**
+         * Readiness probe
+         * @description Public: ready or not. With an operator key (ADMIN_API_KEYS) in x-admin-key, also the checks behind the answer.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -251,7 +254,8 @@ export interface components {
         Readiness: {
             /** @enum {string} */
             status: "ready" | "notReady";
-            checks: {
+            /** @description Only for an operator: sent when x-admin-key holds a key from ADMIN_API_KEYS. */
+            checks?: {
                 face: {
                     /** @enum {string} */
                     status: "up" | "down";
@@ -283,7 +287,7 @@ export interface components {
             decidedAt: string | null;
         };
         SessionCreated: {
-            /** @description The session id, as returned by POST /v1/sessions. */
+            /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
             id: string;
             /** @enum {string} */
             kind: "liveness" | "livenessWithVerify";
@@ -318,7 +322,7 @@ export interface components {
             };
         };
         Session: {
-            /** @description The session id, as returned by POST /v1/sessions. */
+            /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
             id: string;
             /** @enum {string} */
             kind: "liveness" | "livenessWithVerify";
@@ -362,7 +366,7 @@ export interface components {
              */
             createdAt: string;
             data: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 sessionId: string;
                 /** @enum {string} */
                 kind: "liveness" | "livenessWithVerify";
@@ -408,7 +412,7 @@ export interface components {
             event: components["schemas"]["WebhookEvent"];
         };
         SessionWebhookEvents: {
-            /** @description The session id, as returned by POST /v1/sessions. */
+            /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
             sessionId: string;
             /** @description Oldest first; empty until the session settles. */
             deliveries: components["schemas"]["WebhookDelivery"][];
@@ -420,7 +424,7 @@ export interface components {
             nextAttemptAt: string;
         };
         SessionSummary: {
-            /** @description The session id, as returned by POST /v1/sessions. */
+            /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
             id: string;
             /** @enum {string} */
             kind: "liveness" | "livenessWithVerify";
@@ -520,7 +524,7 @@ export interface components {
             retainUntil?: string;
         };
         AuditTrail: {
-            /** @description The session id, as returned by POST /v1/sessions. */
+            /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
             sessionId: string;
             /** @description Oldest first, in the order the events happened. */
             entries: components["schemas"]["AuditEntry"][];
@@ -649,6 +653,19 @@ export interface operations {
             };
             /** @description Bad Request: LSO_ERR_VALIDATION. */
             400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unauthorized: LSO_ERR_UNAUTHORIZED. */
+            401: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -820,7 +837,7 @@ export interface operations {
                      * @enum {string}
                      */
                     livenessOperationMode?: "Passive" | "PassiveActive";
-                    /** @description A unique id per end-user device. When absent, the device SDK supplies it. */
+                    /** @description A unique id per end-user device, without control or bidi characters. When absent, the device SDK supplies it. */
                     deviceCorrelationId?: string;
                     /**
                      * @description Lifetime of the session auth token handed to the device, in seconds.
@@ -832,11 +849,11 @@ export interface operations {
                      * @default false
                      */
                     enableSessionImage?: boolean;
-                    /** @description Your opaque reference for the end user. Kept by this service; never sent to Face. */
+                    /** @description Your opaque reference for the end user, without control or bidi characters. Kept by this service; never sent to Face. */
                     subject?: string;
                     /**
                      * Format: uri
-                     * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, no private, loopback, link-local or metadata-service address. See the README, Webhooks.
+                     * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, a public (global unicast) host on port 443 or another port the operator allows. See docs/security.md.
                      */
                     callbackUrl?: string;
                 } | {
@@ -848,7 +865,7 @@ export interface operations {
                      * @enum {string}
                      */
                     livenessOperationMode?: "Passive" | "PassiveActive";
-                    /** @description A unique id per end-user device. When absent, the device SDK supplies it. */
+                    /** @description A unique id per end-user device, without control or bidi characters. When absent, the device SDK supplies it. */
                     deviceCorrelationId?: string;
                     /**
                      * @description Lifetime of the session auth token handed to the device, in seconds.
@@ -860,11 +877,11 @@ export interface operations {
                      * @default false
                      */
                     enableSessionImage?: boolean;
-                    /** @description Your opaque reference for the end user. Kept by this service; never sent to Face. */
+                    /** @description Your opaque reference for the end user, without control or bidi characters. Kept by this service; never sent to Face. */
                     subject?: string;
                     /**
                      * Format: uri
-                     * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, no private, loopback, link-local or metadata-service address. See the README, Webhooks.
+                     * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, a public (global unicast) host on port 443 or another port the operator allows. See docs/security.md.
                      */
                     callbackUrl?: string;
                     /** @description Match confidence at or above which Face reports the faces as identical. */
@@ -884,7 +901,7 @@ export interface operations {
                      * @enum {string}
                      */
                     livenessOperationMode?: "Passive" | "PassiveActive";
-                    /** @description A unique id per end-user device. When absent, the device SDK supplies it. */
+                    /** @description A unique id per end-user device, without control or bidi characters. When absent, the device SDK supplies it. */
                     deviceCorrelationId?: string;
                     /** @description Lifetime of the session auth token handed to the device, in seconds. 60 to 86400, default 600. */
                     authTokenTtlSeconds?: string;
@@ -893,11 +910,11 @@ export interface operations {
                      * @enum {string}
                      */
                     enableSessionImage?: "true" | "false";
-                    /** @description Your opaque reference for the end user. Kept by this service; never sent to Face. */
+                    /** @description Your opaque reference for the end user, without control or bidi characters. Kept by this service; never sent to Face. */
                     subject?: string;
                     /**
                      * Format: uri
-                     * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, no private, loopback, link-local or metadata-service address. See the README, Webhooks.
+                     * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, a public (global unicast) host on port 443 or another port the operator allows. See docs/security.md.
                      */
                     callbackUrl?: string;
                     /** @description Match confidence at or above which Face reports the faces as identical. 0 to 1. */
@@ -1084,7 +1101,7 @@ export interface operations {
                 "if-none-match"?: string;
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
@@ -1246,7 +1263,7 @@ export interface operations {
                 "x-request-id"?: components["parameters"]["RequestId"];
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
@@ -1406,7 +1423,7 @@ export interface operations {
                 "x-request-id"?: components["parameters"]["RequestId"];
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
@@ -1588,7 +1605,7 @@ export interface operations {
                 "x-request-id"?: components["parameters"]["RequestId"];
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
@@ -1724,7 +1741,7 @@ export interface operations {
                 "x-request-id"?: components["parameters"]["RequestId"];
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
@@ -1820,7 +1837,7 @@ export interface operations {
                 "x-request-id"?: components["parameters"]["RequestId"];
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
@@ -1916,7 +1933,7 @@ export interface operations {
                 "x-request-id"?: components["parameters"]["RequestId"];
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
