@@ -38,8 +38,8 @@ describe("the watcher", () => {
     expect(faceHas(stack, session)).toBe(true);
 
     stack.clock.advance(13_000); // the delivery's retry is due (10 s, give or take its 20 % jitter)
-    await eventually(() => expect(faceHas(stack, session)).toBe(false));
-    expect(eventsOf(stack, session.id, "deletedAtFace")).toMatchObject([{ actor: "system" }]);
+    await eventually(() => expect(eventsOf(stack, session.id, "deletedAtFace")).toMatchObject([{ actor: "system" }]));
+    expect(faceHas(stack, session)).toBe(false);
     expect(receiver.received).toHaveLength(2);
     // Face saw the create, the one read that found the decision, and the delete: the floor for a session.
     expect(faceRequestsFor(stack, session.id).map((r) => r.operation)).toEqual(["createLivenessSession", "getLivenessSession", "deleteLivenessSession"]);
@@ -76,7 +76,7 @@ describe("the watcher", () => {
     expect(readsOf(session.id)).toBe(0);
     stack.clock.advance(6000);
     await eventually(() => expect(eventsOf(stack, session.id, "decided")).toMatchObject([{ actor: "system", decision: { outcome: "expired" } }]));
-    await eventually(() => expect(faceHas(stack, session)).toBe(false));
+    await eventually(() => expect(eventsOf(stack, session.id, "deletedAtFace")).toHaveLength(1));
     expect(faceRequestsFor(stack, session.id).map((r) => r.operation)).toEqual(["createLivenessSession", "getLivenessSession", "deleteLivenessSession"]);
   });
 
