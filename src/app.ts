@@ -40,7 +40,7 @@ import { auditRoutes } from "./audit/audit-routes.js";
 import { subscribeAuditTrail } from "./audit/audit-trail.js";
 import { createLeaseMs } from "./idempotency/idempotency-creates.js";
 import { createMemoryState } from "./state/state-memory.js";
-import type { State } from "./state/state.js";
+import type { QuotaBucket, State } from "./state/state.js";
 
 export interface AppOverrides {
   faceGateway?: FaceGateway;
@@ -71,10 +71,11 @@ const MULTIPART_PART_HWM_BYTES = 16 * 1024 * 1024;
 const packageVersion = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 /**
- * The Face client as the service uses it: the SDK gateway, inside the quota guard (token bucket, Retry-After,
- * safe retries, breaker), inside the key-refresh wrapper (so its one retry after a 401 also takes a quota token).
+ * The Face client as the service uses it: the SDK gateway, inside the quota guard (the state's shared token bucket,
+ * Retry-After, priorities, safe retries, breaker), inside the key-refresh wrapper (so its one retry after a 401
+ * also takes a quota token).
  */
-function defaultFaceGateway(config: AppConfig, credentials: Credentials, logger: Logger): { face: FaceGateway; guard: GuardedFaceGateway } {
+function defaultFaceGateway(config: AppConfig, credentials: Credentials, logger: Logger, quota: QuotaBucket): { face: FaceGateway; guard: GuardedFaceGateway } {
   const { endpoint } = config.face;
   if (!endpoint) throw new Error("buildApp needs config.face.endpoint (server.ts sets it in emulator mode), or a faceGateway override");
   const faceLogger = logger.child({ component: "face" });
@@ -86,7 +87,9 @@ function defaultFaceGateway(config: AppConfig, credentials: Credentials, logger:
     logger: faceLogger,
   });
   // The real clock, not overrides.clock: pacing follows Face's real-time quota, and a frozen test clock would stall it.
-  const guard = createGuardedFaceGateway(gateway, config.face.guard, { clock: systemClock, logger: faceLogger });
+  // The quota is per Face resource, so its host names the bucket: apps on one state and one resource share it.
+  const resource = new URL(endpoint).host;
+  const guard = createGuardedFaceGateway(gateway, config.face.guard, { quota: { bucket: quota, resource }, clock: systemClock, logger: faceLogger });
   const face = withCredentialRefresh(guard, { refresh: () => credentials.refreshFaceKey(), version: () => credentials.faceKeyVersion() }, faceLogger);
   return { face, guard };
 }
@@ -101,9 +104,9 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   const clock = overrides.clock ?? systemClock;
   const credentials =
     overrides.credentials ?? (await loadCredentials(config, { ...overrides.credentialDeps, clock, logger: logger.child({ component: "credentials" }) }));
-  const upstream = overrides.faceGateway ? { face: overrides.faceGateway, guard: undefined } : defaultFaceGateway(config, credentials, logger);
-  const { face } = upstream;
   const state = overrides.state ?? createMemoryState(clock);
+  const upstream = overrides.faceGateway ? { face: overrides.faceGateway, guard: undefined } : defaultFaceGateway(config, credentials, logger, state.quota);
+  const { face } = upstream;
   const webhookSecrets = webhookSecretSource(config.webhooks, () => credentials.webhookSecrets());
   // The core emits session events; the audit trail (and the webhook dispatcher) subscribe. A listener's failure is
   // logged, never thrown: it must not fail the request behind the event.

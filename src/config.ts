@@ -92,7 +92,15 @@ export const faceGuardEnvSchema = z.object({
     .positive()
     .max(1000)
     .default(10)
-    .describe("Calls per second sent to Face, all operations together (S0: 10; F0's 20 per minute: 0.33). Bursts up to this many."),
+    .describe(
+      "Calls per second sent to the Face resource, all operations and all replicas together (S0: 10; F0's 20 per minute: 0.33), spaced evenly. Replicas on one Redis state share one quota.",
+    ),
+  FACE_BACKGROUND_SHARE: z.coerce
+    .number()
+    .gt(0)
+    .max(1)
+    .default(0.3)
+    .describe("The share of FACE_MAX_TPS the background loop's own Face reads may use at most (above 0, up to 1); callers' calls always come first."),
   FACE_MAX_QUEUE: int(0, 10_000)
     .default(100)
     .describe("Calls that may wait for their turn to Face; beyond it a call is answered 503 at once, without calling Face."),
@@ -113,6 +121,7 @@ export const faceGuardEnvSchema = z.object({
 /** The guard's settings; app.ts hands them to the guard, whose FaceGuardOptions they must fit (checked structurally). */
 export interface FaceGuardSettings {
   maxTps: number;
+  backgroundShare: number;
   maxQueue: number;
   maxWaitMs: number;
   retry: { maxAttempts: number };
@@ -122,6 +131,7 @@ export interface FaceGuardSettings {
 export function faceGuardOptionsFromEnv(env: z.infer<typeof faceGuardEnvSchema>): FaceGuardSettings {
   return {
     maxTps: env.FACE_MAX_TPS,
+    backgroundShare: env.FACE_BACKGROUND_SHARE,
     maxQueue: env.FACE_MAX_QUEUE,
     maxWaitMs: env.FACE_MAX_WAIT_MS,
     retry: { maxAttempts: env.FACE_RETRY_MAX_ATTEMPTS },
@@ -230,7 +240,16 @@ export const envSchema = z.object({
     .int()
     .refine((v) => v === 0 || (v >= 100 && v <= 600_000), "must be 0 (off) or 100 to 600000")
     .default(5000)
-    .describe("Background watcher: ms from a session's creation to its first poll, and between polls (backing off to 8x while nothing changes); 0 turns it off."),
+    .describe(
+      "Background watcher, for sessions with a callbackUrl only: the base ms between its Face reads, doubling while nothing changes up to a quarter of the token's lifetime; 0 turns it off.",
+    ),
+  SESSION_WATCH_FIRST_POLL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(600_000)
+    .default(15_000)
+    .describe("Background watcher: ms from a session's creation to its first Face read, the least time a person needs to finish the check on the device."),
   SESSION_WATCH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2).describe("Face reads the background watcher may have in flight at once."),
   CONSOLE: z
     .enum(["on", "off"])
@@ -332,7 +351,7 @@ export interface AppConfig {
   sessions: {
     deleteAfterDecision: boolean;
     imageRetentionMs: number;
-    watch: { intervalMs: number; concurrency: number };
+    watch: { intervalMs: number; firstPollMs: number; concurrency: number };
     sweepIntervalMs: number;
   };
   /** Outgoing webhooks (WEBHOOK_*); the Key Vault secret (keyVault.secrets.webhook) takes precedence over `secrets`. */
@@ -433,7 +452,7 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
     sessions: {
       deleteAfterDecision: e.DELETE_AFTER_DECISION,
       imageRetentionMs: e.SESSION_IMAGE_RETENTION_SECONDS * 1000,
-      watch: { intervalMs: e.SESSION_WATCH_INTERVAL_MS, concurrency: e.SESSION_WATCH_CONCURRENCY },
+      watch: { intervalMs: e.SESSION_WATCH_INTERVAL_MS, firstPollMs: e.SESSION_WATCH_FIRST_POLL_MS, concurrency: e.SESSION_WATCH_CONCURRENCY },
       sweepIntervalMs: e.SESSION_SWEEP_INTERVAL_MS,
     },
     state: stateSettings(e),

@@ -1,9 +1,11 @@
 /**
  * The background loop: finds what is due through the store's due index (never by listing sessions) and does it.
- * For an unsettled session that nobody polls, the watcher's next poll (so its decision settles, and a webhook can
- * go out, without a caller asking), backing off while nothing changes; once the token lapsed, the settle as expired
- * or abandoned; for a settled one, its deletion at Face after the lapse, and the retry of a failed deletion. Then
- * session images past their retention are deleted, each with its imageDeleted event.
+ * For an unsettled session with a callbackUrl that nobody polls, the watcher's next read (so its decision settles
+ * and the webhook goes out without a caller asking), backing off while nothing changes; once the token lapsed, the
+ * settle as expired or abandoned (or as Face last saw it); for a settled one, its deletion at Face after the lapse,
+ * and the retry of a failed deletion. Then session images past their retention are deleted, each with its
+ * imageDeleted event. Sessions without a callbackUrl cost no background read before their lapse (session-schedule.ts),
+ * and the loop's reads wait behind every caller's in the quota guard (priority "background").
  *
  * claimDue leases each record (moves its dueAt past the work), so replicas sharing a store never work on the same
  * session at once, and a replica that dies mid-work leaves it to be retaken when the lease ends. Face reads go
@@ -99,7 +101,9 @@ export class SessionBackground {
     const lapsed = now >= claimed.authTokenExpiresAt;
     let record: SessionRecord | undefined = claimed;
     let failed = false;
-    if (!claimed.decision && claimed.deletedAtFaceAt === undefined && (lapsed || !this.deps.isPolled(claimed.id))) {
+    // A long-poll on this replica reads the session already; the watcher's read would only repeat it.
+    const watchDue = schedule.watched(claimed, now) && !this.deps.isPolled(claimed.id);
+    if (!claimed.decision && claimed.deletedAtFaceAt === undefined && (lapsed || watchDue)) {
       try {
         record = await sync.refresh(claimed, this.actor, { poll: schedule.watched(claimed, now) });
       } catch (error) {

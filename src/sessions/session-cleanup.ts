@@ -11,7 +11,7 @@ import type { ImageStore } from "../state/image-store.js";
 import type { SessionRecord, SessionStore } from "../state/session-store.js";
 import type { SessionEvents } from "./session-events.js";
 import { latestImageId, snapshotOfRecord } from "./session-snapshot.js";
-import { isNotFound, type Actor } from "./session-sync.js";
+import { faceContext, isNotFound, type Actor } from "./session-sync.js";
 
 export interface CleanupOptions {
   /** DELETE_AFTER_DECISION */
@@ -66,8 +66,11 @@ export class SessionCleanup {
 
   /** The caller's DELETE: gone at Face (when it is still there), here, and the retained image too. Throws Face's errors. */
   async forget(record: SessionRecord, actor: Actor): Promise<void> {
-    if (record.deletedAtFaceAt === undefined) {
-      await this.running.get(record.id);
+    // A deletion under way (the decision was read, or its webhook delivered) may do the Face part first: wait for it
+    // and go by the record it leaves, so Face is not asked to delete the session twice.
+    const running = this.running.get(record.id);
+    const current = (running && (await running)) ?? record;
+    if (current.deletedAtFaceAt === undefined) {
       const faceRequestId = await this.deleteSessionAtFace(record, actor);
       this.deps.events.emit({ type: "deletedAtFace", ...this.base(record.id, record.clientId, actor, faceRequestId) });
     }
@@ -101,7 +104,7 @@ export class SessionCleanup {
   /** Face's request id, or undefined when Face had forgotten the session already (deleting is idempotent). */
   private async deleteSessionAtFace(record: SessionRecord, actor: Actor): Promise<string | undefined> {
     try {
-      return (await this.deps.face.deleteSession(record.kind, record.id, { log: actor.log })).requestId;
+      return (await this.deps.face.deleteSession(record.kind, record.id, faceContext(actor, record.clientId, "delete"))).requestId;
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -115,7 +118,8 @@ export class SessionCleanup {
     if (!imageId) return;
     let reply;
     try {
-      reply = await face.getSessionImage(imageId, { log: actor.log });
+      // Part of the deletion it comes before: queued with deletions, not with callers' reads.
+      reply = await face.getSessionImage(imageId, faceContext(actor, record.clientId, "delete"));
     } catch (error) {
       if (isImageGone(error)) return; // Face forgot it already: nothing to keep, nothing to delete
       throw error; // keep the session at Face, so the image is not lost; the background loop retries

@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
-import type { CreateSessionParams, FaceGateway } from "../face/face-gateway.js";
+import type { CreateSessionParams, FaceCallContext, FaceGateway } from "../face/face-gateway.js";
 import type { CallerPolicy } from "../lib/caller-policy.js";
 import type { Clock } from "../lib/clock.js";
 import { checkImage } from "../lib/image-format.js";
@@ -57,6 +57,7 @@ export async function createSession(deps: CreateDeps, input: CreateSessionInput,
   };
   if (input.deviceCorrelationId !== undefined) params.deviceCorrelationId = input.deviceCorrelationId;
 
+  const faceCtx: FaceCallContext = { log: caller.log, clientId: caller.clientId, priority: "create" };
   let reply;
   let verifyImageSha256: string | undefined;
   if (input.kind === "livenessWithVerify") {
@@ -71,10 +72,10 @@ export async function createSession(deps: CreateDeps, input: CreateSessionInput,
         returnVerifyImageHash: true,
         ...(input.verifyConfidenceThreshold !== undefined && { verifyConfidenceThreshold: input.verifyConfidenceThreshold }),
       },
-      { log: caller.log },
+      faceCtx,
     );
   } else {
-    reply = await face.createLivenessSession(params, { log: caller.log });
+    reply = await face.createLivenessSession(params, faceCtx);
   }
 
   const session = reply.value;
@@ -127,7 +128,7 @@ async function remember(deps: CreateDeps, record: SessionRecord, log: FastifyBas
     await deps.store.put(record);
   } catch (error) {
     log.error({ err: error, sessionId: record.id }, "could not store the session; deleting it at Face");
-    await deps.face.deleteSession(record.kind, record.id, { log }).catch((cleanupError: unknown) => {
+    await deps.face.deleteSession(record.kind, record.id, { log, clientId: record.clientId, priority: "delete" }).catch((cleanupError: unknown) => {
       log.error({ err: cleanupError, sessionId: record.id }, "orphan session left at Face");
     });
     throw error;

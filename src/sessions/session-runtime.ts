@@ -33,7 +33,7 @@ declare module "fastify" {
 export interface SessionSettings {
   deleteAfterDecision: boolean;
   imageRetentionMs: number;
-  watch: { intervalMs: number; concurrency: number };
+  watch: { intervalMs: number; firstPollMs: number; concurrency: number };
   sweepIntervalMs: number;
 }
 
@@ -79,7 +79,12 @@ export function createSessionRuntime(deps: SessionRuntimeDeps): SessionRuntime {
   const images = state.images;
   const lockout = new LockoutGuard(state.lockout, deps.lockoutRule, clock);
   const idempotency = new IdempotentCreates(state.idempotency, deps.idempotencyLeaseMs, sessionCreatedSchema);
-  const schedule = new SessionSchedule({ watchIntervalMs: settings.watch.intervalMs, retryMs: settings.sweepIntervalMs, deleteAfterDecision: settings.deleteAfterDecision });
+  const schedule = new SessionSchedule({
+    watchIntervalMs: settings.watch.intervalMs,
+    firstPollMs: settings.watch.firstPollMs,
+    retryMs: settings.sweepIntervalMs,
+    deleteAfterDecision: settings.deleteAfterDecision,
+  });
   const sync = new SessionSync({ face, store, clock, events, schedule, policyOf, lockout, isFailedOutcome: isDeclined });
   const hub = new SessionPollHub(sync, log.child({ component: "long-poll" }));
   const cleanup = new SessionCleanup({ face, store, images, events, clock }, { ...settings, retryMs: settings.sweepIntervalMs });

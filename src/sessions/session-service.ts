@@ -143,7 +143,7 @@ export class SessionService {
       const current = (await this.deps.sync.refresh(record, { id: caller.clientId, log: caller.log })) ?? this.notFound();
       const imageId = latestImageId(snapshotOfRecord(current));
       if (!imageId) throw new AppError("LSO_ERR_SESSION_IMAGE_NOT_FOUND");
-      return (await this.deps.face.getSessionImage(imageId, { log: caller.log })).value;
+      return (await this.deps.face.getSessionImage(imageId, { log: caller.log, clientId: caller.clientId, priority: "read" })).value;
     } catch (error) {
       // A cleanup (in this process or another replica) writes the copy before it deletes the session at Face: a
       // 404 from Face after our first look may only mean the copy has landed since. Look once more.
