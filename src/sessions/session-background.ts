@@ -90,6 +90,7 @@ export class SessionBackground {
     const { sync, cleanup, schedule, clock, log } = this.deps;
     const now = clock.now();
     const lapsed = now >= claimed.authTokenExpiresAt;
+    if (claimed.erased) return cleanup.finishErasure(claimed, this.actor);
     let record: SessionRecord | undefined = claimed;
     let failed = false;
     if (!claimed.decision && claimed.deletedAtFaceAt === undefined && (lapsed || !this.deps.isPolled(claimed.id))) {

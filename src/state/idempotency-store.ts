@@ -15,6 +15,9 @@ export interface StoredResponse {
   body: unknown;
 }
 
+/** What an erased entry answers with: the replay gets 404, as for any erased session. */
+export const ERASED_RESPONSE: StoredResponse = { status: 404, body: null };
+
 export type IdempotencyEntry =
   /** A first request holds the key and is creating the session. */
   | { state: "pending"; fingerprint: string }
@@ -32,4 +35,9 @@ export interface IdempotencyStore {
   complete(key: string, token: string, response: StoredResponse, ttlMs: number): Promise<boolean>;
   /** Frees the key after a failed first request, if `token` still owns it. */
   release(key: string, token: string): Promise<void>;
+  /**
+   * Erasure: a live entry's response (auth token, subject) is replaced by ERASED_RESPONSE and its fingerprint
+   * emptied, for the rest of its retention, so a replay finds neither the token nor a free key to create again with.
+   */
+  erase(key: string): Promise<void>;
 }

@@ -3,6 +3,7 @@
  * unref'd timer sweeps what expired, so memory stays bounded by live data. close() stops that timer and forgets
  * the secrets and biometrics held (idempotent responses, images); it may be called more than once.
  */
+import { randomBytes } from "node:crypto";
 import type { Clock } from "../lib/clock.js";
 import { MemoryAuditLog } from "./memory/audit-log-memory.js";
 import { MemoryIdempotencyStore } from "./memory/idempotency-store-memory.js";
@@ -45,6 +46,7 @@ export function createMemoryState(clock: Clock): MemoryState {
     images: new MemoryImageStore(clock),
     leases: new MemoryLeaseStore(clock),
     signals: new MemorySignalBus(),
+    receiptKey: randomBytes(32),
     sweep: () => {
       for (const store of [state.sessions, state.idempotency, state.lockout, state.rateLimits, state.outbox, state.audit]) store.sweep();
     },

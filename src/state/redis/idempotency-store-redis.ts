@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Clock } from "../../lib/clock.js";
-import type { ClaimResult, IdempotencyStore, StoredResponse } from "../idempotency-store.js";
+import { ERASED_RESPONSE, type ClaimResult, type IdempotencyStore, type StoredResponse } from "../idempotency-store.js";
 import type { StateCipher } from "../state-crypto.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { defineScript } from "./redis-scripts.js";
@@ -45,6 +45,16 @@ if untilv and untilv > tonumber(ARGV[1]) and redis.call('HGET', k, 'token') == A
 return 0
 `;
 
+/** KEYS: entry. ARGV: now, sealed erased response. A live entry becomes completed with it, keeping its expiry. */
+const ERASE = `
+local k = KEYS[1]
+local untilv = tonumber(redis.call('HGET', k, 'until'))
+if not untilv or untilv <= tonumber(ARGV[1]) then return 0 end
+redis.call('HDEL', k, 'token')
+redis.call('HSET', k, 'state', 'completed', 'fingerprint', '', 'response', ARGV[2])
+return 1
+`;
+
 const claimReply = z.tuple([z.enum(["pending", "completed"]), z.string(), z.string().nullable()]);
 const storedResponse = z.object({ status: z.number().int(), body: z.unknown() });
 
@@ -52,6 +62,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   private readonly claimScript;
   private readonly completeScript;
   private readonly releaseScript;
+
+  private readonly eraseScript;
 
   constructor(
     redis: Redis,
@@ -62,6 +74,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     this.claimScript = defineScript(redis, CLAIM);
     this.completeScript = defineScript(redis, COMPLETE);
     this.releaseScript = defineScript(redis, RELEASE);
+    this.eraseScript = defineScript(redis, ERASE);
   }
 
   async claim(key: string, fingerprint: string, leaseMs: number): Promise<ClaimResult> {
@@ -77,6 +90,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   async complete(key: string, token: string, response: StoredResponse, ttlMs: number): Promise<boolean> {
     const sealed = this.cipher.sealText(JSON.stringify(response), context(key));
     return (await this.completeScript.run([this.keys.idempotency(key)], [this.clock.now(), token, sealed, ttlMs])) === 1;
+  }
+
+  async erase(key: string): Promise<void> {
+    const sealed = this.cipher.sealText(JSON.stringify(ERASED_RESPONSE), context(key));
+    await this.eraseScript.run([this.keys.idempotency(key)], [this.clock.now(), sealed]);
   }
 
   async release(key: string, token: string): Promise<void> {

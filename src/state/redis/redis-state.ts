@@ -9,6 +9,7 @@
  * Requires Redis >= 7.0 (PEXPIRE NX/GT). Key map, TTLs and the exceptions: docs/state.md.
  */
 import { Redis, type RedisOptions } from "ioredis";
+import { createHmac } from "node:crypto";
 import type { Clock } from "../../lib/clock.js";
 import { createStateCipher } from "../state-crypto.js";
 import type { State } from "../state.js";
@@ -61,6 +62,8 @@ export function createRedisState(redis: Redis, options: RedisStateOptions, clock
     images: new RedisImageStore(redis, keys, cipher, clock),
     leases: new RedisLeaseStore(redis, keys, clock),
     signals,
+    // A separate key from the cipher's: HMAC of a fixed label under the sealing key.
+    receiptKey: createHmac("sha256", options.encryptionKeys[0] ?? Buffer.alloc(0)).update("lso erasure receipt key").digest(),
     ping: () => pingWithin(redis, pingTimeoutMs),
     close: async () => {
       if (closed) return;
