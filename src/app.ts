@@ -37,6 +37,8 @@ import { callbackUrlCheck, createWebhooks, webhookSecretSource } from "./webhook
 import { adminRoutes } from "./admin/admin-routes.js";
 import { consolePlugin } from "./console/console-plugin.js";
 import { auditRoutes } from "./audit/audit-routes.js";
+import { SubjectErasure } from "./privacy/privacy-erasure.js";
+import { privacyRoutes } from "./privacy/privacy-routes.js";
 import { subscribeAuditTrail } from "./audit/audit-trail.js";
 import { createLeaseMs } from "./idempotency/idempotency-creates.js";
 import { createMemoryState } from "./state/state-memory.js";
@@ -125,6 +127,13 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     policyOf: (clientId) => credentials.policies.of(clientId),
     connectionTimeoutMs: config.http.connectionTimeoutMs,
     checkCallbackUrl: callbackUrlCheck(config.webhooks, webhookSecrets),
+  });
+  const erasure = new SubjectErasure({
+    state,
+    cleanup: sessions.cleanup,
+    clock,
+    retryMs: config.sessions.sweepIntervalMs,
+    receiptRetentionMs: config.erasureReceiptRetentionMs,
   });
   subscribeAuditTrail(events, { audit: state.audit, sessions: state.sessions, logger });
   const webhooks = createWebhooks(config.webhooks, {
@@ -229,6 +238,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
       await v1.register(sessionRoutes, { service: sessions.service });
       await v1.register(auditRoutes, { audit: state.audit, sessions: state.sessions });
       await v1.register(webhookRoutes, { deliveries: webhooks.deliveries });
+      await v1.register(privacyRoutes, { erasure });
     },
     { prefix: "/v1" },
   );

@@ -257,6 +257,20 @@ export const envSchema = z.object({
     .describe(
       "The browser console at /console (session explorer; in emulator mode also the device simulator): on or off. Unset: on in emulator mode (no FACE_ENDPOINT), off otherwise.",
     ),
+  CONSENT_MAX_AGE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(31_536_000)
+    .default(86_400)
+    .describe("The oldest consent evidence a create accepts: consent.consentedAt may be at most this many seconds in the past."),
+  ERASURE_RECEIPT_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .default(365)
+    .describe("How long an erasure receipt (DELETE /v1/subjects/{subject}: when, by which client, how many records; no subject) is kept."),
   SESSION_SWEEP_INTERVAL_MS: z.coerce
     .number()
     .int()
@@ -353,7 +367,11 @@ export interface AppConfig {
     imageRetentionMs: number;
     watch: { intervalMs: number; firstPollMs: number; concurrency: number };
     sweepIntervalMs: number;
+    /** CONSENT_MAX_AGE_SECONDS in ms. */
+    consentMaxAgeMs: number;
   };
+  /** ERASURE_RECEIPT_RETENTION_DAYS in ms. */
+  erasureReceiptRetentionMs: number;
   /** Outgoing webhooks (WEBHOOK_*); the Key Vault secret (keyVault.secrets.webhook) takes precedence over `secrets`. */
   webhooks: { secrets: string[]; allowPrivateTargets: boolean; allowedPorts: number[]; timeoutMs: number; concurrency: number };
   keyVault?: {
@@ -454,8 +472,10 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
       imageRetentionMs: e.SESSION_IMAGE_RETENTION_SECONDS * 1000,
       watch: { intervalMs: e.SESSION_WATCH_INTERVAL_MS, firstPollMs: e.SESSION_WATCH_FIRST_POLL_MS, concurrency: e.SESSION_WATCH_CONCURRENCY },
       sweepIntervalMs: e.SESSION_SWEEP_INTERVAL_MS,
+      consentMaxAgeMs: e.CONSENT_MAX_AGE_SECONDS * 1000,
     },
     state: stateSettings(e),
+    erasureReceiptRetentionMs: e.ERASURE_RECEIPT_RETENTION_DAYS * 86_400_000,
   };
   if (e.FACE_ENDPOINT) config.face.endpoint = e.FACE_ENDPOINT;
   if (e.FACE_APIKEY) config.face.apiKey = e.FACE_APIKEY;

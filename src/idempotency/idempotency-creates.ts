@@ -22,7 +22,7 @@ import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyBaseLogger } from "fastify";
 import { AppError } from "../errors.js";
-import type { IdempotencyStore } from "../state/idempotency-store.js";
+import { ERASED_RESPONSE, type IdempotencyStore } from "../state/idempotency-store.js";
 
 /** How long a completed create can be replayed. */
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -80,6 +80,8 @@ export class IdempotentCreates<T extends { id: string }> {
       const claim = await this.store.claim(scoped, fingerprint, this.leaseMs);
       if (claim.claimed) return { created: await this.first(scoped, claim.token, log, create), replayed: false };
       const { entry } = claim;
+      // The session was erased (by subject): whatever was sent, there is no token to give back.
+      if (entry.state === "completed" && entry.response.status === ERASED_RESPONSE.status) throw new AppError("LSO_ERR_SESSION_NOT_FOUND");
       if (entry.fingerprint !== fingerprint) throw new AppError("LSO_ERR_IDEMPOTENCY_MISMATCH");
       // The session this key created was deleted: neither its 201 (and auth token) nor a new session.
       if (entry.state === "forgotten") throw new AppError("LSO_ERR_SESSION_NOT_FOUND", { message: "The session created with this Idempotency-Key was deleted." });

@@ -99,6 +99,7 @@ export class SessionBackground {
     const { sync, cleanup, schedule, clock, log } = this.deps;
     const now = clock.now();
     const lapsed = now >= claimed.authTokenExpiresAt;
+    if (claimed.erased) return cleanup.finishErasure(claimed, this.actor);
     let record: SessionRecord | undefined = claimed;
     let failed = false;
     // A long-poll on this replica reads the session already; the watcher's read would only repeat it.

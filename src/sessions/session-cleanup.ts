@@ -78,6 +78,26 @@ export class SessionCleanup {
     if (await this.deps.images.delete(record.id)) this.deps.events.emit({ type: "imageDeleted", ...this.base(record.id, record.clientId, actor) });
   }
 
+  /**
+   * An erasure tombstone (privacy/): deleted at Face, then forgotten here; a failure keeps it for the next retry.
+   * No events: the session's audit trail is gone, and nothing of it should come back.
+   */
+  async finishErasure(record: SessionRecord, actor: Actor): Promise<void> {
+    try {
+      await this.deleteSessionAtFace(record, actor);
+      await this.deps.store.delete(record.id);
+      actor.log.info({ sessionId: record.id }, "erased session deleted at Face");
+    } catch (error) {
+      actor.log.warn({ err: error, sessionId: record.id }, "could not delete an erased session at Face; it will be retried");
+      await this.deps.store.update(record.id, { dueAt: this.deps.clock.now() + this.options.retryMs });
+    }
+  }
+
+  /** Face's request id, or undefined when Face had forgotten the session already (deleting is idempotent). */
+  deleteAtFaceOnce(record: SessionRecord, actor: Actor): Promise<string | undefined> {
+    return this.deleteSessionAtFace(record, actor);
+  }
+
   /** Waits for deletions under way (on close, and in tests). */
   async idle(): Promise<void> {
     while (this.running.size) await Promise.allSettled([...this.running.values()]);

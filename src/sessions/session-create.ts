@@ -10,7 +10,7 @@ import type { Clock } from "../lib/clock.js";
 import { checkImage } from "../lib/image-format.js";
 import type { LockoutGuard } from "../lockout/lockout-guard.js";
 import type { SessionRecord, SessionStore } from "../state/session-store.js";
-import { enforcePolicy, imageError } from "./session-create-rules.js";
+import { enforceConsent, enforcePolicy, imageError } from "./session-create-rules.js";
 import type { SessionEvents } from "./session-events.js";
 import type { CreateSessionInput } from "./session-input.js";
 import type { SessionSchedule } from "./session-schedule.js";
@@ -42,11 +42,14 @@ export interface CreateDeps {
   lockout?: LockoutGuard | undefined;
   /** The webhook feature's create-time check of a callbackUrl (throws an AppError); absent: any valid URL is kept. */
   checkCallbackUrl?: ((url: string) => void) | undefined;
+  /** CONSENT_MAX_AGE_SECONDS in ms. */
+  consentMaxAgeMs: number;
 }
 
 export async function createSession(deps: CreateDeps, input: CreateSessionInput, caller: CreateContext): Promise<SessionCreated> {
   const { face, clock, events } = deps;
   enforcePolicy(input, caller.policy);
+  enforceConsent(input, caller.policy, clock.now(), deps.consentMaxAgeMs);
   if (input.callbackUrl !== undefined) deps.checkCallbackUrl?.(input.callbackUrl);
   // Before Face is called: a locked-out subject or device must not cost a Face transaction.
   await deps.lockout?.assertNotLocked(caller.clientId, input);
@@ -96,6 +99,9 @@ export async function createSession(deps: CreateDeps, input: CreateSessionInput,
   if (input.subject !== undefined) record.subject = input.subject;
   if (input.deviceCorrelationId !== undefined) record.deviceCorrelationId = input.deviceCorrelationId;
   if (input.callbackUrl !== undefined) record.callbackUrl = input.callbackUrl;
+  if (input.consent !== undefined) record.consent = input.consent;
+  // Scoped as the idempotency store keys it, so an erasure can drop the stored response with its token.
+  if (caller.idempotencyKey !== undefined) record.idempotencyKey = `${caller.clientId}:${caller.idempotencyKey}`;
   record.dueAt = deps.schedule.firstDueAt(record);
   await remember(deps, record, caller.log);
   caller.log.info({ sessionId: record.id, kind: record.kind, faceRequestId: reply.requestId }, "session created");
@@ -107,6 +113,7 @@ export async function createSession(deps: CreateDeps, input: CreateSessionInput,
     kind: record.kind,
     ...(record.subject !== undefined && { subject: record.subject }),
     ...(input.callbackUrl !== undefined && { callbackUrl: input.callbackUrl }),
+    ...(input.consent !== undefined && { consent: input.consent }),
   });
   events.emit({ type: "tokenIssued", ...base, authTokenExpiresAt: record.authTokenExpiresAt });
 

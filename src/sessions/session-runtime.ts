@@ -34,6 +34,8 @@ export interface SessionSettings {
   deleteAfterDecision: boolean;
   imageRetentionMs: number;
   watch: { intervalMs: number; firstPollMs: number; concurrency: number };
+  /** CONSENT_MAX_AGE_SECONDS in ms. */
+  consentMaxAgeMs: number;
   sweepIntervalMs: number;
 }
 
@@ -57,6 +59,8 @@ export interface SessionRuntimeDeps {
 
 export interface SessionRuntime {
   service: SessionService;
+  /** Deletions at Face, for the erasure by subject. */
+  cleanup: SessionCleanup;
   /** The attempt budget, for the admin routes. */
   lockout: LockoutGuard;
   /** Starts the background loop and listens for settled decisions from any replica. */
@@ -117,11 +121,13 @@ export function createSessionRuntime(deps: SessionRuntimeDeps): SessionRuntime {
     idempotency,
     lockout,
     checkCallbackUrl: deps.checkCallbackUrl,
+    consentMaxAgeMs: settings.consentMaxAgeMs,
     maxWaitMs: Math.max(0, Math.min(MAX_WAIT_SECONDS * 1000, deps.connectionTimeoutMs - 1000)),
   });
 
   return {
     service,
+    cleanup,
     lockout,
     start: async () => {
       unsubscribe ??= await state.signals.subscribe(SETTLED_CHANNEL, (id) => hub.notify(id));

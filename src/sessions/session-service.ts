@@ -166,7 +166,7 @@ export class SessionService {
   /** A session that does not exist and one that belongs to another caller look the same: 404. */
   private async owned(id: string, caller: CallerContext): Promise<SessionRecord> {
     const record = await this.deps.store.get(id);
-    if (!record || record.clientId !== caller.clientId) this.notFound();
+    if (!record || record.clientId !== caller.clientId || record.erased) this.notFound();
     return record;
   }
 

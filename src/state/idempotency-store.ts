@@ -19,6 +19,9 @@ export interface StoredResponse {
   body: unknown;
 }
 
+/** What an erased entry answers with: the replay gets 404, as for any erased session. */
+export const ERASED_RESPONSE: StoredResponse = { status: 404, body: null };
+
 export type IdempotencyEntry =
   /** A first request holds the key and is creating the session. */
   | { state: "pending"; fingerprint: string }
@@ -46,4 +49,9 @@ export interface IdempotencyStore {
    * forgotten for the rest of its retention. Idempotent; false when no live entry names the session.
    */
   forgetSession(sessionId: string): Promise<boolean>;
+  /**
+   * Erasure: a live entry's response (auth token, subject) is replaced by ERASED_RESPONSE and its fingerprint
+   * emptied, for the rest of its retention, so a replay finds neither the token nor a free key to create again with.
+   */
+  erase(key: string): Promise<void>;
 }

@@ -4,6 +4,7 @@
  * what expired, so memory stays bounded by live data. close() stops that timer and forgets
  * the secrets and biometrics held (idempotent responses, images); it may be called more than once.
  */
+import { randomBytes } from "node:crypto";
 import { systemClock, type Clock } from "../lib/clock.js";
 import { MemoryAuditLog } from "./memory/audit-log-memory.js";
 import { MemoryIdempotencyStore } from "./memory/idempotency-store-memory.js";
@@ -55,6 +56,7 @@ export function createMemoryState(clock: Clock, options: MemoryStateOptions = {}
     leases: new MemoryLeaseStore(clock),
     signals: new MemorySignalBus(),
     quota: new MemoryQuotaBucket(options.quotaClock ?? systemClock),
+    receiptKey: randomBytes(32),
     sweep: () => {
       for (const store of [state.sessions, state.idempotency, state.lockout, state.outbox, state.audit]) store.sweep();
     },

@@ -30,6 +30,12 @@ export interface State {
   signals: SignalBus;
   /** Face's quota, one token bucket per Face resource shared by every replica (real time unless told otherwise). */
   quota: QuotaBucket;
+  /**
+   * The key erasure receipts HMAC the subject with, so a repeated erasure can be matched without the receipt
+   * holding the subject. Redis: derived from the newest STATE_ENCRYPTION_KEY (stable across replicas and
+   * restarts); memory: random per process.
+   */
+  readonly receiptKey: Uint8Array;
   /** Resolves when the backend answers; rejects when it is unreachable (readiness). */
   ping(): Promise<void>;
   /** Closes every store and connection the state opened (it owns them all). */

@@ -86,6 +86,11 @@ export interface WebhookOutbox {
   record(webhookId: string, lease: string, result: AttemptResult): Promise<boolean>;
   /** Starts a new series for a delivered or failed delivery (redelivery), due now; refuses a pending one. */
   restart(webhookId: string): Promise<RestartResult>;
+  /**
+   * Forgets every delivery of a session, pending ones included (erasure: their bodies name the subject), so none is
+   * sent again. How many were still pending.
+   */
+  deleteBySession(sessionId: string): Promise<number>;
   /** Oldest first. */
   listBySession(sessionId: string): Promise<WebhookDelivery[]>;
 }

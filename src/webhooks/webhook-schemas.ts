@@ -6,7 +6,7 @@
 import type { OpenAPIV3_1 } from "openapi-types";
 import { z } from "zod";
 import { decisionSchema } from "../sessions/decision/decision-schemas.js";
-import { sessionIdSchema, sessionKindSchema } from "../sessions/session-schemas.js";
+import { consentSchema, sessionIdSchema, sessionKindSchema } from "../sessions/session-schemas.js";
 
 export const WEBHOOK_EVENT_TYPES = ["session.decided"] as const;
 
@@ -19,6 +19,7 @@ export const webhookEventSchema = z
       sessionId: sessionIdSchema,
       kind: sessionKindSchema,
       subject: z.string().optional().describe("Your reference for the end user, as given on create."),
+      consent: consentSchema.optional().describe("The consent evidence, as given on create."),
       decision: decisionSchema,
     }),
   })

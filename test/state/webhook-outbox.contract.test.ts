@@ -34,6 +34,18 @@ describe.each(backends)("WebhookOutbox ($name)", (backend) => {
 
   const delivered = (attempt: number) => ({ attempt: { attempt, series: 1, at: ctx.clock.now(), statusCode: 200, final: true }, state: "delivered" as const });
 
+  it("when a session's deliveries are deleted, then pending ones are counted, none is claimable and the session lists none", async () => {
+    await outbox().add(delivery("evt_1"));
+    await outbox().add(delivery("evt_2"));
+    const [claim] = await outbox().claimDue(1, 1000);
+    await outbox().record(claim!.delivery.webhookId, claim!.lease, delivered(claim!.attempt));
+    await outbox().add(delivery("evt_3", 0, "s2"));
+    expect(await outbox().deleteBySession("s1")).toBe(1);
+    expect(await outbox().listBySession("s1")).toEqual([]);
+    expect((await outbox().claimDue(10, 1000)).map((c) => c.delivery.webhookId)).toEqual(["evt_3"]);
+    expect(await outbox().deleteBySession("s1")).toBe(0);
+  });
+
   it("when the same webhook id is added twice, then the second add is refused and the first stays as it was", async () => {
     expect(await outbox().add(delivery())).toBe(true);
     expect(await outbox().add({ ...delivery(), url: "https://other.example.com/" })).toBe(false);

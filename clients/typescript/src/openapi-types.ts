@@ -182,6 +182,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/subjects/{subject}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Erase everything this client holds for a subject
+         * @description Deletes every session of the subject (at Face while it may still live there, and here), their retained images, audit trails, webhook deliveries (pending ones are cancelled) and idempotent-create responses (a replay then answers 404). Idempotent: a repeat answers zero counts. A Face deletion that fails is retried in the background and counted in faceDeletionsPending. Leaves one erasure receipt (counts and an HMAC of the subject, never the subject). See docs/privacy.md.
+         */
+        delete: operations["eraseSubject"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/lockouts/{clientId}": {
         parameters: {
             query?: never;
@@ -237,7 +257,7 @@ export interface components {
                  * @description Stable machine-readable code; branch on this, not on message.
                  * @enum {string}
                  */
-                code: "LSO_ERR_VALIDATION" | "LSO_ERR_MALFORMED_BODY" | "LSO_ERR_UNAUTHORIZED" | "LSO_ERR_FORBIDDEN" | "LSO_ERR_SESSION_NOT_FOUND" | "LSO_ERR_SESSION_IMAGE_NOT_FOUND" | "LSO_ERR_ROUTE_NOT_FOUND" | "LSO_ERR_LOCKOUT_NOT_FOUND" | "LSO_ERR_WEBHOOK_NOTHING_TO_REDELIVER" | "LSO_ERR_WEBHOOK_DELIVERY_PENDING" | "LSO_ERR_REQUEST_TIMEOUT" | "LSO_ERR_BODY_TOO_LARGE" | "LSO_ERR_UNSUPPORTED_MEDIA_TYPE" | "LSO_ERR_IMAGE_TOO_SMALL" | "LSO_ERR_IMAGE_TOO_LARGE" | "LSO_ERR_IMAGE_FORMAT" | "LSO_ERR_FACE_INVALID_IMAGE" | "LSO_ERR_WEBHOOKS_DISABLED" | "LSO_ERR_IDEMPOTENCY_MISMATCH" | "LSO_ERR_SESSION_SETTLED" | "LSO_ERR_DEVICE_REFUSED" | "LSO_ERR_RATE_LIMITED" | "LSO_ERR_HEADERS_TOO_LARGE" | "LSO_ERR_LOCKED_OUT" | "LSO_ERR_INTERNAL" | "LSO_ERR_UPSTREAM" | "LSO_ERR_UPSTREAM_AUTH" | "LSO_ERR_UPSTREAM_MISCONFIGURED" | "LSO_ERR_CONSOLE_NOT_BUILT" | "LSO_ERR_UPSTREAM_UNAVAILABLE" | "LSO_ERR_UPSTREAM_TIMEOUT" | "LSO_ERR_STATE_UNAVAILABLE";
+                code: "LSO_ERR_VALIDATION" | "LSO_ERR_MALFORMED_BODY" | "LSO_ERR_UNAUTHORIZED" | "LSO_ERR_FORBIDDEN" | "LSO_ERR_SESSION_NOT_FOUND" | "LSO_ERR_SESSION_IMAGE_NOT_FOUND" | "LSO_ERR_ROUTE_NOT_FOUND" | "LSO_ERR_LOCKOUT_NOT_FOUND" | "LSO_ERR_WEBHOOK_NOTHING_TO_REDELIVER" | "LSO_ERR_WEBHOOK_DELIVERY_PENDING" | "LSO_ERR_REQUEST_TIMEOUT" | "LSO_ERR_BODY_TOO_LARGE" | "LSO_ERR_UNSUPPORTED_MEDIA_TYPE" | "LSO_ERR_IMAGE_TOO_SMALL" | "LSO_ERR_IMAGE_TOO_LARGE" | "LSO_ERR_IMAGE_FORMAT" | "LSO_ERR_FACE_INVALID_IMAGE" | "LSO_ERR_WEBHOOKS_DISABLED" | "LSO_ERR_IDEMPOTENCY_MISMATCH" | "LSO_ERR_SESSION_SETTLED" | "LSO_ERR_DEVICE_REFUSED" | "LSO_ERR_RATE_LIMITED" | "LSO_ERR_HEADERS_TOO_LARGE" | "LSO_ERR_CONSENT_REQUIRED" | "LSO_ERR_LOCKED_OUT" | "LSO_ERR_INTERNAL" | "LSO_ERR_UPSTREAM" | "LSO_ERR_UPSTREAM_AUTH" | "LSO_ERR_UPSTREAM_MISCONFIGURED" | "LSO_ERR_CONSOLE_NOT_BUILT" | "LSO_ERR_UPSTREAM_UNAVAILABLE" | "LSO_ERR_UPSTREAM_TIMEOUT" | "LSO_ERR_STATE_UNAVAILABLE";
                 /** @description Human-readable explanation. */
                 message: string;
                 /** @description Quote this when reporting a problem; it is on every log line of the request. */
@@ -339,6 +359,23 @@ export interface components {
             status: "notStarted" | "running" | "succeeded" | "failed" | "canceled";
             subject?: string;
             deviceCorrelationId?: string;
+            /** @description Evidence of the person's consent; kept with the session, shown in GET, the audit trail and the webhook; never sent to Face. */
+            consent?: {
+                /** @description The version of the notice text the person saw, e.g. 2026-03 or v4. */
+                noticeVersion: string;
+                /**
+                 * Format: date-time
+                 * @description When the person consented (ISO 8601); not in the future, not older than CONSENT_MAX_AGE_SECONDS.
+                 */
+                consentedAt: string;
+                /**
+                 * @description How the person consented.
+                 * @enum {string}
+                 */
+                method: "checkbox" | "button" | "signature" | "verbal" | "other";
+                /** @description Your own record id for this consent. */
+                reference?: string;
+            };
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -381,6 +418,23 @@ export interface components {
                 kind: "liveness" | "livenessWithVerify";
                 /** @description Your reference for the end user, as given on create. */
                 subject?: string;
+                /** @description The consent evidence, as given on create. */
+                consent?: {
+                    /** @description The version of the notice text the person saw, e.g. 2026-03 or v4. */
+                    noticeVersion: string;
+                    /**
+                     * Format: date-time
+                     * @description When the person consented (ISO 8601); not in the future, not older than CONSENT_MAX_AGE_SECONDS.
+                     */
+                    consentedAt: string;
+                    /**
+                     * @description How the person consented.
+                     * @enum {string}
+                     */
+                    method: "checkbox" | "button" | "signature" | "verbal" | "other";
+                    /** @description Your own record id for this consent. */
+                    reference?: string;
+                };
                 decision: components["schemas"]["Decision"];
             };
         };
@@ -486,7 +540,7 @@ export interface components {
              */
             at: string;
             /** @enum {string} */
-            event: "created" | "tokenIssued" | "attemptSeen" | "decided" | "webhookDelivered" | "webhookFailed" | "deletedAtFace" | "imageRetained" | "imageDeleted";
+            event: "created" | "tokenIssued" | "attemptSeen" | "decided" | "webhookDelivered" | "webhookFailed" | "deletedAtFace" | "imageRetained" | "imageDeleted" | "subjectErased";
             /** @description The client id for caller actions; "system" for the watcher, cleanup and webhook worker. */
             actor: string;
             /** @description Face's apim-request-id of the call behind the event, when there was one. */
@@ -535,12 +589,48 @@ export interface components {
              * @description imageRetained: until when the session image is kept.
              */
             retainUntil?: string;
+            /** @description created: the consent evidence given on create. */
+            consent?: {
+                /** @description The version of the notice text the person saw, e.g. 2026-03 or v4. */
+                noticeVersion: string;
+                /**
+                 * Format: date-time
+                 * @description When the person consented (ISO 8601); not in the future, not older than CONSENT_MAX_AGE_SECONDS.
+                 */
+                consentedAt: string;
+                /**
+                 * @description How the person consented.
+                 * @enum {string}
+                 */
+                method: "checkbox" | "button" | "signature" | "verbal" | "other";
+                /** @description Your own record id for this consent. */
+                reference?: string;
+            };
+            /** @description subjectErased: what the erasure removed. */
+            erased?: {
+                sessions: number;
+                images: number;
+                faceDeletions: number;
+                faceDeletionsPending: number;
+            };
+            /** @description subjectErased: an HMAC of the subject under a server secret (never the subject). */
+            subjectHmac?: string;
         };
         AuditTrail: {
             /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
             sessionId: string;
             /** @description Oldest first, in the order the events happened. */
             entries: components["schemas"]["AuditEntry"][];
+        };
+        SubjectErasure: {
+            /** @description Sessions of the subject erased here. */
+            sessions: number;
+            /** @description Retained session images deleted. */
+            images: number;
+            /** @description Sessions deleted at Face now (or found gone there). */
+            faceDeletions: number;
+            /** @description Sessions Face did not confirm deleting yet; the background loop retries them. */
+            faceDeletionsPending: number;
         };
     };
     responses: never;
@@ -869,6 +959,23 @@ export interface operations {
                      * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, a public (global unicast) host on port 443 or another port the operator allows. See docs/security.md.
                      */
                     callbackUrl?: string;
+                    /** @description Evidence of the person's consent; kept with the session, shown in GET, the audit trail and the webhook; never sent to Face. */
+                    consent?: {
+                        /** @description The version of the notice text the person saw, e.g. 2026-03 or v4. */
+                        noticeVersion: string;
+                        /**
+                         * Format: date-time
+                         * @description When the person consented (ISO 8601); not in the future, not older than CONSENT_MAX_AGE_SECONDS.
+                         */
+                        consentedAt: string;
+                        /**
+                         * @description How the person consented.
+                         * @enum {string}
+                         */
+                        method: "checkbox" | "button" | "signature" | "verbal" | "other";
+                        /** @description Your own record id for this consent. */
+                        reference?: string;
+                    };
                 } | {
                     /** @enum {string} */
                     kind: "livenessWithVerify";
@@ -897,6 +1004,23 @@ export interface operations {
                      * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, a public (global unicast) host on port 443 or another port the operator allows. See docs/security.md.
                      */
                     callbackUrl?: string;
+                    /** @description Evidence of the person's consent; kept with the session, shown in GET, the audit trail and the webhook; never sent to Face. */
+                    consent?: {
+                        /** @description The version of the notice text the person saw, e.g. 2026-03 or v4. */
+                        noticeVersion: string;
+                        /**
+                         * Format: date-time
+                         * @description When the person consented (ISO 8601); not in the future, not older than CONSENT_MAX_AGE_SECONDS.
+                         */
+                        consentedAt: string;
+                        /**
+                         * @description How the person consented.
+                         * @enum {string}
+                         */
+                        method: "checkbox" | "button" | "signature" | "verbal" | "other";
+                        /** @description Your own record id for this consent. */
+                        reference?: string;
+                    };
                     /** @description Match confidence at or above which Face reports the faces as identical. */
                     verifyConfidenceThreshold?: number;
                     /**
@@ -930,6 +1054,8 @@ export interface operations {
                      * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, a public (global unicast) host on port 443 or another port the operator allows. See docs/security.md.
                      */
                     callbackUrl?: string;
+                    /** @description The consent evidence as one JSON text field, e.g. {"noticeVersion":"v4","consentedAt":"...","method":"checkbox"}. */
+                    consent?: string;
                     /** @description Match confidence at or above which Face reports the faces as identical. 0 to 1. */
                     verifyConfidenceThreshold?: string;
                     /** @description The reference image file (livenessWithVerify only): JPEG, PNG, GIF or BMP, 1 KB to 6 MB. */
@@ -2107,6 +2233,115 @@ export interface operations {
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    eraseSubject: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your own id for the request (1 to 128 of A-Z a-z 0-9 . _ : -), echoed back and logged, so traces join up; otherwise one is made. */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description The subject to erase, as given on create (URL-encoded). */
+                subject: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubjectErasure"];
+                };
+            };
+            /** @description Bad Request: LSO_ERR_MALFORMED_BODY, LSO_ERR_VALIDATION. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unauthorized: LSO_ERR_UNAUTHORIZED. */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Payload Too Large: LSO_ERR_BODY_TOO_LARGE. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unsupported Media Type: LSO_ERR_UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too Many Requests: LSO_ERR_RATE_LIMITED. */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Internal Server Error: LSO_ERR_INTERNAL. */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {

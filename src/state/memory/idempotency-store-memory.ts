@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../../lib/clock.js";
-import type { ClaimResult, IdempotencyEntry, IdempotencyStore, StoredResponse } from "../idempotency-store.js";
+import { ERASED_RESPONSE, type ClaimResult, type IdempotencyEntry, type IdempotencyStore, type StoredResponse } from "../idempotency-store.js";
 
 interface Slot {
   entry: IdempotencyEntry;
@@ -51,6 +51,11 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
   async release(key: string, token: string): Promise<void> {
     if (this.live(key)?.token === token) this.slots.delete(key);
+  }
+
+  async erase(key: string): Promise<void> {
+    const slot = this.live(key);
+    if (slot) this.slots.set(key, { entry: { state: "completed", fingerprint: "", response: { ...ERASED_RESPONSE } }, expiresAt: slot.expiresAt });
   }
 
   /** Removes every expired entry; returns how many. */

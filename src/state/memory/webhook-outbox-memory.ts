@@ -67,6 +67,16 @@ export class MemoryWebhookOutbox implements WebhookOutbox {
     return { outcome: "restarted", delivery: copy(d) };
   }
 
+  async deleteBySession(sessionId: string): Promise<number> {
+    let pending = 0;
+    for (const [id, { delivery }] of this.entries) {
+      if (delivery.sessionId !== sessionId) continue;
+      if (delivery.state === "pending") pending += 1;
+      this.entries.delete(id);
+    }
+    return pending;
+  }
+
   async listBySession(sessionId: string): Promise<WebhookDelivery[]> {
     return [...this.entries.values()]
       .map((e) => e.delivery)

@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Clock } from "../../lib/clock.js";
-import type { ClaimResult, IdempotencyStore, StoredResponse } from "../idempotency-store.js";
+import { ERASED_RESPONSE, type ClaimResult, type IdempotencyStore, type StoredResponse } from "../idempotency-store.js";
 import type { StateCipher } from "../state-crypto.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { defineScript } from "./redis-scripts.js";
@@ -60,6 +60,16 @@ if untilv and untilv > tonumber(ARGV[1]) and redis.call('HGET', k, 'token') == A
 return 0
 `;
 
+/** KEYS: entry. ARGV: now, sealed erased response. A live entry becomes completed with it, keeping its expiry. */
+const ERASE = `
+local k = KEYS[1]
+local untilv = tonumber(redis.call('HGET', k, 'until'))
+if not untilv or untilv <= tonumber(ARGV[1]) then return 0 end
+redis.call('HDEL', k, 'token')
+redis.call('HSET', k, 'state', 'completed', 'fingerprint', '', 'response', ARGV[2])
+return 1
+`;
+
 const claimReply = z.tuple([z.enum(["pending", "completed", "forgotten"]), z.string(), z.string().nullable()]);
 const storedResponse = z.object({ status: z.number().int(), body: z.unknown() });
 
@@ -68,6 +78,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   private readonly completeScript;
   private readonly releaseScript;
   private readonly forgetScript;
+  private readonly eraseScript;
 
   constructor(
     private readonly redis: Redis,
@@ -79,6 +90,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     this.completeScript = defineScript(redis, COMPLETE);
     this.releaseScript = defineScript(redis, RELEASE);
     this.forgetScript = defineScript(redis, FORGET);
+    this.eraseScript = defineScript(redis, ERASE);
   }
 
   async claim(key: string, fingerprint: string, leaseMs: number): Promise<ClaimResult> {
@@ -107,6 +119,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const forgotten = ours && (await this.forgetScript.run([entryKey], [this.clock.now(), sessionId])) === 1;
     await this.redis.del(indexKey);
     return forgotten;
+  }
+
+  async erase(key: string): Promise<void> {
+    const sealed = this.cipher.sealText(JSON.stringify(ERASED_RESPONSE), context(key));
+    await this.eraseScript.run([this.keys.idempotency(key)], [this.clock.now(), sealed]);
   }
 
   async release(key: string, token: string): Promise<void> {

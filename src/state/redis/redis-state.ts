@@ -13,6 +13,7 @@
  * Requires Redis >= 7.0 (PEXPIRE NX/GT). Key map, TTLs and the exceptions: docs/state.md.
  */
 import type { Redis } from "ioredis";
+import { createHmac } from "node:crypto";
 import { systemClock, type Clock } from "../../lib/clock.js";
 import { createStateCipher } from "../state-crypto.js";
 import type { State } from "../state.js";
@@ -71,6 +72,8 @@ export function createRedisState(redis: Redis, options: RedisStateOptions, clock
     leases: guardRedisStore(new RedisLeaseStore(redis, keys, clock)),
     signals: guardRedisStore(signals),
     quota: guardRedisStore(new RedisQuotaBucket(redis, keys, options.quotaClock ?? systemClock)),
+    // A separate key from the cipher's: HMAC of a fixed label under the sealing key.
+    receiptKey: createHmac("sha256", options.encryptionKeys[0] ?? Buffer.alloc(0)).update("lso erasure receipt key").digest(),
     ping: () => pingWithin(redis, pingTimeoutMs).catch((error: unknown) => Promise.reject(stateErrorOf(error))),
     close: async () => {
       if (closed) return;

@@ -206,6 +206,18 @@ export class RedisWebhookOutbox implements WebhookOutbox {
     return { outcome: outcome === "pending" ? "pending" : "missing" };
   }
 
+  async deleteBySession(sessionId: string): Promise<number> {
+    const { outbox } = this.keys;
+    const members = await this.redis.lrange(outbox.bySession(sessionId), 0, -1);
+    if (members.length === 0) return 0;
+    const states = await Promise.all(members.map((member) => this.redis.hget(outbox.deliveryPrefix + member, "state")));
+    const tx = this.redis.multi();
+    for (const member of members) tx.del(outbox.deliveryPrefix + member).zrem(outbox.due, member);
+    await tx.del(outbox.bySession(sessionId)).exec();
+    // A lease held by a worker mid-attempt then finds its delivery gone, and its result is dropped.
+    return states.filter((state) => state === "pending").length;
+  }
+
   async listBySession(sessionId: string): Promise<WebhookDelivery[]> {
     const { outbox } = this.keys;
     const members = await this.redis.lrange(outbox.bySession(sessionId), 0, -1);
