@@ -4,11 +4,19 @@
  * probe result is cached briefly and shared by concurrent callers, so probes from many balancers cost Face one call
  * per interval; the state ping is not cached, so an outage and the recovery show at once. /healthz touches
  * neither: a Redis outage must take a replica out of rotation, not have it restarted.
+ *
+ * Anyone may ask /readyz (balancers send no key), so its public answer is only ready or not. The checks behind it
+ * (Face's error code, where the credentials come from, how old the Key Vault values are) describe the operator's
+ * set-up, which tells an attacker what to aim at; they are shown to an operator key (ADMIN_API_KEYS, x-admin-key)
+ * only. Not to a caller key: tenants have no business with how the service holds its secrets.
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { isAppError } from "../errors.js";
-import { errorResponses } from "./error-envelope.js";
+import { ADMIN_KEY_HEADER } from "../admin/admin-auth.js";
+import type { ApiKeyEntry } from "../lib/api-key-list.js";
+import { ApiKeyRing } from "../credentials/api-key-ring.js";
+import { AppError, isAppError } from "../errors.js";
+import { authErrors, errorResponses } from "./error-envelope.js";
 import type { CredentialsStatus } from "../credentials/credentials.js";
 import type { FaceGateway } from "../face/face-gateway.js";
 import type { Clock } from "../lib/clock.js";
@@ -30,7 +38,10 @@ const stateCheckSchema = z.object({
 const readinessSchema = z
   .object({
     status: z.enum(["ready", "notReady"]),
-    checks: z.object({ face: checkSchema, credentials: credentialsCheckSchema, state: stateCheckSchema }),
+    checks: z
+      .object({ face: checkSchema, credentials: credentialsCheckSchema, state: stateCheckSchema })
+      .optional()
+      .describe("Only for an operator: sent when x-admin-key holds a key from ADMIN_API_KEYS."),
   })
   .meta({ id: "Readiness" });
 
@@ -40,10 +51,13 @@ export interface HealthOptions {
   face: FaceGateway;
   clock: Clock;
   credentials: () => CredentialsStatus;
+  /** ADMIN_API_KEYS: a request carrying one of these in x-admin-key sees the readiness checks. */
+  adminKeys: readonly ApiKeyEntry[];
   state: Pick<State, "backend" | "ping">;
 }
 
-export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { face, clock, credentials, state }) => {
+export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { face, clock, credentials, adminKeys, state }) => {
+  const operators = new ApiKeyRing(adminKeys);
   let cached: { at: number; check: Check } | undefined;
   let inFlight: Promise<Check> | undefined;
 
@@ -64,16 +78,6 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
     return inFlight;
   };
 
-  const pingState = async (): Promise<z.infer<typeof stateCheckSchema>> => {
-    try {
-      await state.ping();
-      return { status: "up", backend: state.backend };
-    } catch (error) {
-      app.log.warn({ backend: state.backend, reason: (error as Error).message }, "readiness: the state does not answer");
-      return { status: "down", backend: state.backend };
-    }
-  };
-
   app.get(
     "/healthz",
     {
@@ -88,6 +92,23 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
     async () => ({ status: "ok" as const }),
   );
 
+  /** True for an operator, false for anyone who sent no admin key; a wrong admin key is refused, as on /admin. */
+  const pingState = async (): Promise<z.infer<typeof stateCheckSchema>> => {
+    try {
+      await state.ping();
+      return { status: "up", backend: state.backend };
+    } catch (error) {
+      app.log.warn({ backend: state.backend, reason: (error as Error).message }, "readiness: the state does not answer");
+      return { status: "down", backend: state.backend };
+    }
+  };
+
+  const isOperator = (presented: string | string[] | undefined): boolean => {
+    if (presented === undefined) return false;
+    if (typeof presented === "string" && presented.length > 0 && operators.verify(presented)) return true;
+    throw new AppError("LSO_ERR_UNAUTHORIZED", { message: `The ${ADMIN_KEY_HEADER} header holds no valid admin key; send none for the public answer.` });
+  };
+
   app.get(
     "/readyz",
     {
@@ -95,13 +116,19 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
         tags: ["health"],
         operationId: "getReadiness",
         summary: "Readiness probe",
-        security: [],
+        description: "Public: ready or not. With an operator key (ADMIN_API_KEYS) in x-admin-key, also the checks behind the answer.",
+        // No key needed; an operator key is optional and adds the checks.
+        security: [{}, { adminKey: [] }],
         // 503 is the readiness body (not the error envelope): Face (or the emulator) or the state does not answer.
-        response: { ...errorResponses([]), 200: readinessSchema, 503: readinessSchema },
+        response: { ...errorResponses(authErrors), 200: readinessSchema, 503: readinessSchema },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
+      const detailed = isOperator(request.headers[ADMIN_KEY_HEADER]);
       const [faceCheck, stateCheck] = await Promise.all([probeFace(), pingState()]);
+      const ready = faceCheck.status === "up" && stateCheck.status === "up";
+      const status = ready ? ("ready" as const) : ("notReady" as const);
+      if (!detailed) return reply.code(ready ? 200 : 503).send({ status });
       const { source, faceAuth, keyVault } = credentials();
       const credentialsCheck = {
         // Stale values still work (Face answered above): serving on them beats refusing every request.
@@ -110,10 +137,9 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
         faceAuth,
         ...(keyVault && { ageSeconds: keyVault.ageSeconds }),
       };
-      const ready = faceCheck.status === "up" && stateCheck.status === "up";
-      return reply
-        .code(ready ? 200 : 503)
-        .send({ status: ready ? "ready" : "notReady", checks: { face: faceCheck, credentials: credentialsCheck, state: stateCheck } });
+      // The operator's answer names the set-up: never to be kept by a shared cache.
+      reply.header("cache-control", "no-store");
+      return reply.code(ready ? 200 : 503).send({ status, checks: { face: faceCheck, credentials: credentialsCheck, state: stateCheck } });
     },
   );
 };

@@ -34,7 +34,9 @@ declare module "fastify" {
 export interface SessionSettings {
   deleteAfterDecision: boolean;
   imageRetentionMs: number;
-  watch: { intervalMs: number; concurrency: number };
+  watch: { intervalMs: number; firstPollMs: number; concurrency: number };
+  /** CONSENT_MAX_AGE_SECONDS in ms. */
+  consentMaxAgeMs: number;
   sweepIntervalMs: number;
 }
 
@@ -58,6 +60,8 @@ export interface SessionRuntimeDeps {
 
 export interface SessionRuntime {
   service: SessionService;
+  /** Deletions at Face, for the erasure by subject. */
+  cleanup: SessionCleanup;
   /** The attempt budget, for the admin routes. */
   lockout: LockoutGuard;
   /** Starts the background loop and listens for settled decisions from any replica. */
@@ -83,7 +87,12 @@ export function createSessionRuntime(deps: SessionRuntimeDeps): SessionRuntime {
   const images = state.images;
   const lockout = new LockoutGuard(state.lockout, deps.lockoutRule, clock);
   const idempotency = new IdempotentCreates(state.idempotency, deps.idempotencyLeaseMs, sessionCreatedSchema);
-  const schedule = new SessionSchedule({ watchIntervalMs: settings.watch.intervalMs, retryMs: settings.sweepIntervalMs, deleteAfterDecision: settings.deleteAfterDecision });
+  const schedule = new SessionSchedule({
+    watchIntervalMs: settings.watch.intervalMs,
+    firstPollMs: settings.watch.firstPollMs,
+    retryMs: settings.sweepIntervalMs,
+    deleteAfterDecision: settings.deleteAfterDecision,
+  });
   const sync = new SessionSync({ face, store, clock, events, schedule, policyOf, lockout, isFailedOutcome: isDeclined });
   // This app's name as a lease holder: unique per process, so two replicas never pass for one another.
   const holder = `replica-${randomUUID()}`;
@@ -118,11 +127,13 @@ export function createSessionRuntime(deps: SessionRuntimeDeps): SessionRuntime {
     idempotency,
     lockout,
     checkCallbackUrl: deps.checkCallbackUrl,
+    consentMaxAgeMs: settings.consentMaxAgeMs,
     maxWaitMs: Math.max(0, Math.min(MAX_WAIT_SECONDS * 1000, deps.connectionTimeoutMs - 1000)),
   });
 
   return {
     service,
+    cleanup,
     lockout,
     start: async () => {
       // Waiters here re-read a session that settled or changed anywhere in the cluster (no Face read).

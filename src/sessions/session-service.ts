@@ -19,6 +19,7 @@ import type { SessionCreated, SessionView } from "./session-schemas.js";
 import { latestImageId, snapshotOfRecord } from "./session-snapshot.js";
 import type { Actor, SessionSync } from "./session-sync.js";
 import { toSessionView } from "./session-view.js";
+import { SettledViewCache, type EncodedView } from "./session-view-cache.js";
 
 export type { CreateContext };
 
@@ -46,7 +47,12 @@ export interface SessionServiceDeps extends CreateDeps {
 
 const sameHex = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
 
+/** A view and how it is sent: the route's serializer (reply.serialize), so cached bytes equal what it would send. */
+export type EncodeView = (view: SessionView) => EncodedView;
+
 export class SessionService {
+  private readonly settledViews = new SettledViewCache();
+
   constructor(private readonly deps: SessionServiceDeps) {}
 
   /**
@@ -67,23 +73,48 @@ export class SessionService {
    * changed, all together), unless the caller waits (long-poll).
    */
   async read(id: string, caller: CallerContext, options: ReadOptions = {}): Promise<SessionView> {
+    const { record, exposeScores } = await this.readRecord(id, caller, options);
+    return this.viewOf(record, exposeScores);
+  }
+
+  /**
+   * read(), encoded: a settled session's bytes and ETag come from the per-process cache after its first read, so
+   * the hot path of a settled GET is one store read and no view, JSON or hash work.
+   */
+  async readEncoded(id: string, caller: CallerContext, options: ReadOptions, encode: EncodeView): Promise<EncodedView> {
+    const { record, exposeScores } = await this.readRecord(id, caller, options);
+    if (!record.decision) return encode(this.viewOf(record, exposeScores));
+    const version = `${record.decision.decidedAt}|${record.lastCheckedAt}|${exposeScores ? 1 : 0}`;
+    const cached = this.settledViews.get(id, version);
+    if (cached) return cached;
+    const encoded = encode(this.viewOf(record, exposeScores));
+    this.settledViews.set(id, version, encoded);
+    return encoded;
+  }
+
+  private viewOf(record: SessionRecord, exposeScores: boolean): SessionView {
+    return toSessionView(record, this.deps.sync.decisionOf(record).decision, exposeScores);
+  }
+
+  private async readRecord(id: string, caller: CallerContext, options: ReadOptions): Promise<{ record: SessionRecord; exposeScores: boolean }> {
     const { sync, hub } = this.deps;
     const actor: Actor = { id: caller.clientId, log: caller.log };
     let record = await this.owned(id, caller);
     const patch = options.clientDigest === undefined ? undefined : this.digestPatch(record, options.clientDigest);
     const waitMs = Math.min(options.waitMs ?? 0, this.deps.maxWaitMs);
-    // A long-poll does not read Face itself: the cluster's one poll loop for the session does (session-poll-hub.ts).
-    const readFace = waitMs <= 0;
-    record = (await sync.refresh(record, actor, { patch, readFace, readByCaller: true })) ?? this.notFound();
-    if (!record.decision && waitMs > 0) {
-      await hub.wait(id, actor, waitMs);
-      record = (await sync.refreshById(id, actor, { readFace: false, readByCaller: true })) ?? this.notFound();
+    // A settled session that a caller has read before has nothing left to write or fetch: skip the sync machinery.
+    if (!(record.decision && record.decisionReadAt !== undefined && patch === undefined)) {
+      // A long-poll does not read Face itself: the cluster's one poll loop for the session does (session-poll-hub.ts).
+      const readFace = waitMs <= 0;
+      record = (await sync.refresh(record, actor, { patch, readFace, readByCaller: true })) ?? this.notFound();
+      if (!record.decision && waitMs > 0) {
+        await hub.wait(id, actor, waitMs);
+        record = (await sync.refreshById(id, actor, { readFace: false, readByCaller: true })) ?? this.notFound();
+      }
     }
-    const policy = this.deps.policyOf(record.clientId);
-    const view = toSessionView(record, sync.decisionOf(record).decision, policy);
     // The caller now holds the settled decision: Face's copy is no longer needed (DELETE_AFTER_DECISION).
     if (record.decision) this.deps.cleanup.decisionRead(record, actor);
-    return view;
+    return { record, exposeScores: this.deps.policyOf(record.clientId).decision.exposeScores };
   }
 
   /** The caller's own sessions, newest first, from the store's per-client index; never calls Face. */
@@ -94,6 +125,9 @@ export class SessionService {
 
   async delete(id: string, caller: CallerContext): Promise<void> {
     const record = await this.owned(id, caller);
+    this.settledViews.delete(id);
+    // First, so that even if the cleanup fails, an idempotent retry can no longer replay the session's auth token.
+    await this.deps.idempotency?.forgetSession(id);
     await this.deps.cleanup.forget(record, { id: caller.clientId, log: caller.log });
     caller.log.info({ sessionId: id }, "session deleted");
   }
@@ -105,10 +139,19 @@ export class SessionService {
     const retained = await this.deps.images.get(id);
     if (retained) return retained.bytes;
     if (record.deletedAtFaceAt !== undefined) throw new AppError("LSO_ERR_SESSION_IMAGE_NOT_FOUND");
-    const current = (await this.deps.sync.refresh(record, { id: caller.clientId, log: caller.log })) ?? this.notFound();
-    const imageId = latestImageId(snapshotOfRecord(current));
-    if (!imageId) throw new AppError("LSO_ERR_SESSION_IMAGE_NOT_FOUND");
-    return (await this.deps.face.getSessionImage(imageId, { log: caller.log })).value;
+    try {
+      const current = (await this.deps.sync.refresh(record, { id: caller.clientId, log: caller.log })) ?? this.notFound();
+      const imageId = latestImageId(snapshotOfRecord(current));
+      if (!imageId) throw new AppError("LSO_ERR_SESSION_IMAGE_NOT_FOUND");
+      return (await this.deps.face.getSessionImage(imageId, { log: caller.log, clientId: caller.clientId, priority: "read" })).value;
+    } catch (error) {
+      // A cleanup (in this process or another replica) writes the copy before it deletes the session at Face: a
+      // 404 from Face after our first look may only mean the copy has landed since. Look once more.
+      const isGone = error instanceof AppError && (error.code === "LSO_ERR_SESSION_NOT_FOUND" || error.code === "LSO_ERR_SESSION_IMAGE_NOT_FOUND");
+      const copied = isGone ? await this.deps.images.get(id) : undefined;
+      if (copied) return copied.bytes;
+      throw error;
+    }
   }
 
   /** The change a client digest makes: none when settled with the same digest; 409 when settled with another. */
@@ -123,7 +166,7 @@ export class SessionService {
   /** A session that does not exist and one that belongs to another caller look the same: 404. */
   private async owned(id: string, caller: CallerContext): Promise<SessionRecord> {
     const record = await this.deps.store.get(id);
-    if (!record || record.clientId !== caller.clientId) this.notFound();
+    if (!record || record.clientId !== caller.clientId || record.erased) this.notFound();
     return record;
   }
 

@@ -28,13 +28,19 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-export async function startStack(env: EnvInput = {}, overrides: AppOverrides = {}): Promise<TestStack> {
-  const emulator = await startEmulator({ port: 0, apiKey: FACE_KEY });
+export interface StackOptions {
+  /** The emulator logs into the same capture, at the same level, tagged component "emulator"; else it is silent. */
+  emulatorLogs?: boolean;
+}
+
+/** The stack at LOG_LEVEL (debug unless `env` says otherwise): a test asking for trace gets trace. */
+export async function startStack(env: EnvInput = {}, overrides: AppOverrides = {}, options: StackOptions = {}): Promise<TestStack> {
   const logs = new CapturedLogs();
   const base = loadConfig({ API_KEYS: apiKeysEnv, LOG_LEVEL: "debug", ...env });
+  const logger = createLogger(base.logLevel, logs.stream);
+  const emulator = await startEmulator({ port: 0, apiKey: FACE_KEY, ...(options.emulatorLogs && { logger: logger.child({ component: "emulator" }) }) });
   const config = { ...base, face: { ...base.face, endpoint: emulator.url, apiKey: FACE_KEY } };
-  // The level a test asks for (LOG_LEVEL), else debug: a secrets test at trace must capture trace lines too.
-  const app = await buildApp(config, { logger: createLogger(env.LOG_LEVEL ?? "debug", logs.stream), ...overrides });
+  const app = await buildApp(config, { logger, ...overrides });
   await app.ready();
   return {
     app,

@@ -12,6 +12,7 @@ import { auth, createSession, startStack, type TestStack } from "../../helpers/a
 import { describeRedis, useRedisServer } from "../../helpers/redis-server.js";
 
 const WAIT = { timeout: 15_000, interval: 100 };
+const OPERATOR_KEY = "ops-outage-key-0123456789abcdef";
 
 describeRedis("a running app on Redis when Redis stops and starts again", () => {
   const server = useRedisServer({ appendOnly: true });
@@ -24,7 +25,7 @@ describeRedis("a running app on Redis when Redis stops and starts again", () => 
     process.on("unhandledRejection", onRejection);
     state = await openRedisState(server().url, { keyPrefix: server().keyPrefix(), encryptionKeys: [randomBytes(32)] }, systemClock);
     // The background loop and the webhook worker tick often, so they meet the outage while the test looks on.
-    stack = await startStack({ SESSION_WATCH_INTERVAL_MS: "200", SESSION_SWEEP_INTERVAL_MS: "200" }, { state });
+    stack = await startStack({ SESSION_WATCH_INTERVAL_MS: "200", SESSION_SWEEP_INTERVAL_MS: "200", ADMIN_API_KEYS: `ops:${OPERATOR_KEY}` }, { state });
   });
   afterAll(async () => {
     await stack?.close();
@@ -46,7 +47,8 @@ describeRedis("a running app on Redis when Redis stops and starts again", () => 
     await server().halt();
     // The connection notices the server is gone (its socket closes): readiness turns first.
     await vi.waitFor(async () => expect(await ready()).toBe(503), WAIT);
-    const readiness = (await get("/readyz", {})).json();
+    // The operator sees which check failed.
+    const readiness = (await get("/readyz", { "x-admin-key": OPERATOR_KEY })).json();
     expect(readiness.checks.state).toEqual({ status: "down", backend: "redis" });
 
     const during = [
