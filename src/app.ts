@@ -36,6 +36,8 @@ import { adminRoutes } from "./admin/admin-routes.js";
 import { auditRoutes } from "./audit/audit-routes.js";
 import { subscribeAuditTrail } from "./audit/audit-trail.js";
 import { createLeaseMs } from "./idempotency/idempotency-creates.js";
+import { createAppMetrics, type AppMetrics } from "./metrics/metrics.js";
+import metricsPlugin from "./plugins/metrics.js";
 import { createMemoryState } from "./state/state-memory.js";
 import type { State } from "./state/state.js";
 
@@ -69,7 +71,7 @@ const packageVersion = (JSON.parse(readFileSync(new URL("../package.json", impor
  * The Face client as the service uses it: the SDK gateway, inside the quota guard (token bucket, Retry-After,
  * safe retries, breaker), inside the key-refresh wrapper (so its one retry after a 401 also takes a quota token).
  */
-function defaultFaceGateway(config: AppConfig, credentials: Credentials, logger: Logger): { face: FaceGateway; guard: GuardedFaceGateway } {
+function defaultFaceGateway(config: AppConfig, credentials: Credentials, logger: Logger, metrics: AppMetrics): { face: FaceGateway; guard: GuardedFaceGateway } {
   const { endpoint } = config.face;
   if (!endpoint) throw new Error("buildApp needs config.face.endpoint (server.ts sets it in emulator mode), or a faceGateway override");
   const faceLogger = logger.child({ component: "face" });
@@ -81,7 +83,8 @@ function defaultFaceGateway(config: AppConfig, credentials: Credentials, logger:
     logger: faceLogger,
   });
   // The real clock, not overrides.clock: pacing follows Face's real-time quota, and a frozen test clock would stall it.
-  const guard = createGuardedFaceGateway(gateway, config.face.guard, { clock: systemClock, logger: faceLogger });
+  // Metrics sit inside the guard: they count what Face itself was sent, retries included.
+  const guard = createGuardedFaceGateway(metrics.face.instrument(gateway), config.face.guard, { clock: systemClock, logger: faceLogger });
   const face = withCredentialRefresh(guard, { refresh: () => credentials.refreshFaceKey(), version: () => credentials.faceKeyVersion() }, faceLogger);
   return { face, guard };
 }
@@ -96,9 +99,10 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   const clock = overrides.clock ?? systemClock;
   const credentials =
     overrides.credentials ?? (await loadCredentials(config, { ...overrides.credentialDeps, clock, logger: logger.child({ component: "credentials" }) }));
-  const upstream = overrides.faceGateway ? { face: overrides.faceGateway, guard: undefined } : defaultFaceGateway(config, credentials, logger);
+  const metrics = createAppMetrics();
+  const upstream = overrides.faceGateway ? { face: overrides.faceGateway, guard: undefined } : defaultFaceGateway(config, credentials, logger, metrics);
   const { face } = upstream;
-  const state = overrides.state ?? createMemoryState(clock);
+  const state = metrics.instrumentState(overrides.state ?? createMemoryState(clock));
   const webhookSecrets = webhookSecretSource(config.webhooks, () => credentials.webhookSecrets());
   // The core emits session events; the audit trail (and the webhook dispatcher) subscribe. A listener's failure is
   // logged, never thrown: it must not fail the request behind the event.
@@ -117,6 +121,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     policyOf: (clientId) => credentials.policies.of(clientId),
     connectionTimeoutMs: config.http.connectionTimeoutMs,
     checkCallbackUrl: callbackUrlCheck(config.webhooks, webhookSecrets),
+    onBackgroundRun: metrics.loops.observer("sessions"),
   });
   subscribeAuditTrail(events, { audit: state.audit, sessions: state.sessions, logger });
   const webhooks = createWebhooks(config.webhooks, {
@@ -128,6 +133,15 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     secrets: webhookSecrets,
     userAgent: `liveness-session-orchestrator-webhooks/${packageVersion}`,
     resolve: overrides.webhookResolver,
+    onWorkerPass: metrics.loops.observer("webhooks"),
+  });
+  const { guard } = upstream;
+  metrics.watch({
+    events,
+    outbox: state.outbox,
+    guard: guard && (() => guard.stats()),
+    keyVault: credentials.status().keyVault && (() => credentials.status().keyVault!),
+    longPolls: () => sessions.longPolls(),
   });
 
   const app = Fastify({
@@ -188,7 +202,11 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   // The background loop, likewise only once ready. `app.sessionEvents` is the bus, for subscribers outside buildApp.
   app.addHook("onReady", async () => sessions.start());
   app.decorate("sessionEvents", events);
+  // The registry, for the separate metrics port server.ts may open (METRICS_PORT).
+  app.decorate("metrics", metrics);
 
+  // First, so its timing hook covers every route registered after it.
+  await app.register(metricsPlugin, { metrics, serve: config.metrics.enabled && config.metrics.port === undefined, token: config.metrics.token });
   await app.register(errorHandler);
   await app.register(security, { rateLimitStore: state.rateLimits, clock, perIpPerMinute: config.http.rateLimitPerIpPerMinute });
   await app.register(openapi, { version: packageVersion, webhooks: webhooksOpenApi });

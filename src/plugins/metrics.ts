@@ -1,0 +1,76 @@
+/**
+ * Prometheus metrics over HTTP. The plugin times every request of the app (by route template, see
+ * metrics-http.ts) and, when /metrics belongs on the API's own port, serves it there. With METRICS_PORT the route
+ * lives on a separate, internal-only app instead (buildMetricsApp; server.ts listens to it), and the public port
+ * answers /metrics with 404. METRICS_TOKEN, when set, is required on whichever port serves it.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+import { serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { Registry } from "prom-client";
+import { z } from "zod";
+import { AppError } from "../errors.js";
+import { genReqId } from "../logger.js";
+import type { AppMetrics } from "../metrics/metrics.js";
+import { bearerCheck, exposition } from "../metrics/metrics-exposition.js";
+import { authErrors, errorResponses } from "./error-envelope.js";
+import errorHandler from "./error-handler.js";
+
+export interface MetricsPluginOptions {
+  metrics: AppMetrics;
+  /** Serve GET /metrics here: METRICS on, and no METRICS_PORT. */
+  serve: boolean;
+  /** METRICS_TOKEN */
+  token?: string | undefined;
+}
+
+const metricsRoute: FastifyPluginAsyncZod<{ registry: Registry; token?: string | undefined }> = async (app, { registry, token }) => {
+  const allowed = bearerCheck(token);
+  app.get(
+    "/metrics",
+    {
+      schema: {
+        tags: ["health"],
+        operationId: "getMetrics",
+        summary: "Prometheus metrics",
+        description:
+          "The Prometheus text exposition format. Present when METRICS is on and METRICS_PORT is unset (then it is served on that port instead); " +
+          "needs Authorization: Bearer <METRICS_TOKEN> when that is set. Labels never carry ids, subjects, keys or URLs. See docs/runbook.md.",
+        security: [{}, { metricsToken: [] }],
+        response: {
+          200: { description: "The metrics.", content: { "text/plain": { schema: z.string() } } },
+          ...errorResponses(authErrors),
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!allowed(request.headers.authorization)) {
+        reply.header("www-authenticate", 'Bearer realm="metrics"');
+        throw new AppError("LSO_ERR_UNAUTHORIZED", { message: "A valid bearer token (METRICS_TOKEN) is required for /metrics." });
+      }
+      const { contentType, body } = await exposition(registry);
+      reply.header("cache-control", "no-store");
+      // A string with a non-JSON content type goes out as is, past the serializer.
+      return reply.type(contentType).send(body);
+    },
+  );
+};
+
+async function metricsPlugin(app: FastifyInstance, { metrics, serve, token }: MetricsPluginOptions): Promise<void> {
+  app.addHook("onResponse", async (request, reply) => {
+    metrics.http.observe({ method: request.method, route: request.routeOptions.url, statusCode: reply.statusCode, durationMs: reply.elapsedTime });
+  });
+  if (serve) await app.register(metricsRoute, { registry: metrics.registry, token });
+}
+
+export default fp(metricsPlugin, { name: "metrics" });
+
+/** The internal metrics app for METRICS_PORT: /metrics only, in the same error envelope. It never listens itself. */
+export async function buildMetricsApp(registry: Registry, options: { token?: string | undefined; logger: FastifyBaseLogger }): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: options.logger, genReqId });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  await app.register(errorHandler);
+  await app.register(metricsRoute, { registry, token: options.token });
+  return app;
+}
