@@ -28,6 +28,7 @@ import { rateLimiter } from "./plugins/rate-limit.js";
 import security from "./plugins/security.js";
 import { sessionRoutes } from "./sessions/session-routes.js";
 import { SessionEventBus } from "./sessions/session-events.js";
+import { MULTIPART_FIELD_BYTES } from "./sessions/session-input.js";
 import { createSessionRuntime } from "./sessions/session-runtime.js";
 import { webhookRoutes } from "./webhooks/webhook-routes.js";
 import type { Resolver } from "./webhooks/webhook-sender.js";
@@ -213,13 +214,13 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   if (config.apiDocs) await app.register(docs);
   await app.register(multipart, {
     // Tight limits: a create request has a handful of short fields (the longest, callbackUrl, 2048) and one image.
-    limits: { fieldNameSize: 100, fieldSize: 2048, fields: 20, fileSize: MAX_IMAGE_BYTES, files: 3, parts: 30, headerPairs: 50 },
+    limits: { fieldNameSize: 100, fieldSize: MULTIPART_FIELD_BYTES, fields: 20, fileSize: MAX_IMAGE_BYTES, files: 3, parts: 30, headerPairs: 50 },
     // busboy (3.2.6) never finishes when a part it skips (one without `Content-Disposition: form-data`) fills past
     // its high-water mark in the same chunk that ends the body: the request would hang for good. Socket chunks are at
     // most 64 KiB and inject sends one chunk, so a mark above any create body keeps that stall from ever arming.
     fileHwm: MULTIPART_PART_HWM_BYTES,
   });
-  await app.register(healthRoutes, { face, clock, credentials: () => credentials.status() });
+  await app.register(healthRoutes, { face, clock, credentials: () => credentials.status(), adminKeys: config.adminApiKeys });
   await app.register(
     async (v1) => {
       await v1.register(callerAuth, { keyRing: credentials.keyRing, policies: credentials.policies });

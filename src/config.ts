@@ -49,6 +49,15 @@ const webhookSecretList = z.string().transform((raw, ctx) => {
   return secrets;
 });
 
+/** TCP ports, comma separated: each 1 to 65535, at least one. */
+const portList = z
+  .string()
+  .transform((raw) => raw.split(",").map((s) => s.trim()).filter(Boolean))
+  .refine((ports) => ports.length > 0 && ports.every((p) => /^\d{1,5}$/.test(p) && Number(p) >= 1 && Number(p) <= 65535), {
+    message: "expected TCP ports (1 to 65535), comma separated, e.g. 443,8443",
+  })
+  .transform((ports) => [...new Set(ports.map(Number))]);
+
 const keyVaultUrl = z
   .url({ message: "expected https://<vault>.vault.azure.net" })
   .refine((value) => new URL(value).protocol === "https:", { message: "must use https" })
@@ -164,6 +173,9 @@ export const envSchema = z.object({
     .default("false")
     .transform((v) => v === "true")
     .describe("DEVELOPMENT AND TESTS ONLY. true: callbackUrls may point at private and loopback addresses, over plain http for loopback. Never in production (SSRF)."),
+  WEBHOOK_ALLOWED_PORTS: portList
+    .default([443])
+    .describe("Ports a callbackUrl may use, comma separated; default 443 only. With WEBHOOK_ALLOW_PRIVATE_TARGETS=true, loopback and private receivers may use any port."),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000).describe("Timeout of one webhook attempt, in milliseconds."),
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8).describe("Webhook attempts in flight at once, per instance."),
   KEY_VAULT_REFRESH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300).describe("How often Key Vault secrets are re-read, in seconds."),
@@ -276,7 +288,7 @@ export interface AppConfig {
     sweepIntervalMs: number;
   };
   /** Outgoing webhooks (WEBHOOK_*); the Key Vault secret (keyVault.secrets.webhook) takes precedence over `secrets`. */
-  webhooks: { secrets: string[]; allowPrivateTargets: boolean; timeoutMs: number; concurrency: number };
+  webhooks: { secrets: string[]; allowPrivateTargets: boolean; allowedPorts: number[]; timeoutMs: number; concurrency: number };
   keyVault?: {
     url: string;
     refreshSeconds: number;
@@ -358,6 +370,7 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
     webhooks: {
       secrets: e.WEBHOOK_SECRET ?? [],
       allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+      allowedPorts: e.WEBHOOK_ALLOWED_PORTS,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       concurrency: e.WEBHOOK_CONCURRENCY,
     },

@@ -1,5 +1,6 @@
 /** The /admin API shapes: strict requests, allow-listed responses, as for /v1. */
 import { z } from "zod";
+import { plainText } from "../lib/plain-text.js";
 
 /** As in API_KEYS (lib/api-key-list.ts): letters, digits, '.', '_' or '-', 1 to 64. */
 export const lockoutParamsSchema = z.object({
@@ -11,8 +12,9 @@ export const lockoutParamsSchema = z.object({
 
 export const lockoutQuerySchema = z
   .strictObject({
-    subject: z.string().min(1).max(128).optional().describe("The subject, as the client sent it at create."),
-    deviceCorrelationId: z.string().min(1).max(64).optional().describe("The deviceCorrelationId, as the client sent it at create."),
+    // The same rule as at create: such a value cannot be locked out, and would only carry control codes into the audit line.
+    subject: plainText(z.string().min(1).max(128)).optional().describe("The subject, as the client sent it at create."),
+    deviceCorrelationId: plainText(z.string().min(1).max(64)).optional().describe("The deviceCorrelationId, as the client sent it at create."),
   })
   .refine((q) => (q.subject === undefined) !== (q.deviceCorrelationId === undefined), {
     message: "give exactly one of subject or deviceCorrelationId",

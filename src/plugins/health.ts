@@ -2,11 +2,19 @@
  * /healthz says the process is alive (for restarts); /readyz says whether it can do useful work (for load balancers):
  * only when Face, or the emulator, answers with our credentials. The probe result is cached briefly and shared by
  * concurrent callers, so probes from many balancers cost Face one call per interval.
+ *
+ * Anyone may ask /readyz (balancers send no key), so its public answer is only ready or not. The checks behind it
+ * (Face's error code, where the credentials come from, how old the Key Vault values are) describe the operator's
+ * set-up, which tells an attacker what to aim at; they are shown to an operator key (ADMIN_API_KEYS, x-admin-key)
+ * only. Not to a caller key: tenants have no business with how the service holds its secrets.
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { isAppError } from "../errors.js";
-import { errorResponses } from "./error-envelope.js";
+import { ADMIN_KEY_HEADER } from "../admin/admin-auth.js";
+import type { ApiKeyEntry } from "../lib/api-key-list.js";
+import { ApiKeyRing } from "../credentials/api-key-ring.js";
+import { AppError, isAppError } from "../errors.js";
+import { authErrors, errorResponses } from "./error-envelope.js";
 import type { CredentialsStatus } from "../credentials/credentials.js";
 import type { FaceGateway } from "../face/face-gateway.js";
 import type { Clock } from "../lib/clock.js";
@@ -21,7 +29,13 @@ const credentialsCheckSchema = z.object({
   ageSeconds: z.number().int().optional().describe("Seconds since the Key Vault values were last confirmed."),
 });
 const readinessSchema = z
-  .object({ status: z.enum(["ready", "notReady"]), checks: z.object({ face: checkSchema, credentials: credentialsCheckSchema }) })
+  .object({
+    status: z.enum(["ready", "notReady"]),
+    checks: z
+      .object({ face: checkSchema, credentials: credentialsCheckSchema })
+      .optional()
+      .describe("Only for an operator: sent when x-admin-key holds a key from ADMIN_API_KEYS."),
+  })
   .meta({ id: "Readiness" });
 
 type Check = z.infer<typeof checkSchema>;
@@ -30,9 +44,12 @@ export interface HealthOptions {
   face: FaceGateway;
   clock: Clock;
   credentials: () => CredentialsStatus;
+  /** ADMIN_API_KEYS: a request carrying one of these in x-admin-key sees the readiness checks. */
+  adminKeys: readonly ApiKeyEntry[];
 }
 
-export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { face, clock, credentials }) => {
+export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { face, clock, credentials, adminKeys }) => {
+  const operators = new ApiKeyRing(adminKeys);
   let cached: { at: number; check: Check } | undefined;
   let inFlight: Promise<Check> | undefined;
 
@@ -67,6 +84,13 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
     async () => ({ status: "ok" as const }),
   );
 
+  /** True for an operator, false for anyone who sent no admin key; a wrong admin key is refused, as on /admin. */
+  const isOperator = (presented: string | string[] | undefined): boolean => {
+    if (presented === undefined) return false;
+    if (typeof presented === "string" && presented.length > 0 && operators.verify(presented)) return true;
+    throw new AppError("LSO_ERR_UNAUTHORIZED", { message: `The ${ADMIN_KEY_HEADER} header holds no valid admin key; send none for the public answer.` });
+  };
+
   app.get(
     "/readyz",
     {
@@ -74,13 +98,19 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
         tags: ["health"],
         operationId: "getReadiness",
         summary: "Readiness probe",
-        security: [],
+        description: "Public: ready or not. With an operator key (ADMIN_API_KEYS) in x-admin-key, also the checks behind the answer.",
+        // No key needed; an operator key is optional and adds the checks.
+        security: [{}, { adminKey: [] }],
         // 503 is the readiness body (not the error envelope): Face, or the emulator, does not answer.
-        response: { ...errorResponses([]), 200: readinessSchema, 503: readinessSchema },
+        response: { ...errorResponses(authErrors), 200: readinessSchema, 503: readinessSchema },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
+      const detailed = isOperator(request.headers[ADMIN_KEY_HEADER]);
       const faceCheck = await probeFace();
+      const ready = faceCheck.status === "up";
+      const status = ready ? ("ready" as const) : ("notReady" as const);
+      if (!detailed) return reply.code(ready ? 200 : 503).send({ status });
       const { source, faceAuth, keyVault } = credentials();
       const credentialsCheck = {
         // Stale values still work (Face answered above): serving on them beats refusing every request.
@@ -89,8 +119,9 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
         faceAuth,
         ...(keyVault && { ageSeconds: keyVault.ageSeconds }),
       };
-      const ready = faceCheck.status === "up";
-      return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "notReady", checks: { face: faceCheck, credentials: credentialsCheck } });
+      // The operator's answer names the set-up: never to be kept by a shared cache.
+      reply.header("cache-control", "no-store");
+      return reply.code(ready ? 200 : 503).send({ status, checks: { face: faceCheck, credentials: credentialsCheck } });
     },
   );
 };

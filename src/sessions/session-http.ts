@@ -1,6 +1,5 @@
-/** HTTP details of the session routes: ETags, and keeping the client digest out of request logs. */
+/** HTTP details of the session routes: the conditional-read header and ETags. (A client digest in the query string is masked by logger.ts, as every query value is.) */
 import { createHash } from "node:crypto";
-import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 
 /** GET /v1/sessions/{id}'s conditional request header; loose, so the other headers stay on the request. */
@@ -20,16 +19,4 @@ export function matchesEtag(ifNoneMatch: string | undefined, etag: string): bool
     const value = tag.trim();
     return value === "*" || value.replace(/^W\//, "") === etag;
   });
-}
-
-/** Fastify's own request serializer, with the clientDigest query value masked. */
-export function withoutDigestInUrl(request: FastifyRequest) {
-  return {
-    method: request.method,
-    url: request.url.replace(/([?&]clientDigest=)[^&#]*/gi, "$1[redacted]"),
-    version: request.headers?.["accept-version"],
-    host: request.host,
-    remoteAddress: request.ip,
-    remotePort: request.socket?.remotePort,
-  };
 }

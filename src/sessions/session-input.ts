@@ -5,10 +5,10 @@
  */
 import type { MultipartFile, MultipartValue } from "@fastify/multipart";
 import type { FastifyRequest } from "fastify";
-import type { z } from "zod";
+import { ZodOptional, ZodPipe, type z } from "zod";
 import { AppError, type FieldIssue } from "../errors.js";
 import type { LivenessOperationMode, SessionKind } from "../face/face-gateway.js";
-import { createSessionJsonSchema, createSessionMultipartFieldsSchema } from "./session-schemas.js";
+import { createSessionJsonSchema, createSessionMultipartFieldsSchema, MAX_CALLBACK_URL_CHARS } from "./session-schemas.js";
 
 export interface CreateSessionInput {
   kind: SessionKind;
@@ -25,6 +25,28 @@ export interface CreateSessionInput {
 }
 
 const VERIFY_IMAGE_PART = "verifyImage";
+
+/**
+ * busboy's limit on one text part, in bytes (app.ts gives it to @fastify/multipart). A UTF-16 unit takes at most 3
+ * UTF-8 bytes, so the longest text any field accepts (callbackUrl, 2048) always arrives whole, and a value cut at this
+ * size was longer than every field's limit: its field's own "at most N characters" is then the true answer.
+ */
+export const MULTIPART_FIELD_BYTES = 3 * MAX_CALLBACK_URL_CHARS;
+
+/** The most characters a field's schema accepts, when it has a plain length limit (the text fields and the URL do). */
+function maxCharsOf(field: string): number | undefined {
+  const schema = (createSessionMultipartFieldsSchema.shape as Record<string, z.ZodType>)[field];
+  const unwrapped: unknown = schema instanceof ZodOptional ? schema.unwrap() : schema;
+  // callbackUrl is a pipe: its length is checked on the input side, as sent.
+  const inner = unwrapped instanceof ZodPipe ? unwrapped.in : unwrapped;
+  const max = (inner as { maxLength?: unknown } | undefined)?.maxLength;
+  return typeof max === "number" ? max : undefined;
+}
+
+function tooLong(field: string): string {
+  const max = maxCharsOf(field);
+  return max === undefined ? "is too long" : `must be at most ${max} characters`;
+}
 
 function issuesToFields(error: z.ZodError, prefix: string): FieldIssue[] {
   return error.issues.map((issue) => ({
@@ -72,8 +94,10 @@ export async function readMultipartInput(request: FastifyRequest): Promise<Creat
         problems.push({ path: `body.${VERIFY_IMAGE_PART}`, message: "must be a file part (with a filename), not a text field" });
       } else if (part.fieldname in fields) {
         problems.push({ path: `body.${part.fieldname}`, message: "appears more than once" });
-      } else if (part.valueTruncated || part.fieldnameTruncated) {
-        problems.push({ path: `body.${part.fieldname}`, message: "is too long" });
+      } else if (part.fieldnameTruncated) {
+        problems.push({ path: `body.${part.fieldname}`, message: "has too long a name" });
+      } else if (part.valueTruncated) {
+        problems.push({ path: `body.${part.fieldname}`, message: tooLong(part.fieldname) });
       } else {
         fields[part.fieldname] = String(part.value);
       }

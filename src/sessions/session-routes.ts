@@ -10,7 +10,7 @@ import { detectImageFormat, imageMimeTypes } from "../lib/image-format.js";
 import { createSessionHeadersSchema, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from "../idempotency/idempotency-headers.js";
 import { readJsonInput, readMultipartInput } from "./session-input.js";
 import { createSessionOpenApiBody } from "./session-openapi.js";
-import { etagOf, matchesEtag, readSessionHeadersSchema, withoutDigestInUrl } from "./session-http.js";
+import { etagOf, matchesEtag, readSessionHeadersSchema } from "./session-http.js";
 import { completeSessionBodySchema, sessionCreatedSchema, sessionParamsSchema, sessionQuerySchema, sessionViewSchema } from "./session-schemas.js";
 import type { SessionService } from "./session-service.js";
 
@@ -82,8 +82,6 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
   app.get(
     "/sessions/:id",
     {
-      // The client digest may ride in the query string: keep it out of the request log line.
-      logSerializers: { req: withoutDigestInUrl },
       schema: {
         ...docs,
         operationId: "getSession",

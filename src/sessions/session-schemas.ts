@@ -3,15 +3,22 @@
  * allow-lists (the serializer drops anything not declared, so a Face field can never leak through by accident).
  */
 import { z } from "zod";
+import { plainText } from "../lib/plain-text.js";
 import { decisionSchema } from "./decision/decision-schemas.js";
 
 export const sessionKindSchema = z.enum(["liveness", "livenessWithVerify"]);
 
-/** Face session ids are GUIDs; anything else is refused before it can reach a URL we build. */
+/**
+ * Face session ids are GUIDs; anything else is refused before it can reach a URL we build. GUIDs are
+ * case-insensitive (RFC 9562 §4), and some clients and tools print them in upper case, so an upper-case id is
+ * normalised to the lower case Face issues and we store, rather than refused: refusing a valid spelling of the
+ * caller's own id would only break clients, and a 404 for it (as before) was worse, since it looked like a lost session.
+ */
 export const sessionIdSchema = z
   .string()
   .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "must be a session id (a GUID)")
-  .describe("The session id, as returned by POST /v1/sessions.");
+  .toLowerCase()
+  .describe("The session id, as returned by POST /v1/sessions (case-insensitive).");
 
 export const sessionParamsSchema = z.object({ id: sessionIdSchema });
 
@@ -21,20 +28,29 @@ export const DEFAULT_TOKEN_TTL_SECONDS = 600;
 /** A base64 JPEG of 6 MB is 8 MiB of text; a little slack for padding. */
 const MAX_BASE64_IMAGE_CHARS = 8_400_000;
 
-const MAX_CALLBACK_URL_CHARS = 2048;
+/** The longest callbackUrl; also the longest text any create field takes (session-input.ts sizes multipart parts by it). */
+export const MAX_CALLBACK_URL_CHARS = 2048;
 
 const urlOf = (value: string): URL | undefined => (URL.canParse(value) ? new URL(value) : undefined);
 
-/** The shape of a callbackUrl; the SSRF rules that depend on configuration run at create (webhooks/webhook-url.ts). */
-export const callbackUrlSchema = z
-  .url({ protocol: /^https?$/, message: "must be an absolute https URL" })
-  .max(MAX_CALLBACK_URL_CHARS)
-  // Credentials in a URL end up in proxies' and receivers' logs; receivers authenticate us by the signature instead.
-  .refine((value) => !urlOf(value)?.username && !urlOf(value)?.password, "must not contain credentials (user:password@)")
-  .refine((value) => !urlOf(value)?.hash, "must not contain a #fragment")
+/**
+ * The shape of a callbackUrl; the SSRF rules that depend on configuration run at create (webhooks/webhook-url.ts).
+ * Length and the free-text rule run on the text as sent, before z.url, which trims it and drops tabs and line breaks:
+ * a URL with control characters is refused, never quietly rewritten into another one.
+ */
+export const callbackUrlSchema = plainText(z.string().max(MAX_CALLBACK_URL_CHARS, { message: `must be at most ${MAX_CALLBACK_URL_CHARS} characters` }))
+  .pipe(
+    z
+      .url({ protocol: /^https?$/, message: "must be an absolute https URL" })
+      // Credentials in a URL end up in proxies' and receivers' logs; receivers authenticate us by the signature instead.
+      .refine((value) => !urlOf(value)?.username && !urlOf(value)?.password, "must not contain credentials (user:password@)")
+      .refine((value) => !urlOf(value)?.hash, "must not contain a #fragment"),
+  )
+  // The document shows the pipe's input side (a string): say what that string is.
+  .meta({ format: "uri" })
   .describe(
     "Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, " +
-      "no private, loopback, link-local or metadata-service address. See the README, Webhooks.",
+      "a public (global unicast) host on port 443 or another port the operator allows. See docs/security.md.",
   );
 
 /** Field schemas shared by the JSON and the multipart encodings of a create request. */
@@ -43,14 +59,16 @@ const common = {
     .enum(["Passive", "PassiveActive"])
     .default("PassiveActive")
     .describe("Passive is the only mode mobile SDKs support; PassiveActive is preferred on the web."),
-  deviceCorrelationId: z
-    .string()
-    .min(1)
-    .max(64, { abort: true })
-    // zod counts code points, Face (.NET) counts UTF-16 units: 33 emoji pass the first check and fail at Face.
-    .refine((value) => value.length <= 64, "Too big: expected at most 64 UTF-16 code units (an emoji counts as two)")
+  deviceCorrelationId: plainText(
+    z
+      .string()
+      .min(1)
+      .max(64, { abort: true })
+      // zod counts code points, Face (.NET) counts UTF-16 units: 33 emoji pass the first check and fail at Face.
+      .refine((value) => value.length <= 64, "Too big: expected at most 64 UTF-16 code units (an emoji counts as two)"),
+  )
     .optional()
-    .describe("A unique id per end-user device. When absent, the device SDK supplies it."),
+    .describe("A unique id per end-user device, without control or bidi characters. When absent, the device SDK supplies it."),
   authTokenTtlSeconds: z
     .number()
     .int()
@@ -62,12 +80,9 @@ const common = {
     .boolean()
     .default(false)
     .describe("Ask Face to keep the session image, readable at GET /v1/sessions/{id}/image until the session is deleted."),
-  subject: z
-    .string()
-    .min(1)
-    .max(128)
+  subject: plainText(z.string().min(1).max(128))
     .optional()
-    .describe("Your opaque reference for the end user. Kept by this service; never sent to Face."),
+    .describe("Your opaque reference for the end user, without control or bidi characters. Kept by this service; never sent to Face."),
   callbackUrl: callbackUrlSchema.optional(),
 };
 

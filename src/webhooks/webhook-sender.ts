@@ -1,16 +1,16 @@
 /**
  * One webhook POST over node:http(s), with the SSRF guard in the connection itself: our `lookup` resolves the
- * host, refuses it when any address is forbidden, and hands the checked addresses to the socket. Checking and
- * connecting use the same answer, so a DNS rebinding (public at check time, 127.0.0.1 at connect time) cannot
- * slip between them. An IP literal never reaches lookup and is checked before the request.
+ * host, refuses it when any address (or, for a public one, the port) is forbidden, and hands the checked addresses to
+ * the socket. Checking and connecting use the same answer, so a DNS rebinding (public at check time, 127.0.0.1 at
+ * connect time) cannot slip between them. An IP literal never reaches lookup and is checked before the request.
  */
 import { lookup as dnsLookup } from "node:dns/promises";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { isIP, type LookupFunction } from "node:net";
-import { refusedAddress } from "./webhook-address.js";
+import { addressCategory, isLocalCategory, refusedAddress, refusedPort, type TargetRules } from "./webhook-address.js";
 import type { SendResult } from "./webhook-retry.js";
-import { hostOf } from "./webhook-url.js";
+import { hostOf, portOf } from "./webhook-url.js";
 
 export interface ResolvedAddress {
   address: string;
@@ -22,9 +22,8 @@ export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
 export const systemResolver: Resolver = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
 
-export interface SenderOptions {
+export interface SenderOptions extends TargetRules {
   timeoutMs: number;
-  allowPrivateTargets: boolean;
   resolve?: Resolver;
 }
 
@@ -40,21 +39,26 @@ class RefusedTargetError extends Error {
   override readonly name = "RefusedTargetError";
 }
 
-/** Every address the host resolves to, if none is forbidden; of the family the socket asked for. */
-async function checkedAddresses(resolve: Resolver, hostname: string, family: unknown, allowPrivateTargets: boolean): Promise<ResolvedAddress[]> {
+const isLocalAddress = (address: string) => isLocalCategory(addressCategory(address));
+
+/** Every address the host resolves to, if none is forbidden on this port; of the family the socket asked for. */
+async function checkedAddresses(resolve: Resolver, hostname: string, port: number, family: unknown, rules: TargetRules): Promise<ResolvedAddress[]> {
   const all = await resolve(hostname);
   for (const { address } of all) {
-    const why = refusedAddress(address, allowPrivateTargets);
+    const why = refusedAddress(address, rules.allowPrivateTargets);
     if (why) throw new RefusedTargetError(`refused target: ${hostname} resolves to ${why}`);
   }
+  const wrongPort = refusedPort(port, rules, all.every(({ address }) => isLocalAddress(address)));
+  if (wrongPort) throw new RefusedTargetError(`refused target: ${wrongPort}`);
   const wanted = family === 4 || family === 6 ? all.filter((a) => a.family === family) : all;
   if (!wanted.length) throw Object.assign(new Error(`${hostname} has no usable address`), { code: "ENOTFOUND" });
   return wanted;
 }
 
-function guardedLookup(resolve: Resolver, allowPrivateTargets: boolean): LookupFunction {
+/** The lookup for one request: the port is the URL's, which the socket's lookup is not told. */
+function guardedLookup(resolve: Resolver, port: number, rules: TargetRules): LookupFunction {
   return (hostname, options, callback) => {
-    checkedAddresses(resolve, hostname, options.family, allowPrivateTargets).then(
+    checkedAddresses(resolve, hostname, port, options.family, rules).then(
       (wanted) => (options.all ? callback(null, wanted) : callback(null, wanted[0]!.address, wanted[0]!.family)),
       (error: NodeJS.ErrnoException) => callback(error, "", 0),
     );
@@ -70,15 +74,16 @@ function describe(error: unknown): string {
 
 export function createWebhookSender(options: SenderOptions): WebhookSender {
   const resolve = options.resolve ?? systemResolver;
-  const lookup = guardedLookup(resolve, options.allowPrivateTargets);
   return (req) =>
     new Promise<SendResult>((done) => {
       const url = new URL(req.url);
       const host = hostOf(url);
+      const port = portOf(url);
       if (isIP(host)) {
-        const why = refusedAddress(host, options.allowPrivateTargets);
+        const why = refusedAddress(host, options.allowPrivateTargets) ?? refusedPort(port, options, isLocalAddress(host));
         if (why) return done({ error: `refused target: ${why}`, final: true });
       }
+      const lookup = guardedLookup(resolve, port, options);
       const send = url.protocol === "https:" ? httpsRequest : httpRequest;
       const outgoing = send(url, {
         method: "POST",

@@ -5,7 +5,7 @@
  */
 import { isIP } from "node:net";
 import { AppError } from "../errors.js";
-import { addressCategory, refusedAddress } from "./webhook-address.js";
+import { addressCategory, isLocalCategory, refusedAddress, refusedPort, type TargetRules } from "./webhook-address.js";
 
 const parse = (value: string): URL | undefined => {
   try {
@@ -23,26 +23,36 @@ export function hostOf(url: URL): string {
   return url.hostname.replace(/^\[|\]$/g, "").replace(/\.$/, "").toLowerCase();
 }
 
-/** Why this callback URL is refused, judged on its literal host; undefined when it is acceptable. */
-export function callbackUrlProblem(value: string, allowPrivateTargets: boolean): string | undefined {
+/** The TCP port a request to this URL goes to (the URL parser leaves `port` empty for the scheme's default). */
+export function portOf(url: URL): number {
+  return url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
+}
+
+/** Why this callback URL is refused, judged on its literal host and port; undefined when it is acceptable. */
+export function callbackUrlProblem(value: string, rules: TargetRules): string | undefined {
   const url = parse(value);
   if (!url) return "must be an absolute https URL";
   const host = hostOf(url);
+  const { allowPrivateTargets } = rules;
   const loopbackHost = isLocalhostName(host) || (isIP(host) !== 0 && addressCategory(host) === "loopback");
   if (url.protocol !== "https:" && !(allowPrivateTargets && loopbackHost)) {
     return "must use https (plain http only to a loopback receiver with WEBHOOK_ALLOW_PRIVATE_TARGETS=true)";
   }
   if (isIP(host)) {
     const refused = refusedAddress(host, allowPrivateTargets);
-    return refused && `must not point at ${refused}`;
+    if (refused) return `must not point at ${refused}`;
   }
   if (isLocalhostName(host) && !allowPrivateTargets) return "must not point at this machine (localhost)";
-  return undefined;
+  // A name is judged local here only when it is one by definition (localhost); the sender checks the port again
+  // against what any other name resolves to.
+  const localHost = isLocalhostName(host) || (isIP(host) !== 0 && isLocalCategory(addressCategory(host)));
+  const refused = refusedPort(portOf(url), rules, localHost);
+  return refused && `must not use ${refused}`;
 }
 
 /** Throws the 400 the create route answers when the callback URL is refused. */
-export function assertCallbackUrlAllowed(value: string, allowPrivateTargets: boolean): void {
-  const problem = callbackUrlProblem(value, allowPrivateTargets);
+export function assertCallbackUrlAllowed(value: string, rules: TargetRules): void {
+  const problem = callbackUrlProblem(value, rules);
   if (problem) throw new AppError("LSO_ERR_VALIDATION", { fields: [{ path: "body.callbackUrl", message: problem }] });
 }
 

@@ -21,6 +21,8 @@ export interface WebhookSettings {
   /** WEBHOOK_SECRET, newest first; Key Vault's secrets take precedence. */
   secrets: string[];
   allowPrivateTargets: boolean;
+  /** WEBHOOK_ALLOWED_PORTS */
+  allowedPorts: number[];
   timeoutMs: number;
   concurrency: number;
 }
@@ -64,7 +66,7 @@ export function webhookSecretSource(config: Pick<WebhookSettings, "secrets">, fr
 }
 
 /** The create-time check the session service runs on a callbackUrl: webhooks must be on, and the host allowed. */
-export function callbackUrlCheck(config: Pick<WebhookSettings, "allowPrivateTargets">, secrets: () => string[]): (url: string) => void {
+export function callbackUrlCheck(config: Pick<WebhookSettings, "allowPrivateTargets" | "allowedPorts">, secrets: () => string[]): (url: string) => void {
   return (url) => {
     // Refused at create rather than accepted and failed later: the caller learns now, while it can still act.
     if (!secrets().length) {
@@ -72,7 +74,7 @@ export function callbackUrlCheck(config: Pick<WebhookSettings, "allowPrivateTarg
         fields: [{ path: "body.callbackUrl", message: "webhooks are off: set WEBHOOK_SECRET_NAME (Key Vault) or WEBHOOK_SECRET" }],
       });
     }
-    assertCallbackUrlAllowed(url, config.allowPrivateTargets);
+    assertCallbackUrlAllowed(url, config);
   };
 }
 
@@ -87,6 +89,7 @@ export function createWebhooks(config: WebhookSettings, deps: WebhookDeps): Webh
     send: createWebhookSender({
       timeoutMs: config.timeoutMs,
       allowPrivateTargets: config.allowPrivateTargets,
+      allowedPorts: config.allowedPorts,
       ...(deps.resolve && { resolve: deps.resolve }),
     }),
     secrets,

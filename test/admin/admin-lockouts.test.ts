@@ -100,6 +100,9 @@ describe("/admin validation", () => {
     ["an unknown parameter", "subject=a&extra=1", "querystring"],
     ["a subject sent twice", "subject=a&subject=b", "querystring.subject"],
     ["an over-long device id", `deviceCorrelationId=${"d".repeat(65)}`, "querystring.deviceCorrelationId"],
+    ["a NUL in the subject", "subject=a%00b", "querystring.subject"],
+    ["a right-to-left override in the device id", "deviceCorrelationId=a%E2%80%AEb", "querystring.deviceCorrelationId"],
+    ["an escape sequence in the subject", "subject=%1B%5B31mred", "querystring.subject"],
   ])("when the query has %s, then 400 LSO_ERR_VALIDATION naming it", async (_name, query, path) => {
     const res = await admin("GET", lockoutUrl(query));
     expect(res.statusCode).toBe(400);

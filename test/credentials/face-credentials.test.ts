@@ -20,6 +20,9 @@ const OLD_KEY = "face-key-old-0123456789abcdef";
 const NEW_KEY = "face-key-new-0123456789abcdef";
 const CALLER = "caller-key-0123456789abcdef";
 const headers = { "x-api-key": CALLER };
+/** An operator key: /readyz shows its checks only to an operator. */
+const OPERATOR = "operator-key-0123456789abcdef";
+const operator = { "x-admin-key": OPERATOR };
 const denied = { error: { code: "401", message: "Access denied due to invalid subscription key or wrong API endpoint." } };
 
 let restoreEnv: () => void;
@@ -51,6 +54,7 @@ async function keyVaultApp(clock: ManualClock) {
     FACE_APIKEY_SECRET_NAME: "face-key",
     API_KEYS_SECRET_NAME: "caller-keys",
     SESSION_WATCH_INTERVAL_MS: "0",
+    ADMIN_API_KEYS: `ops:${OPERATOR}`,
   });
   app = await buildApp(config, { logger: createLogger("debug", logs.stream), clock, credentialDeps: { sleep: async () => {} } });
   return { app, vault, login };
@@ -120,7 +124,7 @@ describe("a Face key from Key Vault", () => {
     const { app } = await keyVaultApp(clock);
     nock(FACE).get(`${BASE}/detectLiveness-sessions/00000000-0000-0000-0000-000000000000`).reply(404, { error: { code: "SessionNotFound", message: "x" } });
     clock.advance(42_000);
-    const ready = await app.inject({ method: "GET", url: "/readyz" });
+    const ready = await app.inject({ method: "GET", url: "/readyz", headers: operator });
     expect(ready.statusCode).toBe(200);
     expect(ready.json().checks.credentials).toEqual({ status: "up", source: "keyVault", faceAuth: "keyVault", ageSeconds: 42 });
   });
@@ -144,8 +148,8 @@ describe("Entra ID (keyless)", () => {
 
   it("when no token can be had, then readiness is down with the auth code and requests get 502", async () => {
     nock("https://login.microsoftonline.com").persist().post(/token/).query(true).reply(401, { error: "invalid_client", error_description: "bad secret" });
-    app = await buildApp(loadConfig({ FACE_ENDPOINT: FACE, API_KEYS: `acme:${CALLER}` }), { logger: createLogger("debug", logs.stream) });
-    const ready = await app.inject({ method: "GET", url: "/readyz" });
+    app = await buildApp(loadConfig({ FACE_ENDPOINT: FACE, API_KEYS: `acme:${CALLER}`, ADMIN_API_KEYS: `ops:${OPERATOR}` }), { logger: createLogger("debug", logs.stream) });
+    const ready = await app.inject({ method: "GET", url: "/readyz", headers: operator });
     expect(ready.statusCode).toBe(503);
     expect(ready.json().checks.face).toEqual({ status: "down", code: "LSO_ERR_UPSTREAM_AUTH" });
     const res = await app.inject({ method: "POST", url: "/v1/sessions", headers, payload: { kind: "liveness" } });
@@ -153,6 +157,6 @@ describe("Entra ID (keyless)", () => {
   });
 
   it("when all of the above ran, then no key, client secret or token reached the logs", () => {
-    for (const secret of [OLD_KEY, NEW_KEY, CALLER, CLIENT_SECRET, "access-token-", "device-token-xyz"]) expect(logs.text).not.toContain(secret);
+    for (const secret of [OLD_KEY, NEW_KEY, CALLER, OPERATOR, CLIENT_SECRET, "access-token-", "device-token-xyz"]) expect(logs.text).not.toContain(secret);
   });
 });

@@ -32,8 +32,11 @@ afterEach(async () => {
 });
 
 /** The app with its Face client aimed at `endpoint` as given: loadConfig would refuse a path, so it is set after. */
+/** An operator key: /readyz shows its checks (why Face is down) only to an operator. */
+const OPERATOR_KEY = "operator-key-0123456789abcdef";
+
 async function appAt(endpoint: string, apiKey: string): Promise<FastifyInstance> {
-  const base = loadConfig({ API_KEYS: apiKeysEnv, LOG_LEVEL: "debug" });
+  const base = loadConfig({ API_KEYS: apiKeysEnv, LOG_LEVEL: "debug", ADMIN_API_KEYS: `ops:${OPERATOR_KEY}` });
   const built = await buildApp({ ...base, face: { ...base.face, endpoint, apiKey } }, { logger: rawLogger() });
   await built.ready();
   return built;
@@ -67,7 +70,7 @@ describe("against the real emulator, at a wrong path", () => {
     emulator = await startEmulator({ port: 0, apiKey: FACE_KEY });
     app = await appAt(`${emulator.url}/other`, FACE_KEY);
 
-    const ready = await app.inject({ method: "GET", url: "/readyz" });
+    const ready = await app.inject({ method: "GET", url: "/readyz", headers: { "x-admin-key": OPERATOR_KEY } });
 
     expect(ready.statusCode).toBe(503);
     expect(ready.json().checks.face).toEqual({ status: "down", code: "LSO_ERR_UPSTREAM_MISCONFIGURED" });

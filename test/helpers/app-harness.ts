@@ -28,12 +28,19 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-export async function startStack(env: EnvInput = {}, overrides: AppOverrides = {}): Promise<TestStack> {
-  const emulator = await startEmulator({ port: 0, apiKey: FACE_KEY });
+export interface StackOptions {
+  /** The emulator logs into the same capture, at the same level, tagged component "emulator"; else it is silent. */
+  emulatorLogs?: boolean;
+}
+
+/** The stack at LOG_LEVEL (debug unless `env` says otherwise): a test asking for trace gets trace. */
+export async function startStack(env: EnvInput = {}, overrides: AppOverrides = {}, options: StackOptions = {}): Promise<TestStack> {
   const logs = new CapturedLogs();
   const base = loadConfig({ API_KEYS: apiKeysEnv, LOG_LEVEL: "debug", ...env });
+  const logger = createLogger(base.logLevel, logs.stream);
+  const emulator = await startEmulator({ port: 0, apiKey: FACE_KEY, ...(options.emulatorLogs && { logger: logger.child({ component: "emulator" }) }) });
   const config = { ...base, face: { ...base.face, endpoint: emulator.url, apiKey: FACE_KEY } };
-  const app = await buildApp(config, { logger: createLogger("debug", logs.stream), ...overrides });
+  const app = await buildApp(config, { logger, ...overrides });
   await app.ready();
   return {
     app,

@@ -6,19 +6,13 @@ import fc from "fast-check";
 import type { InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FACE_KEY } from "../helpers/app-harness.js";
-import {
-  apiKeyHeader,
-  contentLengthHeader,
-  contentTypeHeader,
-  createJsonBody,
-  junkHeaders,
-  multipartBody,
-  requestIdHeader,
-} from "./hostile-arbitraries.js";
-import { API_KEYS, headersOf, type HostileStack, runParameters, shrinkWithinBudget, startHostileStack } from "./hostile-oracle.js";
+import { adminKeyHeader, apiKeyHeader, contentLengthHeader, contentTypeHeader, junkHeaders, requestIdHeader } from "./hostile-header-arbitraries.js";
+import { createJsonBody } from "./hostile-json-arbitraries.js";
+import { multipartBody } from "./hostile-multipart-arbitraries.js";
+import { API_KEYS, headersOf, type HostileStack, OPERATOR_KEY, runParameters, shrinkWithinBudget, startHostileStack } from "./hostile-oracle.js";
 
 /** Cases per property; together with the other files in this folder, over 5 000. */
-const RUNS = { headers: 1_000 } as const;
+const RUNS = { headers: 1_000, readyz: 300 } as const;
 
 let stack: HostileStack;
 beforeAll(async () => {
@@ -84,6 +78,25 @@ describe("hostile headers", () => {
         if (!validKey && r.route.url().startsWith("/v1/")) expect(answer.statusCode, answer.body).toBeGreaterThanOrEqual(400);
       })),
       runParameters(RUNS.headers),
+    );
+    await stack.expectHealthy();
+  }, 60_000);
+
+  it(`when /readyz gets any x-admin-key, caller key and junk headers (${RUNS.readyz} cases), then only the operator key shows the checks`, async () => {
+    const request = fc.record({ adminKey: adminKeyHeader(OPERATOR_KEY), apiKey: apiKeyHeader(API_KEYS, FACE_KEY), junk: junkHeaders });
+    await fc.assert(
+      fc.asyncProperty(request, shrinkWithinBudget(async (r) => {
+        const junk = Object.fromEntries(Object.entries(r.junk).filter(([name]) => name !== "x-admin-key"));
+        const headers = headersOf({ ...junk, "x-api-key": r.apiKey, "x-admin-key": r.adminKey });
+        const answer = await stack.send({ method: "GET", url: "/readyz", headers }, `headers=${JSON.stringify(headers).slice(0, 400)}`);
+        const body = JSON.parse(answer.body) as Record<string, unknown>;
+        // The checks only ever for the operator key; a wrong admin key is never answered as a probe.
+        expect("checks" in body && r.adminKey !== OPERATOR_KEY, answer.body).toBe(false);
+        if (r.adminKey !== undefined && r.adminKey !== OPERATOR_KEY) expect(answer.statusCode, answer.body).toBeGreaterThanOrEqual(400);
+        // A probe that got through (other junk headers can refuse it first) says only its status, or all for the operator.
+        if (answer.statusCode === 200) expect(Object.keys(body).sort()).toEqual(r.adminKey === OPERATOR_KEY ? ["checks", "status"] : ["status"]);
+      })),
+      runParameters(RUNS.readyz),
     );
     await stack.expectHealthy();
   }, 60_000);

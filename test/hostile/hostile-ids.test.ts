@@ -5,11 +5,11 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auth, type CLIENTS } from "../helpers/app-harness.js";
-import { hostileMethod, idSegment, queryString, routePrefix, routeSuffix } from "./hostile-arbitraries.js";
+import { caseMixed, hostileMethod, idSegment, queryString, routePrefix, routeSuffix } from "./hostile-path-arbitraries.js";
 import { type HostileStack, runParameters, shrinkWithinBudget, startHostileStack } from "./hostile-oracle.js";
 
 /** Cases per property; together with the other files in this folder, over 5 000. */
-const RUNS = { ids: 1_200, unauthenticated: 300 } as const;
+const RUNS = { ids: 1_200, unauthenticated: 300, caseMixed: 150 } as const;
 
 let stack: HostileStack;
 beforeAll(async () => {
@@ -53,6 +53,23 @@ describe("hostile session ids, paths and methods", () => {
         }
       })),
       runParameters(RUNS.ids),
+    );
+    await stack.expectHealthy();
+  }, 60_000);
+
+  it(`when the owner spells its session id in any mix of case (${RUNS.caseMixed} cases), then every read finds it, under its lower-case id`, async () => {
+    const own = [stack.ids.ownWithImage, stack.ids.ownVerify];
+    const request = fc.record({
+      spelled: fc.constantFrom(...own).chain((id) => caseMixed(id).map((spelling) => ({ id, spelling }))),
+      suffix: fc.constantFrom("", "/events", "/audit"),
+    });
+    await fc.assert(
+      fc.asyncProperty(request, shrinkWithinBudget(async ({ spelled, suffix }) => {
+        const answer = await stack.send({ method: "GET", url: `/v1/sessions/${spelled.spelling}${suffix}`, headers: auth() }, spelled.spelling);
+        expect(answer.statusCode, answer.body).toBe(200);
+        if (suffix === "") expect((JSON.parse(answer.body) as { id: string }).id).toBe(spelled.id);
+      })),
+      runParameters(RUNS.caseMixed),
     );
     await stack.expectHealthy();
   }, 60_000);

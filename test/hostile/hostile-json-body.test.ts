@@ -6,7 +6,8 @@ import fc from "fast-check";
 import type { InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { auth } from "../helpers/app-harness.js";
-import { contentTypeHeader, createJsonBody, hostileJsonValue, toJsonText } from "./hostile-arbitraries.js";
+import { contentTypeHeader } from "./hostile-header-arbitraries.js";
+import { createJsonBody, hostileJsonValue, toJsonText } from "./hostile-json-arbitraries.js";
 import { expectCreated, headersOf, type HostileStack, runParameters, shrinkWithinBudget, startHostileStack } from "./hostile-oracle.js";
 
 /** Cases per property; together with the other files in this folder, over 5 000. */

@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auth } from "../helpers/app-harness.js";
-import { multipartBody } from "./hostile-arbitraries.js";
+import { multipartBody } from "./hostile-multipart-arbitraries.js";
 import { expectCreated, type HostileStack, runParameters, shrinkWithinBudget, startHostileStack } from "./hostile-oracle.js";
 
 /** Cases per property; together with the other files in this folder, over 5 000. */

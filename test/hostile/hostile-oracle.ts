@@ -17,7 +17,10 @@ import { auth, CLIENTS, FACE_KEY, startStack, type TestStack } from "../helpers/
 import { emulatorDeviceAttempt } from "../helpers/emulator-client.js";
 import { makeTestJpeg } from "../helpers/emulator-images.js";
 
-export const SECRETS: readonly string[] = [FACE_KEY, CLIENTS.acme.key, CLIENTS.globex.key];
+/** An operator key (ADMIN_API_KEYS): it opens /readyz's checks, and must never be echoed either. */
+export const OPERATOR_KEY = "hostile-operator-key-0123456789";
+
+export const SECRETS: readonly string[] = [FACE_KEY, CLIENTS.acme.key, CLIENTS.globex.key, OPERATOR_KEY];
 export const API_KEYS: readonly string[] = [CLIENTS.acme.key, CLIENTS.globex.key];
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -145,6 +148,7 @@ export async function startHostileStack(): Promise<HostileStack> {
     FACE_MAX_TPS: "1000",
     RATE_LIMIT_PER_IP_PER_MINUTE: "1000000",
     CLIENT_POLICIES: JSON.stringify({ "*": { rateLimitPerMinute: 1_000_000 } }),
+    ADMIN_API_KEYS: `ops:${OPERATOR_KEY}`,
   });
   const create = async (client: keyof typeof CLIENTS, payload: Record<string, unknown>) => {
     const res = await stack.app.inject({ method: "POST", url: "/v1/sessions", headers: auth(client), payload });

@@ -8,7 +8,7 @@ import { connect, type AddressInfo } from "node:net";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auth } from "../helpers/app-harness.js";
-import { rawRequest, type RawRequestSpec } from "./hostile-arbitraries.js";
+import { rawRequest, type RawRequestSpec } from "./hostile-raw-arbitraries.js";
 import { type Answer, API_KEYS, expectWellFormedAnswer, type HostileStack, runParameters, shrinkWithinBudget, startHostileStack } from "./hostile-oracle.js";
 
 /** Cases per property; together with the other files in this folder, over 5 000. */

@@ -47,9 +47,10 @@ describe("openapi/openapi.json operations", () => {
     );
   });
 
-  it("when read for security, then /v1 needs x-api-key, /admin x-admin-key, and the probes nothing", () => {
+  it("when read for security, then /v1 needs x-api-key, /admin x-admin-key, /readyz takes an optional x-admin-key, and /healthz nothing", () => {
     for (const { path, op } of operations()) {
-      const expected = path.startsWith("/v1/") ? [{ apiKey: [] }] : path.startsWith("/admin/") ? [{ adminKey: [] }] : [];
+      const probe = path === "/readyz" ? [{}, { adminKey: [] }] : [];
+      const expected = path.startsWith("/v1/") ? [{ apiKey: [] }] : path.startsWith("/admin/") ? [{ adminKey: [] }] : probe;
       expect({ path, security: op.security }).toEqual({ path, security: expected });
     }
   });

@@ -162,6 +162,58 @@ describe("POST /v1/sessions multipart fields", () => {
   });
 });
 
+/** C0, DEL, C1 and the bidi controls that can reorder or hide text in logs and consoles (Trojan Source). */
+const forbiddenCharacters: Array<[string, string]> = [
+  ["NUL", "\u0000"], ["BEL", "\u0007"], ["an ANSI escape", "\u001b[31m"], ["a line feed", "\n"], ["a carriage return", "\r"], ["a tab", "\t"],
+  ["DEL", "\u007f"], ["NEL (C1)", "\u0085"], ["APC (C1, last)", "\u009f"], ["ARABIC LETTER MARK", "\u061c"], ["LRM", "\u200e"], ["RLM", "\u200f"],
+  ["LRE", "\u202a"], ["RLO", "\u202e"], ["LRI", "\u2066"], ["PDI", "\u2069"],
+];
+
+describe("POST /v1/sessions free-text fields", () => {
+  const faceCreates = () => stack.emulator.state.requestCount("createLivenessSession");
+
+  it.each(forbiddenCharacters.flatMap(([name, char]) => (["subject", "deviceCorrelationId"] as const).map((field) => [name, field, char] as const)))(
+    "when the text holds %s in %s, then 400 names the field, in JSON and multipart, and Face is not called",
+    async (_name, field, char) => {
+      const before = faceCreates();
+      const value = `user${char}42`;
+      const body = await expectError(json({ kind: "liveness", [field]: value }), 400, "LSO_ERR_VALIDATION", `body.${field}`);
+      expect(body.error.fields[0].message).toMatch(/control characters/);
+      await expectError(multipart([{ name: "kind", value: "liveness" }, { name: field, value }]), 400, "LSO_ERR_VALIDATION", `body.${field}`);
+      expect(faceCreates()).toBe(before);
+    },
+  );
+
+  it("when the text is non-Latin, accented, emoji or holds a no-break space, then it is accepted", async () => {
+    for (const value of ["José", "日本語のユーザー", "عربى", "👩‍👩‍👧‍👦", "a\u00a0b"]) {
+      const res = await stack.app.inject({ method: "POST", url: "/v1/sessions", headers: auth(), payload: { kind: "liveness", subject: value, deviceCorrelationId: value } });
+      expect(res.statusCode, `${value}: ${res.body}`).toBe(201);
+    }
+  });
+
+  it("when the callbackUrl is over 2048 characters, then the message states the limit, in JSON and multipart", async () => {
+    const callbackUrl = `https://hooks.example.com/${"a".repeat(2030)}`;
+    const fromJson = await expectError(json({ kind: "liveness", callbackUrl }), 400, "LSO_ERR_VALIDATION", "body.callbackUrl");
+    expect(fromJson.error.fields).toEqual([{ path: "body.callbackUrl", message: "must be at most 2048 characters" }]);
+    const fromForm = await expectError(multipart([{ name: "kind", value: "liveness" }, { name: "callbackUrl", value: callbackUrl }]), 400, "LSO_ERR_VALIDATION");
+    expect(fromForm.error.fields).toEqual([{ path: "body.callbackUrl", message: "must be at most 2048 characters" }]);
+  });
+
+  it.each([["a trailing tab", "https://hooks.example.com/x\t"], ["a line feed inside", "https://hooks.example.com/a\nb"], ["a NUL", "https://hooks.example.com/a\u0000"], ["an RLO", "https://hooks.example.com/\u202egnp.exe"]])(
+    "when the callbackUrl holds %s, then 400 names it (the URL parser would quietly drop or encode it)",
+    async (_name, callbackUrl) => {
+      const body = await expectError(json({ kind: "liveness", callbackUrl }), 400, "LSO_ERR_VALIDATION", "body.callbackUrl");
+      expect(body.error.fields[0].message).toMatch(/control characters/);
+    },
+  );
+
+  it("when a multipart callbackUrl is 1 000 three-byte characters (over 2048 bytes), then its length is not what refuses it", async () => {
+    // Webhooks are off in this stack: the 422 proves the URL passed validation whole.
+    const callbackUrl = `https://hooks.example.com/${"日".repeat(1000)}`;
+    await expectError(multipart([{ name: "kind", value: "liveness" }, { name: "callbackUrl", value: callbackUrl }]), 422, "LSO_ERR_WEBHOOKS_DISABLED", "body.callbackUrl");
+  });
+});
+
 describe("POST /v1/sessions reference image checks, before Face is called", () => {
   it.each([
     ["not an image", makeNotAnImage(), 422, "LSO_ERR_IMAGE_FORMAT"],
@@ -187,6 +239,19 @@ describe("session ids and unknown routes", () => {
       }
     },
   );
+
+  it("when the owner spells the id in upper case, then every session route finds the session, under its lower-case id", async () => {
+    const created = (await stack.app.inject({ method: "POST", url: "/v1/sessions", headers: auth(), payload: { kind: "liveness" } })).json();
+    const upper = String(created.id).toUpperCase();
+    const read = await stack.app.inject({ method: "GET", url: `/v1/sessions/${upper}`, headers: auth() });
+    expect(read.statusCode, read.body).toBe(200);
+    expect(read.json().id).toBe(created.id);
+    for (const suffix of ["/events", "/audit"]) {
+      expect((await stack.app.inject({ method: "GET", url: `/v1/sessions/${upper}${suffix}`, headers: auth() })).statusCode, suffix).toBe(200);
+    }
+    expect((await stack.app.inject({ method: "DELETE", url: `/v1/sessions/${upper}`, headers: auth() })).statusCode).toBe(204);
+    expect((await stack.app.inject({ method: "GET", url: `/v1/sessions/${created.id}`, headers: auth() })).statusCode).toBe(404);
+  });
 
   it.each([
     ["a broken percent-encoding", "/v1/sessions/%E0%A4%A", "The URL is not validly encoded."],

@@ -15,8 +15,16 @@ const problemsOf = (env: Record<string, string>) => {
 const whsec = (bytes: number, fill = 1) => `whsec_${Buffer.alloc(bytes, fill).toString("base64")}`;
 
 describe("webhook configuration", () => {
-  it("when nothing is set, then webhooks are off, private targets refused, 10 s timeout, 8 in flight", () => {
-    expect(loadConfig({}).webhooks).toEqual({ secrets: [], allowPrivateTargets: false, timeoutMs: 10_000, concurrency: 8 });
+  it("when nothing is set, then webhooks are off, private targets refused, port 443 only, 10 s timeout, 8 in flight", () => {
+    expect(loadConfig({}).webhooks).toEqual({ secrets: [], allowPrivateTargets: false, allowedPorts: [443], timeoutMs: 10_000, concurrency: 8 });
+  });
+
+  it("when WEBHOOK_ALLOWED_PORTS lists ports, then each is kept once, as a number", () => {
+    expect(loadConfig({ WEBHOOK_ALLOWED_PORTS: " 443, 8443 ,443" }).webhooks.allowedPorts).toEqual([443, 8443]);
+  });
+
+  it.each(["0", "65536", "https", "443;8443", ",", "-1", "44.3"])("when WEBHOOK_ALLOWED_PORTS is %j, then startup names the variable", (value) => {
+    expect(problemsOf({ WEBHOOK_ALLOWED_PORTS: value })).toEqual([expect.stringMatching(/^WEBHOOK_ALLOWED_PORTS: .*TCP ports/)]);
   });
 
   it("when WEBHOOK_SECRET lists two whsec_ secrets, then both are kept as given, newest first", () => {

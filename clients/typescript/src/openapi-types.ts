@@ -24,7 +24,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness probe */
+        /**
+         * Readiness probe
+         * @description Public: ready or not. With an operator key (ADMIN_API_KEYS) in x-admin-key, also the checks behind the answer.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -247,7 +250,8 @@ export interface components {
         Readiness: {
             /** @enum {string} */
             status: "ready" | "notReady";
-            checks: {
+            /** @description Only for an operator: sent when x-admin-key holds a key from ADMIN_API_KEYS. */
+            checks?: {
                 face: {
                     /** @enum {string} */
                     status: "up" | "down";
@@ -279,7 +283,7 @@ export interface components {
             decidedAt: string | null;
         };
         SessionCreated: {
-            /** @description The session id, as returned by POST /v1/sessions. */
+            /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
             id: string;
             /** @enum {string} */
             kind: "liveness" | "livenessWithVerify";
@@ -314,7 +318,7 @@ export interface components {
             };
         };
         Session: {
-            /** @description The session id, as returned by POST /v1/sessions. */
+            /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
             id: string;
             /** @enum {string} */
             kind: "liveness" | "livenessWithVerify";
@@ -358,7 +362,7 @@ export interface components {
              */
             createdAt: string;
             data: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 sessionId: string;
                 /** @enum {string} */
                 kind: "liveness" | "livenessWithVerify";
@@ -404,7 +408,7 @@ export interface components {
             event: components["schemas"]["WebhookEvent"];
         };
         SessionWebhookEvents: {
-            /** @description The session id, as returned by POST /v1/sessions. */
+            /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
             sessionId: string;
             /** @description Oldest first; empty until the session settles. */
             deliveries: components["schemas"]["WebhookDelivery"][];
@@ -486,7 +490,7 @@ export interface components {
             retainUntil?: string;
         };
         AuditTrail: {
-            /** @description The session id, as returned by POST /v1/sessions. */
+            /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
             sessionId: string;
             /** @description Oldest first, in the order the events happened. */
             entries: components["schemas"]["AuditEntry"][];
@@ -626,6 +630,19 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Unauthorized: LSO_ERR_UNAUTHORIZED. */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Too Many Requests: LSO_ERR_RATE_LIMITED. */
             429: {
                 headers: {
@@ -691,7 +708,7 @@ export interface operations {
                      * @enum {string}
                      */
                     livenessOperationMode?: "Passive" | "PassiveActive";
-                    /** @description A unique id per end-user device. When absent, the device SDK supplies it. */
+                    /** @description A unique id per end-user device, without control or bidi characters. When absent, the device SDK supplies it. */
                     deviceCorrelationId?: string;
                     /**
                      * @description Lifetime of the session auth token handed to the device, in seconds.
@@ -703,11 +720,11 @@ export interface operations {
                      * @default false
                      */
                     enableSessionImage?: boolean;
-                    /** @description Your opaque reference for the end user. Kept by this service; never sent to Face. */
+                    /** @description Your opaque reference for the end user, without control or bidi characters. Kept by this service; never sent to Face. */
                     subject?: string;
                     /**
                      * Format: uri
-                     * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, no private, loopback, link-local or metadata-service address. See the README, Webhooks.
+                     * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, a public (global unicast) host on port 443 or another port the operator allows. See docs/security.md.
                      */
                     callbackUrl?: string;
                 } | {
@@ -719,7 +736,7 @@ export interface operations {
                      * @enum {string}
                      */
                     livenessOperationMode?: "Passive" | "PassiveActive";
-                    /** @description A unique id per end-user device. When absent, the device SDK supplies it. */
+                    /** @description A unique id per end-user device, without control or bidi characters. When absent, the device SDK supplies it. */
                     deviceCorrelationId?: string;
                     /**
                      * @description Lifetime of the session auth token handed to the device, in seconds.
@@ -731,11 +748,11 @@ export interface operations {
                      * @default false
                      */
                     enableSessionImage?: boolean;
-                    /** @description Your opaque reference for the end user. Kept by this service; never sent to Face. */
+                    /** @description Your opaque reference for the end user, without control or bidi characters. Kept by this service; never sent to Face. */
                     subject?: string;
                     /**
                      * Format: uri
-                     * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, no private, loopback, link-local or metadata-service address. See the README, Webhooks.
+                     * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, a public (global unicast) host on port 443 or another port the operator allows. See docs/security.md.
                      */
                     callbackUrl?: string;
                     /** @description Match confidence at or above which Face reports the faces as identical. */
@@ -755,7 +772,7 @@ export interface operations {
                      * @enum {string}
                      */
                     livenessOperationMode?: "Passive" | "PassiveActive";
-                    /** @description A unique id per end-user device. When absent, the device SDK supplies it. */
+                    /** @description A unique id per end-user device, without control or bidi characters. When absent, the device SDK supplies it. */
                     deviceCorrelationId?: string;
                     /** @description Lifetime of the session auth token handed to the device, in seconds. 60 to 86400, default 600. */
                     authTokenTtlSeconds?: string;
@@ -764,11 +781,11 @@ export interface operations {
                      * @enum {string}
                      */
                     enableSessionImage?: "true" | "false";
-                    /** @description Your opaque reference for the end user. Kept by this service; never sent to Face. */
+                    /** @description Your opaque reference for the end user, without control or bidi characters. Kept by this service; never sent to Face. */
                     subject?: string;
                     /**
                      * Format: uri
-                     * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, no private, loopback, link-local or metadata-service address. See the README, Webhooks.
+                     * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, a public (global unicast) host on port 443 or another port the operator allows. See docs/security.md.
                      */
                     callbackUrl?: string;
                     /** @description Match confidence at or above which Face reports the faces as identical. 0 to 1. */
@@ -955,7 +972,7 @@ export interface operations {
                 "if-none-match"?: string;
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
@@ -1117,7 +1134,7 @@ export interface operations {
                 "x-request-id"?: components["parameters"]["RequestId"];
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
@@ -1277,7 +1294,7 @@ export interface operations {
                 "x-request-id"?: components["parameters"]["RequestId"];
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
@@ -1459,7 +1476,7 @@ export interface operations {
                 "x-request-id"?: components["parameters"]["RequestId"];
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
@@ -1595,7 +1612,7 @@ export interface operations {
                 "x-request-id"?: components["parameters"]["RequestId"];
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
@@ -1691,7 +1708,7 @@ export interface operations {
                 "x-request-id"?: components["parameters"]["RequestId"];
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
@@ -1787,7 +1804,7 @@ export interface operations {
                 "x-request-id"?: components["parameters"]["RequestId"];
             };
             path: {
-                /** @description The session id, as returned by POST /v1/sessions. */
+                /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
                 id: string;
             };
             cookie?: never;
