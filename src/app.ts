@@ -15,10 +15,12 @@ import { createFaceGateway } from "./face/face-client.js";
 import { createGuardedFaceGateway, type GuardedFaceGateway } from "./face/face-guard.js";
 import type { FaceGateway } from "./face/face-gateway.js";
 import { systemClock, type Clock } from "./lib/clock.js";
+import { Lifecycle } from "./lib/lifecycle.js";
 import { MAX_IMAGE_BYTES } from "./lib/image-format.js";
 import { createLogger, genReqId, REQUEST_ID_HEADER, type Logger } from "./logger.js";
 // Import order is the order named schemas register in, and so their order in openapi/openapi.json.
 import { healthRoutes } from "./plugins/health.js";
+import { Readiness } from "./plugins/health-readiness.js";
 import callerAuth from "./plugins/caller-auth.js";
 import errorHandler, { clientErrorHandler, connectHandler, frameworkErrorHandler } from "./plugins/error-handler.js";
 import docs from "./plugins/docs.js";
@@ -38,7 +40,7 @@ import { auditRoutes } from "./audit/audit-routes.js";
 import { subscribeAuditTrail } from "./audit/audit-trail.js";
 import { createLeaseMs } from "./idempotency/idempotency-creates.js";
 import { createAppMetrics, type AppMetrics } from "./metrics/metrics.js";
-import metricsPlugin from "./plugins/metrics.js";
+import metricsPlugin, { metricsRoutes } from "./plugins/metrics.js";
 import { createMemoryState } from "./state/state-memory.js";
 import type { State } from "./state/state.js";
 
@@ -136,8 +138,11 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     resolve: overrides.webhookResolver,
     onWorkerPass: metrics.loops.observer("webhooks"),
   });
+  const lifecycle = new Lifecycle();
+  const readiness = new Readiness({ face, state, credentials: () => credentials.status(), lifecycle, clock, log: logger.child({ component: "readiness" }) });
   const { guard } = upstream;
   metrics.watch({
+    readiness: () => readiness.last(),
     events,
     outbox: state.outbox,
     guard: guard && (() => guard.stats()),
@@ -184,18 +189,35 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   // Requests Node would otherwise answer or drop on its own, without the envelope: odd expectations and CONNECT.
   app.server.on("checkExpectation", (req, res) => app.routing(req, res));
   app.server.on("connect", connectHandler(logger as FastifyBaseLogger));
-  // Long-polls end first, so the server's drain (which waits for in-flight requests) cannot hang on them.
+  // Draining (SIGTERM): every answer asks the client to reconnect, so keep-alive connections move to other replicas
+  // and none is left open for the server's close to wait on.
+  app.addHook("onSend", async (_request, reply) => {
+    if (lifecycle.draining) reply.header("connection", "close");
+  });
+  // Long-polls end first, with the view as it is, so the server's drain (which waits for in-flight requests) cannot hang on them.
   app.addHook("preClose", async () => sessions.releaseWaiters());
   app.addHook("onClose", async () => {
-    // Background session work (the due-work loop, Face deletions) stops while the Face client still works.
-    await sessions.close();
-    upstream.guard?.close();
-    credentials.close();
-    // Attempts under way are recorded (their events emitted) before the listeners drain and the state closes.
-    await webhooks.stop();
-    // Listeners still writing (audit appends) finish before the state they write to closes.
-    await events.drain();
-    await state.close();
+    const steps: Array<[string, () => unknown]> = [
+      // Webhook attempts under way finish and are recorded; nothing new is claimed (the lease hands it to a replica).
+      ["webhooks", () => webhooks.stop()],
+      // Their listeners (a delivery may start a Face deletion) run while Face is still reachable.
+      ["events", () => events.drain()],
+      // Background session work (the due-work loop, Face deletions) stops while the Face client still works.
+      ["sessions", () => sessions.close()],
+      // Listeners still writing (audit appends) finish before the state they write to closes.
+      ["events", () => events.drain()],
+      ["face", () => upstream.guard?.close()],
+      ["credentials", () => credentials.close()],
+      ["state", () => state.close()],
+    ];
+    // Every step runs even when one before it failed: a Redis outage must not leave loops running or the state open.
+    for (const [step, run] of steps) {
+      try {
+        await run();
+      } catch (error) {
+        logger.error({ err: error, step }, "a shutdown step failed; the others go on");
+      }
+    }
   });
   // The webhook worker polls only once the app is ready, so building an app (the OpenAPI generator) sends nothing.
   app.addHook("onReady", async () => webhooks.start());
@@ -205,9 +227,11 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   app.decorate("sessionEvents", events);
   // The registry, for the separate metrics port server.ts may open (METRICS_PORT).
   app.decorate("metrics", metrics);
+  // server.ts starts the drain on SIGTERM.
+  app.decorate("lifecycle", lifecycle);
 
   // First, so its timing hook covers every route registered after it.
-  await app.register(metricsPlugin, { metrics, serve: config.metrics.enabled && config.metrics.port === undefined, token: config.metrics.token });
+  await app.register(metricsPlugin, { metrics });
   await app.register(errorHandler);
   await app.register(security, { rateLimitStore: state.rateLimits, clock, perIpPerMinute: config.http.rateLimitPerIpPerMinute });
   await app.register(openapi, { version: packageVersion, webhooks: webhooksOpenApi });
@@ -220,7 +244,9 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     // most 64 KiB and inject sends one chunk, so a mark above any create body keeps that stall from ever arming.
     fileHwm: MULTIPART_PART_HWM_BYTES,
   });
-  await app.register(healthRoutes, { face, clock, credentials: () => credentials.status(), adminKeys: config.adminApiKeys });
+  await app.register(healthRoutes, { readiness, adminKeys: config.adminApiKeys });
+  // On the API's port unless METRICS_PORT gives it one of its own (server.ts serves it there).
+  if (config.metrics.enabled && config.metrics.port === undefined) await app.register(metricsRoutes, { registry: metrics.registry, token: config.metrics.token });
   await app.register(
     async (v1) => {
       await v1.register(callerAuth, { keyRing: credentials.keyRing, policies: credentials.policies });

@@ -14,6 +14,7 @@ import { subscribeEventMetrics } from "./metrics-events.js";
 import { faceMetrics, type FaceMetrics } from "./metrics-face.js";
 import { httpMetrics, type HttpMetrics } from "./metrics-http.js";
 import { loopMetrics, type LoopMetrics } from "./metrics-loops.js";
+import { collectReadinessMetrics, type ReadinessSnapshot } from "./metrics-readiness.js";
 import { createMetricsRegistry } from "./metrics-registry.js";
 import { instrumentState } from "./metrics-state.js";
 import { collectOutboxMetrics } from "./metrics-webhooks.js";
@@ -26,6 +27,8 @@ export interface MetricSources {
   /** Key Vault's status, when the credentials come from Key Vault. */
   keyVault?: (() => SecretsStatus) | undefined;
   longPolls: () => { waiters: number; sessions: number };
+  /** The last readiness report. */
+  readiness: () => ReadinessSnapshot | undefined;
 }
 
 export interface AppMetrics {
@@ -54,6 +57,7 @@ export function createAppMetrics(): AppMetrics {
       const keyVault = sources.keyVault;
       if (keyVault) collectKeyVaultMetrics(registry, keyVault);
       loops.collectLongPolls(sources.longPolls);
+      collectReadinessMetrics(registry, sources.readiness);
     },
   };
 }

@@ -1,8 +1,9 @@
 /**
- * Prometheus metrics over HTTP. The plugin times every request of the app (by route template, see
- * metrics-http.ts) and, when /metrics belongs on the API's own port, serves it there. With METRICS_PORT the route
- * lives on a separate, internal-only app instead (buildMetricsApp; server.ts listens to it), and the public port
- * answers /metrics with 404. METRICS_TOKEN, when set, is required on whichever port serves it.
+ * Prometheus metrics over HTTP. The default plugin times every request of the app (by route template, see
+ * metrics-http.ts); buildApp registers it first so its hook covers every route. metricsRoutes serves /metrics on the
+ * API's own port, registered after the OpenAPI plugin so the document shows it. With METRICS_PORT the route lives
+ * on a separate, internal-only app instead (buildMetricsApp; server.ts listens to it), and the public port answers
+ * /metrics with 404. METRICS_TOKEN, when set, is required on whichever port serves it.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
@@ -16,19 +17,19 @@ import { bearerCheck, exposition } from "../metrics/metrics-exposition.js";
 import { authErrors, errorResponses } from "./error-envelope.js";
 import errorHandler from "./error-handler.js";
 
-export interface MetricsPluginOptions {
-  metrics: AppMetrics;
-  /** Serve GET /metrics here: METRICS on, and no METRICS_PORT. */
-  serve: boolean;
+export interface MetricsRoutesOptions {
+  registry: Registry;
   /** METRICS_TOKEN */
   token?: string | undefined;
 }
 
-const metricsRoute: FastifyPluginAsyncZod<{ registry: Registry; token?: string | undefined }> = async (app, { registry, token }) => {
+export const metricsRoutes: FastifyPluginAsyncZod<MetricsRoutesOptions> = async (app, { registry, token }) => {
   const allowed = bearerCheck(token);
   app.get(
     "/metrics",
     {
+      // Not rate limited: the counters live in the state backend, and a scrape must work while it is down.
+      config: { rateLimit: false },
       schema: {
         tags: ["health"],
         operationId: "getMetrics",
@@ -39,7 +40,7 @@ const metricsRoute: FastifyPluginAsyncZod<{ registry: Registry; token?: string |
         security: [{}, { metricsToken: [] }],
         response: {
           200: { description: "The metrics.", content: { "text/plain": { schema: z.string() } } },
-          ...errorResponses(authErrors),
+          ...errorResponses(authErrors, { rateLimited: false }),
         },
       },
     },
@@ -56,11 +57,10 @@ const metricsRoute: FastifyPluginAsyncZod<{ registry: Registry; token?: string |
   );
 };
 
-async function metricsPlugin(app: FastifyInstance, { metrics, serve, token }: MetricsPluginOptions): Promise<void> {
+async function metricsPlugin(app: FastifyInstance, { metrics }: { metrics: AppMetrics }): Promise<void> {
   app.addHook("onResponse", async (request, reply) => {
     metrics.http.observe({ method: request.method, route: request.routeOptions.url, statusCode: reply.statusCode, durationMs: reply.elapsedTime });
   });
-  if (serve) await app.register(metricsRoute, { registry: metrics.registry, token });
 }
 
 export default fp(metricsPlugin, { name: "metrics" });
@@ -71,6 +71,6 @@ export async function buildMetricsApp(registry: Registry, options: { token?: str
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(errorHandler);
-  await app.register(metricsRoute, { registry, token: options.token });
+  await app.register(metricsRoutes, { registry, token: options.token });
   return app;
 }

@@ -4,6 +4,10 @@
  * sized by its policy. Answers 429 LSO_ERR_RATE_LIMITED with Retry-After, and RateLimit-* headers on every answer
  * (draft-ietf-httpapi-ratelimit-headers).
  *
+ * Routes with `config: { rateLimit: false }` (the probes, /metrics) are not counted: they must answer while the
+ * state backend that holds the counters is down (a liveness probe failing on a Redis outage would restart every
+ * replica), and repeating them costs nothing.
+ *
  * Why not @fastify/rate-limit: it runs at most one limiter per request (its `rateLimitRan` guard), and this API
  * needs two independent counters on the same request. The counters live in the state layer, so replicas share them.
  */
@@ -13,6 +17,13 @@ import type { Clock } from "../lib/clock.js";
 import type { RateLimitStore } from "../state/rate-limit-store.js";
 
 const WINDOW_MS = 60_000;
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** false: this route is never rate limited (probes and /metrics). */
+    rateLimit?: false;
+  }
+}
 
 export interface LimiterOptions {
   store: RateLimitStore;
@@ -32,6 +43,7 @@ function setHeaders(reply: FastifyReply, limit: number, remaining: number, reset
 /** An onRequest hook that counts the request against one limiter and refuses it once over the limit. */
 export function rateLimiter(options: LimiterOptions): onRequestHookHandler {
   return async (request, reply) => {
+    if (request.routeOptions.config.rateLimit === false) return;
     const limit = options.limit(request);
     const now = options.clock.now();
     const { count, resetAt } = await options.store.hit(`${options.name}:${options.key(request)}`, WINDOW_MS);
