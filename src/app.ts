@@ -4,10 +4,11 @@
  */
 import { readFileSync } from "node:fs";
 import type { Server as HttpServer } from "node:http";
+import { fileURLToPath } from "node:url";
 import multipart from "@fastify/multipart";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
-import type { AppConfig } from "./config.js";
+import { DEV_API_KEY, type AppConfig } from "./config.js";
 import { loadCredentials, type CredentialDeps, type Credentials } from "./credentials/credentials.js";
 import { AppError } from "./errors.js";
 import { withCredentialRefresh } from "./face/face-auth-refresh.js";
@@ -36,6 +37,7 @@ import { webhookRoutes } from "./webhooks/webhook-routes.js";
 import type { Resolver } from "./webhooks/webhook-sender.js";
 import { callbackUrlCheck, createWebhooks, webhookSecretSource } from "./webhooks/webhooks.js";
 import { adminRoutes } from "./admin/admin-routes.js";
+import { consolePlugin } from "./console/console-plugin.js";
 import { auditRoutes } from "./audit/audit-routes.js";
 import { subscribeAuditTrail } from "./audit/audit-trail.js";
 import { createLeaseMs } from "./idempotency/idempotency-creates.js";
@@ -60,6 +62,8 @@ export interface AppOverrides {
   events?: SessionEventBus;
   /** Replaces DNS for webhook delivery-time address checks (tests rehearse a rebinding with it). */
   webhookResolver?: Resolver;
+  /** The console's built files; default dist/console-assets (from src/ and from dist/ alike). */
+  consoleAssetsDir?: string;
 }
 
 /** Every route but create keeps small bodies; create raises its own limit for a base64 image. */
@@ -265,6 +269,17 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     },
     { prefix: "/v1" },
   );
+  if (config.console.enabled) {
+    await app.register(consolePlugin, {
+      prefix: "/console",
+      assetsDir: overrides.consoleAssetsDir ?? fileURLToPath(new URL("../dist/console-assets/", import.meta.url)),
+      emulatorUrl: config.console.deviceSimulator ? config.face.endpoint : undefined,
+      apiVersion: config.face.apiVersion,
+      devApiKey: config.usingDevApiKey ? DEV_API_KEY : undefined,
+      keyRing: credentials.keyRing,
+      policies: credentials.policies,
+    });
+  }
   await app.register(adminRoutes, { prefix: "/admin", keys: config.adminApiKeys, lockout: sessions.lockout });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -26,9 +26,8 @@ const faceEndpoint = z
     message: "must be the resource's origin only, with no path, query or fragment: expected https://<resource>.cognitiveservices.azure.com",
   })
   .transform((value) => new URL(value))
-  .refine((url) => url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname)), {
-    message: "must use https; plain http is allowed only for a loopback emulator (localhost, 127.0.0.0/8, [::1])",
-  })
+  // Plain http is further limited to loopback or FACE_ALLOW_HTTP_HOSTS, by envSchema's refinement.
+  .refine((url) => url.protocol === "https:" || url.protocol === "http:", { message: "must use https" })
   .refine((url) => !url.username && !url.password, { message: "must not carry credentials" })
   // The origin alone: no trailing slash, since the SDK concatenates `${endpoint}/face/${apiVersion}`.
   .transform((url) => url.origin);
@@ -130,6 +129,13 @@ export const envSchema = z.object({
   FACE_ENDPOINT: faceEndpoint
     .optional()
     .describe("Azure AI Face endpoint, e.g. https://<resource>.cognitiveservices.azure.com. Unset: the embedded emulator is started."),
+  FACE_ALLOW_HTTP_HOSTS: z
+    .string()
+    .transform((raw) => raw.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean))
+    .optional()
+    .describe(
+      "DEVELOPMENT ONLY. Host names FACE_ENDPOINT may reach over plain http besides loopback, comma separated: an emulator in a container network (compose: emulator). Never a real Face resource: the key would travel in clear.",
+    ),
   FACE_APIKEY: z.string().min(1).optional().describe("Azure AI Face key (header Ocp-Apim-Subscription-Key). Secret."),
   FACE_API_VERSION: z.enum(["v1.2"]).default("v1.2").describe("Face API version; a path segment, not a query parameter."),
   FACE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe("Timeout of one call to Face, in milliseconds."),
@@ -210,6 +216,12 @@ export const envSchema = z.object({
     .default(5000)
     .describe("Background watcher: ms from a session's creation to its first poll, and between polls (backing off to 8x while nothing changes); 0 turns it off."),
   SESSION_WATCH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2).describe("Face reads the background watcher may have in flight at once."),
+  CONSOLE: z
+    .enum(["on", "off"])
+    .optional()
+    .describe(
+      "The browser console at /console (session explorer; in emulator mode also the device simulator): on or off. Unset: on in emulator mode (no FACE_ENDPOINT), off otherwise.",
+    ),
   SESSION_SWEEP_INTERVAL_MS: z.coerce
     .number()
     .int()
@@ -241,7 +253,18 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(1000, 3_600_000)
     .default(25_000)
     .describe("Longest a shutdown may take, drain delay included; past it the process exits 1. Keep it below the platform's grace period (Kubernetes: 30 s)."),
+}).refine(plainHttpAllowed, {
+  path: ["FACE_ENDPOINT"],
+  message: "must use https; plain http is allowed only for a loopback emulator (localhost, 127.0.0.0/8, [::1]) or a host in FACE_ALLOW_HTTP_HOSTS",
+  // Also when other variables are wrong, so startup names every problem at once; not when these two are.
+  when: ({ issues }) => !issues.some((issue) => issue.path?.[0] === "FACE_ENDPOINT" || issue.path?.[0] === "FACE_ALLOW_HTTP_HOSTS"),
 });
+
+function plainHttpAllowed(env: { FACE_ENDPOINT?: string | undefined; FACE_ALLOW_HTTP_HOSTS?: string[] | undefined }): boolean {
+  if (!env.FACE_ENDPOINT?.startsWith("http://")) return true;
+  const host = new URL(env.FACE_ENDPOINT).hostname;
+  return isLoopbackHost(host) || (env.FACE_ALLOW_HTTP_HOSTS ?? []).includes(host);
+}
 
 export type EnvInput = Record<string, string | undefined>;
 export type { ApiKeyEntry };
@@ -276,6 +299,10 @@ export interface AppConfig {
   apiDocs: boolean;
   /** True when no caller keys were configured in emulator mode and only DEV_API_KEY opens the API. */
   usingDevApiKey: boolean;
+  /** No FACE_ENDPOINT: server.ts starts the embedded emulator and points config.face.endpoint at it. */
+  emulatorMode: boolean;
+  /** The browser console (CONSOLE); its device simulator exists only in emulator mode. */
+  console: { enabled: boolean; deviceSimulator: boolean };
   /** Operator keys for /admin (ADMIN_API_KEYS); empty means the admin routes are disabled (404). */
   adminApiKeys: ApiKeyEntry[];
   /** The attempt budget per (client, subject) and (client, device): LOCKOUT_* in milliseconds. */
@@ -342,6 +369,9 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
   if (problems.length) throw new ConfigError(problems);
 
   const usingDevApiKey = !e.FACE_ENDPOINT && !e.API_KEYS && !e.API_KEYS_SECRET_NAME;
+  const emulatorMode = !e.FACE_ENDPOINT;
+  // A console that only talks to an emulator is on unless turned off; against real Face it must be asked for.
+  const consoleEnabled = e.CONSOLE === undefined ? emulatorMode : e.CONSOLE === "on";
   const auth: FaceAuthMode = e.FACE_APIKEY_SECRET_NAME ? "keyVault" : e.FACE_APIKEY || !e.FACE_ENDPOINT ? "key" : "entraId";
   const config: AppConfig = {
     port: e.PORT,
@@ -365,6 +395,8 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
       connectionTimeoutMs: e.CONNECTION_TIMEOUT_MS,
     },
     usingDevApiKey,
+    emulatorMode,
+    console: { enabled: consoleEnabled, deviceSimulator: consoleEnabled && emulatorMode },
     apiDocs: e.DOCS_UI === undefined ? !e.FACE_ENDPOINT : e.DOCS_UI === "on",
     adminApiKeys: e.ADMIN_API_KEYS ?? [],
     webhooks: {

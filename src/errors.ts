@@ -24,6 +24,7 @@ export const errorCatalog = {
   LSO_ERR_WEBHOOKS_DISABLED: { status: 422, message: "callbackUrl needs webhooks, which are off on this server (no signing secret is configured)." },
   LSO_ERR_IDEMPOTENCY_MISMATCH: { status: 422, message: "This Idempotency-Key was already used with different parameters." },
   LSO_ERR_SESSION_SETTLED: { status: 409, message: "The session's decision is settled; a different client digest cannot change it." },
+  LSO_ERR_DEVICE_REFUSED: { status: 422, message: "The Face emulator refused the simulated device's call." },
   LSO_ERR_RATE_LIMITED: { status: 429, message: "Too many requests." },
   LSO_ERR_HEADERS_TOO_LARGE: { status: 431, message: "The request headers are too large." },
   LSO_ERR_LOCKED_OUT: { status: 429, message: "Too many failed liveness checks for this subject or device; retry after the cool-down." },
@@ -31,6 +32,7 @@ export const errorCatalog = {
   LSO_ERR_UPSTREAM: { status: 502, message: "Azure AI Face answered with an unexpected response." },
   LSO_ERR_UPSTREAM_AUTH: { status: 502, message: "The service could not authenticate to Azure AI Face." },
   LSO_ERR_UPSTREAM_MISCONFIGURED: { status: 502, message: "The Face endpoint or API version looks wrong: Azure AI Face has no such route." },
+  LSO_ERR_CONSOLE_NOT_BUILT: { status: 503, message: "The console is on but its files are not built; run npm run build." },
   LSO_ERR_UPSTREAM_UNAVAILABLE: { status: 503, message: "Azure AI Face is busy or unavailable; retry later." },
   LSO_ERR_UPSTREAM_TIMEOUT: { status: 504, message: "Azure AI Face did not answer in time." },
 } as const satisfies Record<string, { status: number; message: string }>;

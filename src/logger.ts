@@ -19,6 +19,11 @@ export const redactPaths = [
   "req.headers.authorization",
   'req.headers["ocp-apim-subscription-key"]',
   "req.headers.cookie",
+  // @fastify/multipart logs the options it hands busboy at trace level, the request's headers among them.
+  'busboyOptions.headers["x-api-key"]',
+  'busboyOptions.headers["x-admin-key"]',
+  "busboyOptions.headers.authorization",
+  "busboyOptions.headers.cookie",
   "authToken",
   "*.authToken",
   "apiKey",

@@ -80,6 +80,26 @@ describe("loadConfig", () => {
     expect(problems).not.toContain("pa55word");
   });
 
+  it("when a plain-http FACE_ENDPOINT host is listed in FACE_ALLOW_HTTP_HOSTS, then it is accepted", () => {
+    const config = loadConfig({ ...production, FACE_ENDPOINT: "http://Emulator:5001", FACE_ALLOW_HTTP_HOSTS: "face-dev, emulator" });
+    expect(config.face.endpoint).toBe("http://emulator:5001");
+  });
+
+  it("when a plain-http FACE_ENDPOINT host is not the one FACE_ALLOW_HTTP_HOSTS lists, then it is refused", () => {
+    const problems = problemsOf({ ...production, FACE_ENDPOINT: "http://emulator.example.com:5001", FACE_ALLOW_HTTP_HOSTS: "emulator" });
+    expect(problems.join()).toMatch(/FACE_ENDPOINT: must use https; .* FACE_ALLOW_HTTP_HOSTS/);
+  });
+
+  it("when a plain-http FACE_ENDPOINT is refused and another variable is wrong too, then both are named", () => {
+    const problems = problemsOf({ ...production, PORT: "http", FACE_ENDPOINT: "http://emulator:5001" }).join("\n");
+    expect(problems).toMatch(/^PORT: /m);
+    expect(problems).toMatch(/^FACE_ENDPOINT: must use https/m);
+  });
+
+  it("when FACE_ENDPOINT uses a scheme other than http or https, then it is refused", () => {
+    expect(problemsOf({ ...production, FACE_ENDPOINT: "ftp://emulator:5001", FACE_ALLOW_HTTP_HOSTS: "emulator" }).join()).toMatch(/FACE_ENDPOINT: must use https/);
+  });
+
   it("when FACE_ENDPOINT is not a URL, then it is refused", () => {
     expect(problemsOf({ ...production, FACE_ENDPOINT: "my-face" }).join()).toMatch(/FACE_ENDPOINT/);
   });

@@ -46,6 +46,9 @@ const attemptErrorMessages: Record<string, string> = {
   TimedOut: "Session timed out.",
 };
 
+/** The attempt errors this emulator knows by name (any other code is accepted too, with a generic message). */
+export const knownAttemptErrorCodes = Object.keys(attemptErrorMessages);
+
 /** What the device hears back. Failed attempts carry no digest: Face only digests results. */
 export interface DeviceAttemptReply {
   attemptId: number;

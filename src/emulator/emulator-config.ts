@@ -6,7 +6,12 @@ import { faultPlanJsonSchema } from "./emulator-fault-plan.js";
 export const emulatorEnvSchema = z.object({
   FACE_EMULATOR_PORT: portSchema
     .default(5001)
-    .describe("TCP port the emulator listens on (127.0.0.1); 0 picks a free one."),
+    .describe("TCP port the emulator listens on; 0 picks a free one."),
+  FACE_EMULATOR_HOST: z
+    .string()
+    .min(1)
+    .default("127.0.0.1")
+    .describe("Interface the standalone emulator binds to; 0.0.0.0 in a container, where loopback is unreachable from other containers."),
   FACE_APIKEY: z
     .string()
     .min(1)

@@ -48,6 +48,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL);
   const emulator = await startEmulator({
     port: config.FACE_EMULATOR_PORT,
+    host: config.FACE_EMULATOR_HOST,
     logger,
     ...(config.FACE_APIKEY === undefined ? {} : { apiKey: config.FACE_APIKEY }),
     ...(config.FACE_EMULATOR_FAULTS === undefined ? {} : { faults: config.FACE_EMULATOR_FAULTS }),

@@ -1,7 +1,8 @@
 /**
  * What protects the API before any route runs: security headers (helmet, tuned for a JSON API that serves no
  * HTML), and the per-IP rate limit on every request, unknown routes included. CORS is deliberately not enabled:
- * the callers are servers, and a browser must never hold a client API key.
+ * the callers are servers, and no other origin's page may use a client API key. The one page that holds a key is
+ * the console (src/console, same origin, its own CSP), signed into by a person with their own key.
  */
 import helmet from "@fastify/helmet";
 import type { FastifyInstance } from "fastify";

@@ -12,6 +12,7 @@ import { readJsonInput, readMultipartInput } from "./session-input.js";
 import { createSessionOpenApiBody } from "./session-openapi.js";
 import { etagOf, matchesEtag, readSessionHeadersSchema } from "./session-http.js";
 import { completeSessionBodySchema, sessionCreatedSchema, sessionParamsSchema, sessionQuerySchema, sessionViewSchema } from "./session-schemas.js";
+import { sessionListQuerySchema, sessionListSchema } from "./session-list-schemas.js";
 import type { SessionService } from "./session-service.js";
 
 /** A base64 verify image of 6 MB is about 8 MiB of JSON. */
@@ -77,6 +78,24 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
       if (replayed) reply.header(IDEMPOTENT_REPLAYED_HEADER, "true");
       return reply.code(201).send(created);
     },
+  );
+
+  app.get(
+    "/sessions",
+    {
+      schema: {
+        ...docs,
+        operationId: "listSessions",
+        summary: "List your sessions, newest first",
+        description:
+          "Only the calling client's sessions. Cursor pagination: pass nextCursor back as cursor, with the same filters, until it is null. " +
+          "Served from what this service holds (never calls Face); status and outcome are as of checkedAt. A page inspects at most " +
+          "1000 sessions, so with kind or outcome filters it may hold fewer than limit items and still have a nextCursor.",
+        querystring: sessionListQuerySchema,
+        response: { 200: sessionListSchema, ...errorResponses([...authErrors]) },
+      },
+    },
+    async (request) => service.list({ clientId: request.clientId, log: request.log }, request.query),
   );
 
   app.get(

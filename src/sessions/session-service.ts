@@ -12,6 +12,8 @@ import type { SessionRecord, SessionRecordPatch } from "../state/session-store.j
 import type { SessionCleanup } from "./session-cleanup.js";
 import { createSession, type CreateContext, type CreateDeps } from "./session-create.js";
 import type { CreateSessionInput } from "./session-input.js";
+import { listSessions } from "./session-list.js";
+import type { SessionList, SessionListQueryInput } from "./session-list-schemas.js";
 import type { SessionPollHub } from "./session-poll-hub.js";
 import type { SessionCreated, SessionView } from "./session-schemas.js";
 import { latestImageId, snapshotOfRecord } from "./session-snapshot.js";
@@ -82,6 +84,12 @@ export class SessionService {
     // The caller now holds the settled decision: Face's copy is no longer needed (DELETE_AFTER_DECISION).
     if (record.decision) this.deps.cleanup.decisionRead(record, actor);
     return view;
+  }
+
+  /** The caller's own sessions, newest first, from the store's per-client index; never calls Face. */
+  async list(caller: CallerContext, query: SessionListQueryInput): Promise<SessionList> {
+    const decisionOf = (record: SessionRecord) => this.deps.sync.decisionOf(record).decision;
+    return listSessions({ store: this.deps.store, decisionOf }, caller.clientId, query);
   }
 
   async delete(id: string, caller: CallerContext): Promise<void> {

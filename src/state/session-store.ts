@@ -81,6 +81,28 @@ export interface Settlement {
   outcomeCountedAt?: number;
 }
 
+/**
+ * One batch of a client's sessions from the per-client index, newest first by (createdAt, id). Filters the index
+ * itself can answer live here; the rest (kind, outcome) are the caller's to apply to what comes back.
+ */
+export interface SessionListQuery {
+  clientId: string;
+  /** Only this subject's sessions (its own index: memory keeps an array, Redis a sorted set per client and subject). */
+  subject?: string | undefined;
+  /** createdAt >= createdFrom (epoch ms). */
+  createdFrom?: number | undefined;
+  /** createdAt < createdTo (epoch ms). */
+  createdTo?: number | undefined;
+  /** Resume strictly after this position: the last record of the previous batch. */
+  after?: SessionListPosition | undefined;
+  limit: number;
+}
+
+export interface SessionListPosition {
+  createdAt: number;
+  id: string;
+}
+
 export interface SessionStore {
   /** Writes the whole record (and indexes its dueAt, when set). */
   put(record: SessionRecord): Promise<void>;
@@ -107,6 +129,12 @@ export interface SessionStore {
    * retaken after the lease; the worker then sets the real next dueAt (or null when nothing more is due).
    */
   claimDue(limit: number, leaseMs: number): Promise<SessionRecord[]>;
+  /**
+   * Up to `limit` live records of one client, newest first, read from an index ordered by (createdAt, id) per client
+   * and per (client, subject) (memory: sorted arrays; Redis: sorted sets scored by createdAt, so equal scores fall
+   * back to member order, the id), never by scanning every record.
+   */
+  listByClient(query: SessionListQuery): Promise<SessionRecord[]>;
   /** True when a record was removed. */
   delete(id: string): Promise<boolean>;
 }

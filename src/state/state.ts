@@ -40,6 +40,6 @@ export type { LeaseStore } from "./lease-store.js";
 export type { LockoutRule, LockoutState, LockoutStore } from "./lockout-store.js";
 export type { RateLimitHit, RateLimitStore } from "./rate-limit-store.js";
 export type { AttemptSnapshot, Decision, DecisionOutcome, DecisionReason, DigestCheck, SessionSnapshot } from "./session-record.js";
-export type { SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "./session-store.js";
+export type { SessionListPosition, SessionListQuery, SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "./session-store.js";
 export type { SignalBus } from "./signal-bus.js";
 export type { AttemptResult, DeliveryAttempt, DeliveryClaim, DeliveryState, RestartResult, WebhookDelivery, WebhookOutbox } from "./webhook-outbox.js";

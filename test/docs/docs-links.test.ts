@@ -9,12 +9,6 @@ import { describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-/**
- * Pages written on other branches at the same time; links to them are allowed while they do not exist yet, and are
- * checked like any other once they do.
- */
-const PAGES_UNDER_WAY = new Set(["docs/operations.md"]);
-
 function markdownFiles(): string[] {
   const walk = (dir: string): string[] =>
     readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) =>
@@ -72,7 +66,7 @@ function brokenBecause({ from, target }: Link): string | undefined {
   const [path = "", fragment] = target.split("#");
   const file = path === "" ? join(root, from) : resolve(dirname(join(root, from)), decodeURIComponent(path));
   const name = relative(root, file);
-  if (!existsSync(file)) return PAGES_UNDER_WAY.has(name) ? undefined : `${name} does not exist`;
+  if (!existsSync(file)) return `${name} does not exist`;
   if (fragment === undefined || !file.endsWith(".md") || statSync(file).isDirectory()) return undefined;
   return anchorsOf(file).has(fragment) ? undefined : `${name} has no heading #${fragment}`;
 }

@@ -6,13 +6,14 @@ import { EmulatorState } from "../../src/emulator/emulator-state.js";
 import { startNodeProcess, type RunningProcess } from "../helpers/child-process.js";
 
 describe("emulator config", () => {
-  it("when nothing is set, then port 5001, no key and level info", () => {
-    expect(loadEmulatorConfig({})).toEqual({ FACE_EMULATOR_PORT: 5001, LOG_LEVEL: "info" });
+  it("when nothing is set, then 127.0.0.1:5001, no key and level info", () => {
+    expect(loadEmulatorConfig({})).toEqual({ FACE_EMULATOR_PORT: 5001, FACE_EMULATOR_HOST: "127.0.0.1", LOG_LEVEL: "info" });
   });
 
   it("when values are set, then they are parsed, and empty strings mean unset", () => {
-    expect(loadEmulatorConfig({ FACE_EMULATOR_PORT: "0", FACE_APIKEY: "k", LOG_LEVEL: "" })).toEqual({
+    expect(loadEmulatorConfig({ FACE_EMULATOR_PORT: "0", FACE_EMULATOR_HOST: "0.0.0.0", FACE_APIKEY: "k", LOG_LEVEL: "" })).toEqual({
       FACE_EMULATOR_PORT: 0,
+      FACE_EMULATOR_HOST: "0.0.0.0",
       FACE_APIKEY: "k",
       LOG_LEVEL: "info",
     });
@@ -60,6 +61,15 @@ describe("standalone emulator process", () => {
     expect(await running.stop("SIGTERM")).toBe(0);
     // The key never reaches the log.
     expect(running.output()).not.toContain("secret-key");
+  });
+
+  it("when FACE_EMULATOR_HOST is 0.0.0.0, then it binds every interface and answers on loopback too", async () => {
+    running = startNodeProcess("src/emulator/emulator-server.ts", { FACE_EMULATOR_PORT: "0", FACE_EMULATOR_HOST: "0.0.0.0", FACE_APIKEY: "secret-key" });
+    const [, port] = await running.waitFor(/"url":"http:\/\/0\.0\.0\.0:(\d+)"/);
+    const response = await fetch(`http://127.0.0.1:${port}/face/v1.2/detectLiveness-sessions/x`, {
+      headers: { "Ocp-Apim-Subscription-Key": "secret-key" },
+    });
+    expect(response.status).toBe(404);
   });
 
   it("when the configuration is bad, then it exits non-zero naming the variable", async () => {

@@ -47,9 +47,12 @@ describe("hostile session ids, paths and methods", () => {
         if (answer.statusCode < 300) {
           // A 2xx is only for an exact route with a well-formed id that the caller owns.
           const own = r.client === "acme" ? [stack.ids.ownWithImage, stack.ids.ownVerify] : [stack.ids.othersSession];
-          // Dot segments are normalised as any URL resolver would ("/v1/./sessions/" is "/v1/sessions/").
-          expect(new URL(r.prefix, "http://x").pathname, url).toBe("/v1/sessions/");
-          expect(GUID.test(decodeURIComponent(r.id)) && own.includes(decodeURIComponent(r.id).toLowerCase()), `2xx for ${method} ${url}`).toBe(true);
+          // Dot segments are resolved as any URL resolver would ("/v1/./sessions/" is "/v1/sessions/", and
+          // "<id>//../image" is "<id>/image"), so the id that counts is the one in the resolved path.
+          const resolved = /^\/v1\/sessions\/([^/]+)/.exec(new URL(url, "http://x").pathname);
+          expect(resolved, url).not.toBeNull();
+          const id = safeDecode(resolved![1]!);
+          expect(GUID.test(id) && own.includes(id.toLowerCase()), `2xx for ${method} ${url}`).toBe(true);
         }
       })),
       runParameters(RUNS.ids),

@@ -104,9 +104,13 @@ export async function answerWithin<T>(promise: Promise<T>, context: Context): Pr
   }
 }
 
-/** fc.assert parameters for every hostile property: a fixed case count, fast-check's random seed (printed on failure). */
+/**
+ * fc.assert parameters for every hostile property: a fixed case count, fast-check's random seed (printed on failure),
+ * or HOSTILE_SEED to replay a failure that was printed.
+ */
 export function runParameters(numRuns: number): fc.Parameters<unknown> {
-  return { numRuns };
+  const seed = process.env.HOSTILE_SEED;
+  return seed === undefined ? { numRuns } : { numRuns, seed: Number(seed) };
 }
 
 /**

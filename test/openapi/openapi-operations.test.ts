@@ -43,6 +43,7 @@ describe("openapi/openapi.json operations", () => {
         "getSessionAudit",
         "getSessionImage",
         "getStartup",
+        "listSessions",
         "listSessionEvents",
         "redeliverWebhook",
       ].sort(),

@@ -13,6 +13,9 @@ export type SessionCreated = Schemas["SessionCreated"];
 export type SessionEvents = Schemas["SessionWebhookEvents"];
 export type WebhookRedelivery = Schemas["WebhookRedelivery"];
 export type AuditTrail = Schemas["AuditTrail"];
+export type SessionList = Schemas["SessionList"];
+/** Filters and paging of GET /v1/sessions: limit, cursor, subject, kind, outcome, createdFrom, createdTo. */
+export type ListSessionsQuery = NonNullable<paths["/v1/sessions"]["get"]["parameters"]["query"]>;
 export type CreateSessionRequest = NonNullable<paths["/v1/sessions"]["post"]["requestBody"]>["content"]["application/json"];
 /** The fields of a liveness-with-verify create; the reference image goes beside them as a file part. */
 export type CreateVerifySessionFields = Omit<Extract<CreateSessionRequest, { kind: "livenessWithVerify" }>, "verifyImage">;
@@ -43,6 +46,8 @@ export interface LsoClient {
   createSession(request: CreateSessionRequest, options?: CreateOptions): Promise<SessionCreated>;
   /** POST /v1/sessions as multipart/form-data: a liveness-with-verify session with its reference image as a file. */
   createVerifySession(fields: CreateVerifySessionFields, verifyImage: Blob | Uint8Array, options?: CreateOptions): Promise<SessionCreated>;
+  /** GET /v1/sessions: your sessions, newest first; pass nextCursor back as cursor, with the same filters. */
+  listSessions(query?: ListSessionsQuery): Promise<SessionList>;
   /** GET /v1/sessions/{id}, optionally long-polling until the decision settles. */
   getSession(id: string, options?: ReadOptions): Promise<Session>;
   /** GET /v1/sessions/{id} with If-None-Match: `changed: false` (304) while the view still has that ETag. */
@@ -97,6 +102,9 @@ export function createLsoClient(options: LsoClientOptions): LsoClient {
           params: { header: idempotency(createOptions) },
         }),
       );
+    },
+    async listSessions(query) {
+      return unwrap(await api.GET("/v1/sessions", { params: { query: query ?? {} } }));
     },
     async getSession(id, readOptions) {
       return unwrap(await api.GET("/v1/sessions/{id}", { params: { ...session(id), query: { waitSeconds: readOptions?.waitSeconds } } }));

@@ -84,7 +84,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List your sessions, newest first
+         * @description Only the calling client's sessions. Cursor pagination: pass nextCursor back as cursor, with the same filters, until it is null. Served from what this service holds (never calls Face); status and outcome are as of checkedAt. A page inspects at most 1000 sessions, so with kind or outcome filters it may hold fewer than limit items and still have a nextCursor.
+         */
+        get: operations["listSessions"];
         put?: never;
         /**
          * Create a liveness or liveness-with-verify session
@@ -273,7 +277,7 @@ export interface components {
                  * @description Stable machine-readable code; branch on this, not on message.
                  * @enum {string}
                  */
-                code: "LSO_ERR_VALIDATION" | "LSO_ERR_MALFORMED_BODY" | "LSO_ERR_UNAUTHORIZED" | "LSO_ERR_FORBIDDEN" | "LSO_ERR_SESSION_NOT_FOUND" | "LSO_ERR_SESSION_IMAGE_NOT_FOUND" | "LSO_ERR_ROUTE_NOT_FOUND" | "LSO_ERR_LOCKOUT_NOT_FOUND" | "LSO_ERR_WEBHOOK_NOTHING_TO_REDELIVER" | "LSO_ERR_WEBHOOK_DELIVERY_PENDING" | "LSO_ERR_REQUEST_TIMEOUT" | "LSO_ERR_BODY_TOO_LARGE" | "LSO_ERR_UNSUPPORTED_MEDIA_TYPE" | "LSO_ERR_IMAGE_TOO_SMALL" | "LSO_ERR_IMAGE_TOO_LARGE" | "LSO_ERR_IMAGE_FORMAT" | "LSO_ERR_FACE_INVALID_IMAGE" | "LSO_ERR_WEBHOOKS_DISABLED" | "LSO_ERR_IDEMPOTENCY_MISMATCH" | "LSO_ERR_SESSION_SETTLED" | "LSO_ERR_RATE_LIMITED" | "LSO_ERR_HEADERS_TOO_LARGE" | "LSO_ERR_LOCKED_OUT" | "LSO_ERR_INTERNAL" | "LSO_ERR_UPSTREAM" | "LSO_ERR_UPSTREAM_AUTH" | "LSO_ERR_UPSTREAM_MISCONFIGURED" | "LSO_ERR_UPSTREAM_UNAVAILABLE" | "LSO_ERR_UPSTREAM_TIMEOUT";
+                code: "LSO_ERR_VALIDATION" | "LSO_ERR_MALFORMED_BODY" | "LSO_ERR_UNAUTHORIZED" | "LSO_ERR_FORBIDDEN" | "LSO_ERR_SESSION_NOT_FOUND" | "LSO_ERR_SESSION_IMAGE_NOT_FOUND" | "LSO_ERR_ROUTE_NOT_FOUND" | "LSO_ERR_LOCKOUT_NOT_FOUND" | "LSO_ERR_WEBHOOK_NOTHING_TO_REDELIVER" | "LSO_ERR_WEBHOOK_DELIVERY_PENDING" | "LSO_ERR_REQUEST_TIMEOUT" | "LSO_ERR_BODY_TOO_LARGE" | "LSO_ERR_UNSUPPORTED_MEDIA_TYPE" | "LSO_ERR_IMAGE_TOO_SMALL" | "LSO_ERR_IMAGE_TOO_LARGE" | "LSO_ERR_IMAGE_FORMAT" | "LSO_ERR_FACE_INVALID_IMAGE" | "LSO_ERR_WEBHOOKS_DISABLED" | "LSO_ERR_IDEMPOTENCY_MISMATCH" | "LSO_ERR_SESSION_SETTLED" | "LSO_ERR_DEVICE_REFUSED" | "LSO_ERR_RATE_LIMITED" | "LSO_ERR_HEADERS_TOO_LARGE" | "LSO_ERR_LOCKED_OUT" | "LSO_ERR_INTERNAL" | "LSO_ERR_UPSTREAM" | "LSO_ERR_UPSTREAM_AUTH" | "LSO_ERR_UPSTREAM_MISCONFIGURED" | "LSO_ERR_CONSOLE_NOT_BUILT" | "LSO_ERR_UPSTREAM_UNAVAILABLE" | "LSO_ERR_UPSTREAM_TIMEOUT";
                 /** @description Human-readable explanation. */
                 message: string;
                 /** @description Quote this when reporting a problem; it is on every log line of the request. */
@@ -482,6 +486,36 @@ export interface components {
             series: number;
             /** Format: date-time */
             nextAttemptAt: string;
+        };
+        SessionSummary: {
+            /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
+            id: string;
+            /** @enum {string} */
+            kind: "liveness" | "livenessWithVerify";
+            /**
+             * @description As last read from Face (checkedAt); listing never calls Face.
+             * @enum {string}
+             */
+            status: "notStarted" | "running" | "succeeded" | "failed" | "canceled";
+            subject?: string;
+            deviceCorrelationId?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            authTokenExpiresAt: string;
+            /** Format: date-time */
+            checkedAt: string;
+            attemptCount: number;
+            /** @enum {string} */
+            outcome: "approved" | "declined" | "retry" | "review" | "pending" | "expired" | "abandoned";
+            /** @description When the outcome settled; null while it may still change. */
+            decidedAt: string | null;
+        };
+        SessionList: {
+            /** @description Newest first. */
+            items: components["schemas"]["SessionSummary"][];
+            /** @description Pass as cursor for the next page; null at the end. A page may hold fewer than limit items and still have a next one. */
+            nextCursor: string | null;
         };
         LockoutStatus: {
             clientId: string;
@@ -797,6 +831,101 @@ export interface operations {
             500: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number;
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it. */
+                cursor?: string;
+                /** @description Only sessions created with this subject. */
+                subject?: string;
+                /** @description Only sessions of this kind. */
+                kind?: "liveness" | "livenessWithVerify";
+                /** @description Only sessions whose decision currently has this outcome. */
+                outcome?: "approved" | "declined" | "retry" | "review" | "pending" | "expired" | "abandoned";
+                /** @description Only sessions created at or after this instant. */
+                createdFrom?: string;
+                /** @description Only sessions created before this instant. */
+                createdTo?: string;
+            };
+            header?: {
+                /** @description Your own id for the request (1 to 128 of A-Z a-z 0-9 . _ : -), echoed back and logged, so traces join up; otherwise one is made. */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            /** @description Bad Request: LSO_ERR_VALIDATION. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unauthorized: LSO_ERR_UNAUTHORIZED. */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too Many Requests: LSO_ERR_RATE_LIMITED. */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Internal Server Error: LSO_ERR_INTERNAL. */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {

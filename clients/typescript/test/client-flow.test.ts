@@ -80,6 +80,10 @@ describe("the typed client, whole flow", () => {
       expect(() => verifyWebhook({ body: hook.body, headers: hook.headers, secrets: ["whsec_" + Buffer.alloc(32, 7).toString("base64")] })).toThrow();
     }
 
+    const listed = await client.listSessions({ kind: "liveness", limit: 5 });
+    expect(listed.items.map((item) => item.id)).toEqual([liveness.id]);
+    expect(listed.nextCursor).toBeNull();
+
     const audit = await client.getSessionAudit(liveness.id);
     expect(audit.entries.map((entry) => entry.event)).toEqual(expect.arrayContaining(["created", "tokenIssued", "attemptSeen", "decided", "webhookDelivered"]));
 

@@ -4,19 +4,25 @@
  * process that is what makes settle, markOutcomeCounted and claimDue atomic.
  */
 import type { Clock } from "../../lib/clock.js";
-import type { SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "../session-store.js";
+import type { SessionListQuery, SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "../session-store.js";
 import { DueIndex } from "./due-index.js";
+import { SessionListIndex } from "./session-list-index.js";
 
 const copy = (record: SessionRecord): SessionRecord => structuredClone(record);
 
 export class MemorySessionStore implements SessionStore {
   private readonly records = new Map<string, SessionRecord>();
   private readonly due = new DueIndex((id) => this.records.get(id)?.dueAt);
+  /** Per client and per (client, subject), by createdAt: listByClient reads a page, never every record. */
+  private readonly listed = new SessionListIndex();
 
   constructor(private readonly clock: Clock) {}
 
   async put(record: SessionRecord): Promise<void> {
-    this.write(copy(record));
+    // A put may replace a record: its old index entries go first (its subject or createdAt may differ).
+    const previous = this.records.get(record.id);
+    if (previous) this.listed.remove(previous);
+    this.listed.add(this.write(copy(record)));
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
@@ -56,17 +62,32 @@ export class MemorySessionStore implements SessionStore {
     return claimed;
   }
 
+  async listByClient(query: SessionListQuery): Promise<SessionRecord[]> {
+    const page: SessionRecord[] = [];
+    for (const id of this.listed.walk(query)) {
+      if (page.length >= query.limit) break;
+      // live() drops an expired record and its index entry; the walk goes downwards, so the entries still ahead of
+      // it (below the removed one) keep their places.
+      const record = this.live(id);
+      if (record) page.push(copy(record));
+    }
+    return page;
+  }
+
   async delete(id: string): Promise<boolean> {
-    return this.records.delete(id);
+    const record = this.records.get(id);
+    if (!record) return false;
+    this.forget(record);
+    return true;
   }
 
   /** Removes every expired record; returns how many. */
   sweep(): number {
     const now = this.clock.now();
     let removed = 0;
-    for (const [id, record] of this.records) {
+    for (const record of this.records.values()) {
       if (record.expiresAt <= now) {
-        this.records.delete(id);
+        this.forget(record);
         removed += 1;
       }
     }
@@ -77,6 +98,7 @@ export class MemorySessionStore implements SessionStore {
   clear(): void {
     this.records.clear();
     this.due.clear();
+    this.listed.clear();
   }
 
   /** Stores the record and indexes its due time when that changed. */
@@ -91,10 +113,15 @@ export class MemorySessionStore implements SessionStore {
   private live(id: string): SessionRecord | undefined {
     const record = this.records.get(id);
     if (record && record.expiresAt <= this.clock.now()) {
-      this.records.delete(id);
+      this.forget(record);
       return undefined;
     }
     return record;
+  }
+
+  private forget(record: SessionRecord): void {
+    this.records.delete(record.id);
+    this.listed.remove(record);
   }
 }
 

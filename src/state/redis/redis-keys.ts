@@ -40,6 +40,9 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX) {
       member: (id: string) => part(id),
       recordPrefix: `${p}{sessions}:rec:`,
       due: `${p}{sessions}:due`,
+      /** The list indexes: a ZSET per client and per (client, subject) scored by createdAt; names only as hashes. */
+      byClient: (clientId: string) => `${p}{sessions}:client:${digest(clientId)}`,
+      bySubject: (clientId: string, subject: string) => `${p}{sessions}:subject:${digest(`${clientId}\u0000${subject}`)}`,
     },
     idempotency: (key: string) => `${p}idem:${digest(key)}`,
     lockout: {

@@ -10,7 +10,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Clock } from "../../lib/clock.js";
-import type { SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "../session-store.js";
+import type { SessionListQuery, SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "../session-store.js";
 import type { StateCipher } from "../state-crypto.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { sessionRecordSchema } from "./redis-record-schemas.js";
@@ -103,10 +103,14 @@ export class RedisSessionStore implements SessionStore {
     const { callbackUrl, ...plain } = record;
     const sealed = callbackUrl === undefined ? {} : { callbackUrl: this.cipher.sealText(callbackUrl, callbackContext(record.id)) };
     const { set } = fieldsOf({ ...plain, ...sealed });
+    // A put may replace a record: its old list entries go first (its subject may differ).
+    const previous = await this.indexedAs(record.id);
     const tx = this.redis.multi().del(key);
+    if (previous) for (const index of this.listIndexes(previous)) tx.zrem(index, member);
     if (ttl > 0) {
       const keep = ttl + EXPIRY_GRACE_MS;
       tx.hset(key, ...set).pexpire(key, keep);
+      for (const index of this.listIndexes(record)) tx.zadd(index, record.createdAt, member).pexpire(index, keep, "NX").pexpire(index, keep, "GT");
       // The index's TTL only ever grows: NX gives a new index one, GT lengthens it (see redis-scripts.ts' bump).
       if (record.dueAt === undefined) tx.zrem(due, member);
       else tx.zadd(due, record.dueAt, member).pexpire(due, keep, "NX").pexpire(due, keep, "GT");
@@ -144,9 +148,63 @@ export class RedisSessionStore implements SessionStore {
     return (reply as unknown[]).map((pairs) => this.decode(pairsToObject(pairs)));
   }
 
+  /**
+   * Reads the index newest first in batches, strictly below `after` and within the creation range, then fetches the
+   * records in one pipeline; members whose record expired or vanished are dropped from the index on the way.
+   */
+  async listByClient(query: SessionListQuery): Promise<SessionRecord[]> {
+    const index = query.subject === undefined ? this.keys.sessions.byClient(query.clientId) : this.keys.sessions.bySubject(query.clientId, query.subject);
+    const page: SessionRecord[] = [];
+    const min = query.createdFrom ?? "-inf";
+    let max: number | string = query.createdTo === undefined ? "+inf" : `(${query.createdTo}`;
+    let after = query.after;
+    if (after && (query.createdTo === undefined || after.createdAt < query.createdTo)) max = after.createdAt;
+    const now = this.clock.now();
+    while (page.length < query.limit) {
+      // Equal scores come back in reverse member (id) order, which is the index's (createdAt, id) order reversed.
+      const batch = Math.max(query.limit - page.length, 1) + 1;
+      const reply = await this.redis.zrange(index, max, min, "BYSCORE", "REV", "LIMIT", 0, batch + LIST_OVERLAP, "WITHSCORES");
+      const positions: { id: string; createdAt: number }[] = [];
+      for (let i = 0; i < reply.length; i += 2) positions.push({ id: reply[i]!, createdAt: Number(reply[i + 1]) });
+      const fresh = after ? positions.filter((p) => p.createdAt < after!.createdAt || (p.createdAt === after!.createdAt && p.id < after!.id)) : positions;
+      if (fresh.length === 0) break;
+      const hashes = await fresh.reduce((tx, p) => tx.hgetall(this.keys.sessions.record(p.id)), this.redis.pipeline()).exec();
+      const gone: string[] = [];
+      fresh.forEach((position, i) => {
+        const hash = hashes?.[i]?.[1] as Record<string, string> | undefined;
+        const record = hash && Object.keys(hash).length > 0 ? this.decode(hash) : undefined;
+        if (record && record.expiresAt > now && record.clientId === query.clientId) {
+          if (page.length < query.limit) page.push(record);
+        } else gone.push(position.id);
+      });
+      if (gone.length) await this.redis.zrem(index, ...gone);
+      const last = fresh.at(-1)!;
+      after = last;
+      max = last.createdAt;
+      if (positions.length < batch + LIST_OVERLAP) break;
+    }
+    return page;
+  }
+
   async delete(id: string): Promise<boolean> {
-    const result = await this.redis.multi().del(this.keys.sessions.record(id)).zrem(this.keys.sessions.due, this.keys.sessions.member(id)).exec();
+    const key = this.keys.sessions.record(id);
+    const previous = await this.indexedAs(id);
+    const tx = this.redis.multi().del(key).zrem(this.keys.sessions.due, this.keys.sessions.member(id));
+    if (previous) for (const index of this.listIndexes(previous)) tx.zrem(index, this.keys.sessions.member(id));
+    const result = await tx.exec();
     return result?.[0]?.[1] === 1;
+  }
+
+  /** The client and subject a stored record is listed under, if there is one. */
+  private async indexedAs(id: string): Promise<Pick<SessionRecord, "clientId" | "subject"> | undefined> {
+    const [clientId, subject] = await this.redis.hmget(this.keys.sessions.record(id), "clientId", "subject");
+    if (clientId === null || clientId === undefined) return undefined;
+    return subject === null || subject === undefined ? { clientId: JSON.parse(clientId) as string } : { clientId: JSON.parse(clientId) as string, subject: JSON.parse(subject) as string };
+  }
+
+  private listIndexes(record: Pick<SessionRecord, "clientId" | "subject">): string[] {
+    const { byClient, bySubject } = this.keys.sessions;
+    return record.subject === undefined ? [byClient(record.clientId)] : [byClient(record.clientId), bySubject(record.clientId, record.subject)];
   }
 
   private async patch(
@@ -180,6 +238,12 @@ export class RedisSessionStore implements SessionStore {
     return record;
   }
 }
+
+/**
+ * Extra members read past the page, so entries sharing the boundary's createdAt (skipped by the id comparison) do
+ * not end a batch early.
+ */
+const LIST_OVERLAP = 16;
 
 /** Binds the sealed URL to its session: moved to another record, it does not open. */
 const callbackContext = (id: string) => `session-callback:${id}`;

@@ -13,7 +13,8 @@ import { describeRedis, useRedisServer } from "../../helpers/redis-server.js";
 import { create, device, eventsOf, eventually, faceHas, read, startOutcomeStack, verifyImage, type OutcomeStack } from "../../sessions/session-outcomes-kit.js";
 import { WebhookReceiver } from "../../webhooks/webhook-receiver.js";
 
-const WEBHOOK_SECRET = "whsec-redis-keyspace-0123456789";
+const WEBHOOK_KEY = randomBytes(32);
+const WEBHOOK_SECRET = `whsec_${WEBHOOK_KEY.toString("base64")}`;
 const RECEIVER_TOKEN = "receiver-query-secret-123";
 
 describeRedis("the Redis keyspace after a full flow through the API", () => {
@@ -27,6 +28,7 @@ describeRedis("the Redis keyspace after a full flow through the API", () => {
     { label: "globex API key", value: CLIENTS.globex.key },
     { label: "Face key", value: FACE_KEY },
     { label: "webhook secret", value: WEBHOOK_SECRET },
+    { label: "webhook signing key", value: WEBHOOK_KEY },
     { label: "receiver token", value: RECEIVER_TOKEN },
     { label: "verify image", value: verifyImage },
   ];
