@@ -170,6 +170,9 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     clientErrorHandler,
     // Node would answer a missing Host with an empty 400; the onRequest hook below refuses it in the envelope.
     http: { requireHostHeader: false },
+    // A request that reaches us while the server closes (on a connection opened before) is served, with Connection:
+    // close, rather than refused with a bare 503: the state is closed only after every such request is answered.
+    return503OnClosing: false,
   }).withTypeProvider<ZodTypeProvider>();
 
   // The API speaks JSON and multipart only; fastify's built-in text/plain parser would let strings through to zod.

@@ -471,8 +471,10 @@ function crossFieldProblems(e: ParsedEnv): string[] {
   if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
     problems.push("METRICS_PORT: must differ from PORT (the point is to keep /metrics off the API's port)");
   }
-  if (e.SHUTDOWN_DRAIN_DELAY_MS >= e.SHUTDOWN_TIMEOUT_MS) {
-    problems.push("SHUTDOWN_DRAIN_DELAY_MS: must be below SHUTDOWN_TIMEOUT_MS, which it is part of");
+  if (e.SHUTDOWN_DRAIN_DELAY_MS + e.WEBHOOK_TIMEOUT_MS >= e.SHUTDOWN_TIMEOUT_MS) {
+    problems.push(
+      "SHUTDOWN_TIMEOUT_MS: must exceed SHUTDOWN_DRAIN_DELAY_MS + WEBHOOK_TIMEOUT_MS, so a webhook attempt under way when the drain ends may finish",
+    );
   }
   const entraId = e.FACE_ENDPOINT && !e.FACE_APIKEY && !e.FACE_APIKEY_SECRET_NAME;
   if (entraId && !e.FACE_ENDPOINT!.startsWith("https://")) {

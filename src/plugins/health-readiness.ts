@@ -133,7 +133,8 @@ export class Readiness {
       .ping()
       .then(() => true)
       .catch((error: unknown) => {
-        this.deps.log.warn({ err: error }, "readiness: the state backend did not answer");
+        // The message only: a client error object may carry the command's arguments (AUTH: the password).
+        this.deps.log.warn({ backend: this.deps.state.backend, reason: error instanceof Error ? error.message : String(error) }, "readiness: the state backend did not answer");
         return false;
       })
       .finally(() => (this.pingInFlight = undefined));
