@@ -25,7 +25,7 @@ import type { StateBackend } from "../state/state.js";
 const FACE_PROBE_CACHE_MS = 5_000;
 /**
  * Longest /readyz waits for a Face probe or the state's ping, so it answers within a probe timeout of 3 s or more
- * (docs/runbook.md): a slower Face is reported degraded meanwhile, a slower state backend down.
+ * (docs/operations.md): a slower Face is reported degraded meanwhile, a slower state backend down.
  */
 const FACE_PROBE_WAIT_MS = 2_000;
 const STATE_PING_WAIT_MS = 2_000;

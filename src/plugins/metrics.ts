@@ -36,7 +36,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<MetricsRoutesOptions> = async 
         summary: "Prometheus metrics",
         description:
           "The Prometheus text exposition format. Present when METRICS is on and METRICS_PORT is unset (then it is served on that port instead); " +
-          "needs Authorization: Bearer <METRICS_TOKEN> when that is set. Labels never carry ids, subjects, keys or URLs. See docs/runbook.md.",
+          "needs Authorization: Bearer <METRICS_TOKEN> when that is set. Labels never carry ids, subjects, keys or URLs. See docs/operations.md.",
         security: [{}, { metricsToken: [] }],
         response: {
           200: { description: "The metrics.", content: { "text/plain": { schema: z.string() } } },

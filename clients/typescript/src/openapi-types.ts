@@ -66,7 +66,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description The Prometheus text exposition format. Present when METRICS is on and METRICS_PORT is unset (then it is served on that port instead); needs Authorization: Bearer <METRICS_TOKEN> when that is set. Labels never carry ids, subjects, keys or URLs. See docs/runbook.md.
+         * @description The Prometheus text exposition format. Present when METRICS is on and METRICS_PORT is unset (then it is served on that port instead); needs Authorization: Bearer <METRICS_TOKEN> when that is set. Labels never carry ids, subjects, keys or URLs. See docs/operations.md.
          */
         get: operations["getMetrics"];
         put?: never;
