@@ -69,7 +69,9 @@ generated from that schema. [\`.env.example\`](../.env.example) lists the same n
   [credentials](credentials.md)), and Kubernetes service links (\`REDIS_SERVICE_HOST\`, \`REDIS_PORT\`, …) are ignored.
 - **Combinations.** A real \`FACE_ENDPOINT\` needs \`API_KEYS\` or \`API_KEYS_SECRET_NAME\`; each \`*_SECRET_NAME\` needs
   \`KEY_VAULT_URL\`, and \`KEY_VAULT_URL\` needs at least one of them; a value and its \`*_SECRET_NAME\` are never set
-  together; \`HEADERS_TIMEOUT_MS\` is at most \`REQUEST_TIMEOUT_MS\`; operator and caller keys differ.
+  together; \`HEADERS_TIMEOUT_MS\` is at most \`REQUEST_TIMEOUT_MS\`; operator and caller keys differ. A real
+  \`FACE_ENDPOINT\` also needs Redis (\`REDIS_URL\` or \`REDIS_URL_SECRET_NAME\`) unless \`STATE_BACKEND=memory\` is set;
+  Redis needs \`STATE_ENCRYPTION_KEY\` (or its secret). See [state](state.md).
 
 | Variable | Default | Allowed | Meaning |
 | --- | --- | --- | --- |

@@ -240,7 +240,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   // First, so its timing hook covers every route registered after it.
   await app.register(metricsPlugin, { metrics });
   await app.register(errorHandler);
-  await app.register(security, { rateLimitStore: state.rateLimits, clock, perIpPerMinute: config.http.rateLimitPerIpPerMinute });
+  await app.register(security, { rateLimitStore: state.rateLimits, perIpPerMinute: config.http.rateLimitPerIpPerMinute });
   await app.register(openapi, { version: packageVersion, webhooks: webhooksOpenApi });
   if (config.apiDocs) await app.register(docs);
   await app.register(multipart, {
@@ -260,7 +260,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
       // After authentication (hooks run in order): each client's own limit, from its policy.
       v1.addHook(
         "onRequest",
-        rateLimiter({ name: "client", store: state.rateLimits, clock, key: (r) => r.clientId, limit: (r) => r.callerPolicy.rateLimitPerMinute }),
+        rateLimiter({ name: "client", store: state.rateLimits, key: (r) => r.clientId, limit: (r) => r.callerPolicy.rateLimitPerMinute }),
       );
       // Session data (tokens, outcomes) must never sit in a shared cache.
       v1.addHook("onSend", async (_request, reply) => {

@@ -8,6 +8,8 @@ import { callerPoliciesSchema, type CallerPolicies } from "./lib/caller-policy.j
 import { declaredVariables, jsonOf, logLevelSchema, portSchema } from "./lib/env.js";
 import { isLoopbackHost } from "./lib/loopback-host.js";
 import { parseWebhookSecretList } from "./lib/webhook-secret-list.js";
+import { parseEncryptionKeyList } from "./lib/encryption-key-list.js";
+import { redisUrlProblems } from "./lib/redis-url.js";
 import { unknownVariableProblems } from "./lib/env-unknown.js";
 
 export const DEV_CLIENT_ID = "dev";
@@ -47,6 +49,21 @@ const webhookSecretList = z.string().transform((raw, ctx) => {
   for (const message of problems) ctx.addIssue({ code: "custom", message });
   return secrets;
 });
+
+/** STATE_ENCRYPTION_KEY: base64 32-byte keys, comma separated, newest first. */
+const encryptionKeyList = z.string().transform((raw, ctx) => {
+  const { keys, problems } = parseEncryptionKeyList(raw);
+  for (const message of problems) ctx.addIssue({ code: "custom", message });
+  return keys;
+});
+
+/** REDIS_URL: checked without zod's URL messages, which could quote the value (its password). */
+const redisUrl = z.string().superRefine((raw, ctx) => {
+  for (const message of redisUrlProblems(raw)) ctx.addIssue({ code: "custom", message });
+});
+
+/** The same rule as the Redis backend's key names (no braces, so the prefix cannot open a Cluster hash tag). */
+const redisKeyPrefix = z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/, "may hold only letters, digits and : . _ - (1 to 64)");
 
 /** TCP ports, comma separated: each 1 to 65535, at least one. */
 const portList = z
@@ -253,6 +270,29 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(1000, 3_600_000)
     .default(25_000)
     .describe("Longest a shutdown may take, drain delay included; past it the process exits 1. Keep it below the platform's grace period (Kubernetes: 30 s)."),
+  STATE_BACKEND: z
+    .enum(["memory", "redis"])
+    .optional()
+    .describe(
+      "Where sessions, idempotent creates, lockouts, rate limits, the webhook outbox, audit trails and kept images live: memory (one replica; a restart loses them) or redis (shared by replicas, survives restarts). Unset: redis when REDIS_URL or REDIS_URL_SECRET_NAME is set, else memory.",
+    ),
+  REDIS_URL: redisUrl
+    .optional()
+    .describe(
+      "Redis for the state: redis://[:password@]host[:port][/db], or rediss:// for TLS (Azure: rediss://:<access key>@<name>.redis.cache.windows.net:6380). Secret (it holds the password); only its host is ever logged.",
+    ),
+  REDIS_URL_SECRET_NAME: secretName.optional().describe("Key Vault secret holding the whole Redis URL in REDIS_URL's format (instead of REDIS_URL)."),
+  REDIS_KEY_PREFIX: redisKeyPrefix
+    .default("lso:")
+    .describe("Prefix of every Redis key and channel the state uses, so deployments can share one Redis."),
+  STATE_ENCRYPTION_KEY: encryptionKeyList
+    .optional()
+    .describe(
+      "AES-256-GCM keys sealing secrets and images in Redis: base64 of 32 random bytes (openssl rand -base64 32), comma separated, newest first; the first seals, all open. Secret. Required with the Redis backend.",
+    ),
+  STATE_ENCRYPTION_KEY_SECRET_NAME: secretName
+    .optional()
+    .describe("Key Vault secret holding the state encryption keys in STATE_ENCRYPTION_KEY's format (instead of STATE_ENCRYPTION_KEY)."),
 }).refine(plainHttpAllowed, {
   path: ["FACE_ENDPOINT"],
   message: "must use https; plain http is allowed only for a loopback emulator (localhost, 127.0.0.0/8, [::1]) or a host in FACE_ALLOW_HTTP_HOSTS",
@@ -267,6 +307,10 @@ function plainHttpAllowed(env: { FACE_ENDPOINT?: string | undefined; FACE_ALLOW_
 }
 
 export type EnvInput = Record<string, string | undefined>;
+
+/** What a memory state costs in production: the message that makes STATE_BACKEND=memory a deliberate choice. */
+export const MEMORY_STATE_COST =
+  "a restart loses live sessions, idempotent replays, lockouts and undelivered webhooks, and only one replica may run";
 export type { ApiKeyEntry };
 
 /**
@@ -319,7 +363,18 @@ export interface AppConfig {
   keyVault?: {
     url: string;
     refreshSeconds: number;
-    secrets: { faceApiKey?: string; apiKeys?: string; webhook?: string };
+    secrets: { faceApiKey?: string; apiKeys?: string; webhook?: string; redisUrl?: string; stateEncryptionKey?: string };
+  };
+  /**
+   * Where state lives (STATE_BACKEND and friends). For Redis, `url` and `encryptionKeys` are unset when they come
+   * from Key Vault (keyVault.secrets.redisUrl / stateEncryptionKey).
+   */
+  state: {
+    backend: "memory" | "redis";
+    /** True when STATE_BACKEND was set, rather than inferred. */
+    explicit: boolean;
+    redis?: { url?: string; keyPrefix: string };
+    encryptionKeys: Buffer[];
   };
   /** Identity used for Entra ID (Face in mode entraId, and Key Vault). */
   azureClientId?: string;
@@ -415,6 +470,7 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
       watch: { intervalMs: e.SESSION_WATCH_INTERVAL_MS, concurrency: e.SESSION_WATCH_CONCURRENCY },
       sweepIntervalMs: e.SESSION_SWEEP_INTERVAL_MS,
     },
+    state: stateSettings(e),
   };
   if (e.FACE_ENDPOINT) config.face.endpoint = e.FACE_ENDPOINT;
   if (e.FACE_APIKEY) config.face.apiKey = e.FACE_APIKEY;
@@ -426,6 +482,8 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
     if (e.FACE_APIKEY_SECRET_NAME) secrets.faceApiKey = e.FACE_APIKEY_SECRET_NAME;
     if (e.API_KEYS_SECRET_NAME) secrets.apiKeys = e.API_KEYS_SECRET_NAME;
     if (e.WEBHOOK_SECRET_NAME) secrets.webhook = e.WEBHOOK_SECRET_NAME;
+    if (e.REDIS_URL_SECRET_NAME) secrets.redisUrl = e.REDIS_URL_SECRET_NAME;
+    if (e.STATE_ENCRYPTION_KEY_SECRET_NAME) secrets.stateEncryptionKey = e.STATE_ENCRYPTION_KEY_SECRET_NAME;
     config.keyVault = { url: e.KEY_VAULT_URL, refreshSeconds: e.KEY_VAULT_REFRESH_SECONDS, secrets };
   }
   return config;
@@ -433,17 +491,61 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
 
 type ParsedEnv = z.infer<typeof envSchema>;
 
+const redisConfigured = (e: ParsedEnv) => Boolean(e.REDIS_URL || e.REDIS_URL_SECRET_NAME);
+const stateBackendOf = (e: ParsedEnv) => e.STATE_BACKEND ?? (redisConfigured(e) ? "redis" : "memory");
+
+function stateSettings(e: ParsedEnv): AppConfig["state"] {
+  const backend = stateBackendOf(e);
+  const state: AppConfig["state"] = { backend, explicit: e.STATE_BACKEND !== undefined, encryptionKeys: [] };
+  if (backend === "redis") {
+    state.redis = { keyPrefix: e.REDIS_KEY_PREFIX, ...(e.REDIS_URL && { url: e.REDIS_URL }) };
+    state.encryptionKeys = e.STATE_ENCRYPTION_KEY ?? [];
+  }
+  return state;
+}
+
+/** The state backend's rules: Redis needs a URL and a key; a real Face endpoint needs Redis or an explicit memory. */
+function stateProblems(e: ParsedEnv): string[] {
+  const problems: string[] = [];
+  const backend = stateBackendOf(e);
+  if (e.REDIS_URL && e.REDIS_URL_SECRET_NAME) {
+    problems.push("REDIS_URL: set together with REDIS_URL_SECRET_NAME; choose one source for the Redis URL");
+  }
+  if (e.STATE_ENCRYPTION_KEY && e.STATE_ENCRYPTION_KEY_SECRET_NAME) {
+    problems.push("STATE_ENCRYPTION_KEY: set together with STATE_ENCRYPTION_KEY_SECRET_NAME; choose one source for the state encryption keys");
+  }
+  if (e.STATE_BACKEND === "memory" && redisConfigured(e)) {
+    problems.push(`STATE_BACKEND: memory, but ${e.REDIS_URL ? "REDIS_URL" : "REDIS_URL_SECRET_NAME"} is set; unset it, or use STATE_BACKEND=redis`);
+  }
+  if (e.STATE_BACKEND === "redis" && !redisConfigured(e)) {
+    problems.push("STATE_BACKEND: redis needs REDIS_URL (or REDIS_URL_SECRET_NAME to read it from Key Vault)");
+  }
+  if (backend === "redis" && !e.STATE_ENCRYPTION_KEY && !e.STATE_ENCRYPTION_KEY_SECRET_NAME) {
+    problems.push(
+      "STATE_ENCRYPTION_KEY: required with the Redis backend (it seals auth tokens, images and webhook URLs at rest): base64 of 32 random bytes, e.g. `openssl rand -base64 32` (or set STATE_ENCRYPTION_KEY_SECRET_NAME to read it from Key Vault)",
+    );
+  }
+  if (e.FACE_ENDPOINT && !e.STATE_BACKEND && !redisConfigured(e)) {
+    problems.push(
+      `REDIS_URL: required when FACE_ENDPOINT is set (or REDIS_URL_SECRET_NAME). To run on memory anyway, set STATE_BACKEND=memory and accept that ${MEMORY_STATE_COST}`,
+    );
+  }
+  return problems;
+}
+
 const keyIdentity = (entry: ApiKeyEntry): string => ("key" in entry ? hashApiKey(entry.key).toString("hex") : entry.sha256);
 
 /** Combinations that are each valid alone but not together; every message names the variable to fix. */
 function crossFieldProblems(e: ParsedEnv): string[] {
   const problems: string[] = [];
-  const secretNames = (["FACE_APIKEY_SECRET_NAME", "API_KEYS_SECRET_NAME", "WEBHOOK_SECRET_NAME"] as const).filter((n) => e[n]);
+  const secretNames = (
+    ["FACE_APIKEY_SECRET_NAME", "API_KEYS_SECRET_NAME", "WEBHOOK_SECRET_NAME", "REDIS_URL_SECRET_NAME", "STATE_ENCRYPTION_KEY_SECRET_NAME"] as const
+  ).filter((n) => e[n]);
   for (const name of secretNames) {
     if (!e.KEY_VAULT_URL) problems.push(`${name}: needs KEY_VAULT_URL, the vault to read it from`);
   }
   if (e.KEY_VAULT_URL && secretNames.length === 0) {
-    problems.push("KEY_VAULT_URL: set, but no FACE_APIKEY_SECRET_NAME, API_KEYS_SECRET_NAME or WEBHOOK_SECRET_NAME says what to read");
+    problems.push("KEY_VAULT_URL: set, but no *_SECRET_NAME variable (FACE_APIKEY_SECRET_NAME, API_KEYS_SECRET_NAME, WEBHOOK_SECRET_NAME, …) says what to read");
   }
   if (e.FACE_APIKEY && e.FACE_APIKEY_SECRET_NAME) {
     problems.push("FACE_APIKEY: set together with FACE_APIKEY_SECRET_NAME; choose one source for the Face key");
@@ -480,5 +582,6 @@ function crossFieldProblems(e: ParsedEnv): string[] {
   if (entraId && !e.FACE_ENDPOINT!.startsWith("https://")) {
     problems.push("FACE_ENDPOINT: Entra ID (keyless) authentication needs https; set FACE_APIKEY to use a plain-http loopback emulator");
   }
+  problems.push(...stateProblems(e));
   return problems;
 }

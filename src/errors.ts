@@ -35,6 +35,7 @@ export const errorCatalog = {
   LSO_ERR_CONSOLE_NOT_BUILT: { status: 503, message: "The console is on but its files are not built; run npm run build." },
   LSO_ERR_UPSTREAM_UNAVAILABLE: { status: 503, message: "Azure AI Face is busy or unavailable; retry later." },
   LSO_ERR_UPSTREAM_TIMEOUT: { status: 504, message: "Azure AI Face did not answer in time." },
+  LSO_ERR_STATE_UNAVAILABLE: { status: 503, message: "The service's state store is unavailable; retry later." },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -1,16 +1,25 @@
 /**
  * The process entry point and the only file that reads the environment, listens, handles signals and exits.
- * With no FACE_ENDPOINT it starts the embedded Face emulator first and points the client at it.
+ * With no FACE_ENDPOINT it starts the embedded Face emulator first and points the client at it. It builds the
+ * state once (memory, or Redis with bounded tries to connect) and hands it to the app, which closes it last.
  */
 import { existsSync } from "node:fs";
 
 import { buildApp } from "./app.js";
-import { ConfigError, loadConfig, type AppConfig } from "./config.js";
+import { ConfigError, loadConfig, MEMORY_STATE_COST, type AppConfig } from "./config.js";
+import { loadCredentials, type Credentials } from "./credentials/credentials.js";
 import { emulatorEnvSchema } from "./emulator/emulator-config.js";
 import { startEmulator, type RunningEmulator } from "./emulator/emulator-server.js";
+import { systemClock } from "./lib/clock.js";
 import { gracefulShutdown } from "./lib/graceful-shutdown.js";
-import { createLogger } from "./logger.js";
+import { describeRedisEndpoint } from "./lib/redis-url.js";
+import { createLogger, type Logger } from "./logger.js";
 import { buildMetricsApp } from "./plugins/metrics.js";
+import { RedisUnreachableError, RedisVersionError } from "./state/redis/redis-connection.js";
+import { redisErrorReason } from "./state/redis/redis-errors.js";
+import { openRedisState } from "./state/redis/redis-state.js";
+import { createMemoryState } from "./state/state-memory.js";
+import type { State } from "./state/state.js";
 
 const ENV_FILE = ".env";
 
@@ -30,9 +39,64 @@ function readConfig(): AppConfig {
   }
 }
 
+/**
+ * The state the app runs on, logged once: the backend, and for Redis its host and key prefix (never the URL, which
+ * holds the password). A Redis that does not answer after the bounded tries stops the start with a message naming
+ * the variable the URL came from and the host.
+ */
+async function openState(config: AppConfig, credentials: Credentials, logger: Logger): Promise<State> {
+  const settings = config.state;
+  if (settings.backend === "memory") {
+    if (config.face.endpoint) logger.warn({ backend: "memory" }, `state: memory (STATE_BACKEND=memory): ${MEMORY_STATE_COST}`);
+    else logger.info({ backend: "memory" }, "state: memory (emulator mode; a restart forgets every session)");
+    return createMemoryState(systemClock);
+  }
+  const secrets = credentials.stateSecrets();
+  const variable = settings.redis?.url ? "REDIS_URL" : "REDIS_URL_SECRET_NAME";
+  const url = settings.redis?.url ?? secrets.redisUrl;
+  const encryptionKeys = settings.encryptionKeys.length ? settings.encryptionKeys : (secrets.encryptionKeys ?? []);
+  const keyPrefix = settings.redis?.keyPrefix;
+  // loadConfig and loadCredentials guarantee both; this only narrows the types.
+  if (!url || !encryptionKeys.length) throw new Error("the Redis state needs a URL and an encryption key");
+  const log = logger.child({ component: "state" });
+  try {
+    const state = await openRedisState(
+      url,
+      {
+        encryptionKeys,
+        ...(keyPrefix !== undefined && { keyPrefix }),
+        connection: { log },
+        // Only the driver's message: ioredis errors carry the failed command's arguments (AUTH: the password).
+        onError: (error, source) =>
+          source === "redis subscriber"
+            ? log.debug({ source, reason: redisErrorReason(error) }, "Redis subscriber connection error")
+            : log.error({ source, reason: redisErrorReason(error) }, "state signal handler failed"),
+      },
+      systemClock,
+    );
+    logger.info({ backend: "redis", redis: describeRedisEndpoint(url), keyPrefix: state.keyPrefix }, "state: redis");
+    return state;
+  } catch (error) {
+    if (error instanceof RedisVersionError) {
+      throw new Error(
+        `${variable}: ${error.message}. Azure Cache for Redis Basic, Standard and Premium run Redis 6.0; use Azure Managed Redis (see docs/state.md).`,
+      );
+    }
+    if (!(error instanceof RedisUnreachableError)) throw error;
+    throw new Error(
+      `${variable}: Redis at ${error.endpoint} did not answer after ${error.attempts} attempts (last error: ${error.reason}). ` +
+        "Check the host, the port (Azure Cache for Redis: 6380, Azure Managed Redis: 10000), rediss:// for TLS, the access key, and that this host may reach it.",
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config.logLevel);
+  process.on("unhandledRejection", (reason) => {
+    logger.fatal({ err: reason }, "unhandled rejection");
+    process.exit(1);
+  });
 
   let emulator: RunningEmulator | undefined;
   let runtime = config;
@@ -54,7 +118,19 @@ async function main(): Promise<void> {
     logger.warn("API_KEYS is unset: only the documented development key opens the API (see README). Never use this outside development.");
   }
 
-  const app = await buildApp(runtime, { logger });
+  let app;
+  let state: State | undefined;
+  const credentials = await loadCredentials(runtime, { logger: logger.child({ component: "credentials" }) });
+  try {
+    state = await openState(config, credentials, logger);
+    app = await buildApp(runtime, { logger, credentials, state });
+  } catch (error) {
+    // Nothing listens yet: release what was opened so the exit below is the only thing left to do.
+    credentials.close();
+    await state?.close();
+    await emulator?.close();
+    throw error;
+  }
 
   // METRICS_PORT: /metrics on a port of its own (and not on the API's), for a scraper inside the network only.
   const metricsApp = config.metrics.enabled && config.metrics.port !== undefined
@@ -75,10 +151,6 @@ async function main(): Promise<void> {
   // SIGTERM is the platform asking (rolling update, scale-in): drain first. SIGINT is someone at a terminal.
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT", { skipDrainDelay: true }));
-  process.on("unhandledRejection", (reason) => {
-    logger.fatal({ err: reason }, "unhandled rejection");
-    process.exit(1);
-  });
 
   const url = await app.listen({ port: config.port, host: config.host });
   const metricsUrl = await metricsApp?.listen({ port: config.metrics.port ?? 0, host: config.host });

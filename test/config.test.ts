@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, DEV_API_KEY, envSchema, loadConfig } from "../src/config.js";
 
 const production = {
+  STATE_BACKEND: "memory",
   FACE_ENDPOINT: "https://my-face.cognitiveservices.azure.com/",
   FACE_APIKEY: "face-key-0123456789",
   API_KEYS: "acme:acme-key-0123456789abcdef",
@@ -105,11 +106,11 @@ describe("loadConfig", () => {
   });
 
   it("when FACE_ENDPOINT is set without API_KEYS, then startup fails naming API_KEYS", () => {
-    expect(problemsOf({ FACE_ENDPOINT: production.FACE_ENDPOINT, FACE_APIKEY: production.FACE_APIKEY }).join()).toMatch(/^API_KEYS: required/);
+    expect(problemsOf({ STATE_BACKEND: "memory", FACE_ENDPOINT: production.FACE_ENDPOINT, FACE_APIKEY: production.FACE_APIKEY }).join()).toMatch(/^API_KEYS: required/);
   });
 
   it("when FACE_ENDPOINT is set without any Face key, then the Face client uses Entra ID", () => {
-    expect(loadConfig({ FACE_ENDPOINT: production.FACE_ENDPOINT, API_KEYS: production.API_KEYS }).face.auth).toBe("entraId");
+    expect(loadConfig({ STATE_BACKEND: "memory", FACE_ENDPOINT: production.FACE_ENDPOINT, API_KEYS: production.API_KEYS }).face.auth).toBe("entraId");
   });
 
   it("when FACE_APIKEY is set, then the Face client uses the key; in emulator mode too", () => {
@@ -118,7 +119,7 @@ describe("loadConfig", () => {
   });
 
   it("when Entra ID would be used over plain http, then startup fails naming FACE_ENDPOINT", () => {
-    expect(problemsOf({ FACE_ENDPOINT: "http://127.0.0.1:5001", API_KEYS: production.API_KEYS }).join()).toMatch(/FACE_ENDPOINT: Entra ID .* needs https/);
+    expect(problemsOf({ STATE_BACKEND: "memory", FACE_ENDPOINT: "http://127.0.0.1:5001", API_KEYS: production.API_KEYS }).join()).toMatch(/FACE_ENDPOINT: Entra ID .* needs https/);
   });
 
   it("when an API key is short or malformed, then the entry is named by position and the key is never echoed", () => {
@@ -139,7 +140,7 @@ describe("loadConfig", () => {
 });
 
 describe("loadConfig with Key Vault", () => {
-  const vault = { KEY_VAULT_URL: "https://my-vault.vault.azure.net/", FACE_ENDPOINT: production.FACE_ENDPOINT };
+  const vault = { KEY_VAULT_URL: "https://my-vault.vault.azure.net/", STATE_BACKEND: "memory", FACE_ENDPOINT: production.FACE_ENDPOINT };
 
   it("when the Face key and caller keys come from Key Vault, then both secret names and the refresh interval are kept", () => {
     const config = loadConfig({ ...vault, FACE_APIKEY_SECRET_NAME: "face-key", API_KEYS_SECRET_NAME: "caller-keys", KEY_VAULT_REFRESH_SECONDS: "60" });

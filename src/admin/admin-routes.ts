@@ -8,7 +8,7 @@ import { ApiKeyRing } from "../credentials/api-key-ring.js";
 import type { ApiKeyEntry } from "../lib/api-key-list.js";
 import { AppError } from "../errors.js";
 import type { LockoutGuard, LockoutTarget } from "../lockout/lockout-guard.js";
-import { authErrors, bodyErrors, errorResponses } from "../plugins/error-envelope.js";
+import { authErrors, stateErrors, bodyErrors, errorResponses } from "../plugins/error-envelope.js";
 import adminAuth from "./admin-auth.js";
 import { lockoutParamsSchema, lockoutQuerySchema, lockoutStatusSchema, type LockoutQuery, type LockoutStatusView } from "./admin-schemas.js";
 
@@ -42,7 +42,7 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app
         params: lockoutParamsSchema,
         querystring: lockoutQuerySchema,
         // 404 LSO_ERR_ROUTE_NOT_FOUND: the admin scope is off (no ADMIN_API_KEYS).
-        response: { 200: lockoutStatusSchema, ...errorResponses([...authErrors, "LSO_ERR_ROUTE_NOT_FOUND"]) },
+        response: { 200: lockoutStatusSchema, ...errorResponses([...authErrors, ...stateErrors, "LSO_ERR_ROUTE_NOT_FOUND"]) },
       },
     },
     async (request) => {
@@ -73,7 +73,7 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app
         querystring: lockoutQuerySchema,
         response: {
           204: z.undefined().describe("Cleared."),
-          ...errorResponses([...authErrors, ...bodyErrors, "LSO_ERR_ROUTE_NOT_FOUND", "LSO_ERR_LOCKOUT_NOT_FOUND"]),
+          ...errorResponses([...authErrors, ...stateErrors, ...bodyErrors, "LSO_ERR_ROUTE_NOT_FOUND", "LSO_ERR_LOCKOUT_NOT_FOUND"]),
         },
       },
     },

@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { AppError } from "../errors.js";
-import { authErrors, errorResponses } from "../plugins/error-envelope.js";
+import { authErrors, stateErrors, errorResponses } from "../plugins/error-envelope.js";
 import { sessionParamsSchema } from "../sessions/session-schemas.js";
 import type { SessionStore } from "../state/session-store.js";
 import { MAX_AUDIT_ENTRIES_PER_SESSION, type AuditLog } from "../state/audit-log.js";
@@ -30,7 +30,7 @@ export const auditRoutes: FastifyPluginAsyncZod<AuditRoutesOptions> = async (app
           "webhook deliveries, deleted at Face, image retained or deleted. Readable until the session record expires, " +
           `also after the session was deleted at Face. At most ${MAX_AUDIT_ENTRIES_PER_SESSION} entries.`,
         params: sessionParamsSchema,
-        response: { 200: auditTrailSchema, ...errorResponses([...authErrors, "LSO_ERR_SESSION_NOT_FOUND"]) },
+        response: { 200: auditTrailSchema, ...errorResponses([...authErrors, ...stateErrors, "LSO_ERR_SESSION_NOT_FOUND"]) },
       },
     },
     async (request) => {

@@ -1,6 +1,6 @@
 /**
  * Where every credential comes from, decided once at startup: the Face credential (key, Key Vault key or Entra ID),
- * the caller key ring, and the webhook signing secrets. Key Vault values are kept fresh and swapped in atomically:
+ * the caller key ring, the webhook signing secrets, and the state's Redis URL and encryption keys. Key Vault values are kept fresh and swapped in atomically:
  * AzureKeyCredential.update and ApiKeyRing.replace each replace one reference, so no request sees half a rotation.
  */
 import { randomBytes } from "node:crypto";
@@ -16,6 +16,8 @@ import { parseCallerDirectory, type CallerDirectory } from "./caller-directory.j
 import { KeyVaultError, type SecretRef } from "./key-vault-errors.js";
 import { KeyVaultSecrets, type SecretReader, type SecretsStatus } from "./key-vault-secrets.js";
 import { parseWebhookSecretList } from "../lib/webhook-secret-list.js";
+import { parseEncryptionKeyList } from "../lib/encryption-key-list.js";
+import { redisUrlProblems } from "../lib/redis-url.js";
 
 export interface CredentialsStatus {
   source: "environment" | "keyVault";
@@ -36,7 +38,17 @@ export interface Credentials {
   /** Increases each time the Face key changes, so a caller can tell whether its 401 predates a rotation. */
   faceKeyVersion(): number;
   status(): CredentialsStatus;
+  /**
+   * The state's secrets from Key Vault (REDIS_URL_SECRET_NAME, STATE_ENCRYPTION_KEY_SECRET_NAME), as read at
+   * startup; unset when they come from the environment. The state is built from them once.
+   */
+  stateSecrets(): StateSecrets;
   close(): void;
+}
+
+export interface StateSecrets {
+  redisUrl?: string;
+  encryptionKeys?: Buffer[];
 }
 
 export interface CredentialDeps {
@@ -65,6 +77,11 @@ function parseDirectory(raw: string, secret: SecretRef, vaultUrl: string): Calle
   return directory;
 }
 
+/** A state secret from the vault, checked as its environment variable would be; never quoted in the message. */
+function checkStateSecret(problems: string[], secret: SecretRef, vaultUrl: string, format: string): void {
+  if (problems.length) throw new KeyVaultError(`secret "${secret.name}" (${secret.variable}) in ${vaultUrl} is not a valid ${format}: ${problems.join("; ")}`);
+}
+
 function parseWebhookSecrets(raw: string, secret: SecretRef, vaultUrl: string): string[] {
   const { secrets, problems } = parseWebhookSecretList(raw);
   if (problems.length) throw new KeyVaultError(`secret "${secret.name}" (${secret.variable}) in ${vaultUrl} is not a valid webhook secret list: ${problems.join("; ")}`);
@@ -73,10 +90,14 @@ function parseWebhookSecrets(raw: string, secret: SecretRef, vaultUrl: string): 
 
 export async function loadCredentials(config: AppConfig, deps: CredentialDeps): Promise<Credentials> {
   const { logger } = deps;
-  const refs: Record<"faceApiKey" | "apiKeys" | "webhook", SecretRef | undefined> = {
+  const refs: Record<"faceApiKey" | "apiKeys" | "webhook" | "redisUrl" | "stateEncryptionKey", SecretRef | undefined> = {
     faceApiKey: config.keyVault?.secrets.faceApiKey ? { name: config.keyVault.secrets.faceApiKey, variable: "FACE_APIKEY_SECRET_NAME" } : undefined,
     apiKeys: config.keyVault?.secrets.apiKeys ? { name: config.keyVault.secrets.apiKeys, variable: "API_KEYS_SECRET_NAME" } : undefined,
     webhook: config.keyVault?.secrets.webhook ? { name: config.keyVault.secrets.webhook, variable: "WEBHOOK_SECRET_NAME" } : undefined,
+    redisUrl: config.keyVault?.secrets.redisUrl ? { name: config.keyVault.secrets.redisUrl, variable: "REDIS_URL_SECRET_NAME" } : undefined,
+    stateEncryptionKey: config.keyVault?.secrets.stateEncryptionKey
+      ? { name: config.keyVault.secrets.stateEncryptionKey, variable: "STATE_ENCRYPTION_KEY_SECRET_NAME" }
+      : undefined,
   };
 
   let vault: KeyVaultSecrets | undefined;
@@ -162,6 +183,26 @@ export async function loadCredentials(config: AppConfig, deps: CredentialDeps): 
     });
   }
 
+  // The state's secrets: read and checked at boot (a bad value stops the server, naming the secret); the state is
+  // built from them once, so a new version in the vault is used from the next start on (a rolling restart).
+  const stateSecrets: StateSecrets = {};
+  for (const ref of [refs.redisUrl, refs.stateEncryptionKey]) {
+    if (!v || !ref || !config.keyVault) continue;
+    const vaultUrl = config.keyVault.url;
+    const value = v.value(ref.name).trim();
+    if (ref === refs.redisUrl) {
+      checkStateSecret(redisUrlProblems(value), ref, vaultUrl, "Redis URL");
+      stateSecrets.redisUrl = value;
+    } else {
+      const parsed = parseEncryptionKeyList(value);
+      checkStateSecret(parsed.problems, ref, vaultUrl, "state encryption key list");
+      stateSecrets.encryptionKeys = parsed.keys;
+    }
+    v.onChange((changed) => {
+      if (changed === ref.name) logger.warn({ secretName: ref.name, variable: ref.variable }, "a new version of a state secret is in Key Vault; it is used from the next start (restart the replicas one by one)");
+    });
+  }
+
   if (v) v.start();
   return {
     faceAuth: config.face.auth,
@@ -172,6 +213,7 @@ export async function loadCredentials(config: AppConfig, deps: CredentialDeps): 
     refreshFaceKey: async () => (v && config.face.auth === "keyVault" ? v.refreshAfterAuthFailure() : false),
     faceKeyVersion: () => faceKeyVersion,
     status: () => ({ source: v ? "keyVault" : "environment", faceAuth: config.face.auth, ...(v && { keyVault: v.status() }) }),
+    stateSecrets: () => stateSecrets,
     close: () => v?.close(),
   };
 }

@@ -35,6 +35,9 @@ export const authErrors = ["LSO_ERR_UNAUTHORIZED"] as const satisfies readonly E
 /** A POST or DELETE may carry a body (even one the route ignores): fastify parses it, and can refuse it. */
 export const bodyErrors = ["LSO_ERR_MALFORMED_BODY", "LSO_ERR_BODY_TOO_LARGE", "LSO_ERR_UNSUPPORTED_MEDIA_TYPE"] as const satisfies readonly ErrorCode[];
 
+/** A route that reads or writes the state (every /v1 and /admin route): its store (Redis) may be unreachable. */
+export const stateErrors = ["LSO_ERR_STATE_UNAVAILABLE"] as const satisfies readonly ErrorCode[];
+
 /** A route that calls Azure AI Face on the way (through the quota guard). */
 export const upstreamErrors = [
   "LSO_ERR_UPSTREAM",

@@ -11,6 +11,7 @@ import fp from "fastify-plugin";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { AppError, errorCatalog, isAppError, type ErrorCode, type FieldIssue } from "../errors.js";
 import { genReqId, REQUEST_ID_HEADER } from "../logger.js";
+import { isStateUnavailable } from "../state/state-errors.js";
 import type { ErrorEnvelope } from "./error-envelope.js";
 
 /** Fastify's and its plugins' own client-error codes, mapped onto ours. */
@@ -57,9 +58,17 @@ function validationFields(error: FastifyError): FieldIssue[] {
   }));
 }
 
+/**
+ * Retry-After for a state outage: about the time the Redis connection takes to notice the server is back (its
+ * reconnect delay is at most 2 s) plus a failover's first seconds.
+ */
+const STATE_RETRY_AFTER_SECONDS = 5;
+
 /** Turns anything thrown into an AppError; returns undefined for what must be treated as a bug. */
 export function toAppError(error: unknown): AppError | undefined {
   if (isAppError(error)) return error;
+  // Wherever in the request the state failed (auth's lockout, a store read, an idempotency claim): one answer.
+  if (isStateUnavailable(error)) return new AppError("LSO_ERR_STATE_UNAVAILABLE", { retryAfterSeconds: STATE_RETRY_AFTER_SECONDS });
   const e = error as FastifyError;
   if (hasZodFastifySchemaValidationErrors(e) || (e.validation && e.statusCode === 400)) {
     return new AppError("LSO_ERR_VALIDATION", { fields: validationFields(e) });
@@ -90,6 +99,11 @@ function handleError(error: unknown, request: FastifyRequest, reply: FastifyRepl
   const appError = toAppError(error);
   if (appError && appError.statusCode < 500) {
     request.log.info({ code: appError.code, status: appError.statusCode }, "request rejected");
+    return sendError(request, reply, appError);
+  }
+  if (appError?.code === "LSO_ERR_STATE_UNAVAILABLE") {
+    // The reason is the driver's message (safe: never the command or its arguments); the caller gets the code only.
+    request.log.warn({ code: appError.code, status: appError.statusCode, reason: (error as { reason?: string }).reason }, "request failed: state unavailable");
     return sendError(request, reply, appError);
   }
   if (appError) {

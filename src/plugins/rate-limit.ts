@@ -4,16 +4,15 @@
  * sized by its policy. Answers 429 LSO_ERR_RATE_LIMITED with Retry-After, and RateLimit-* headers on every answer
  * (draft-ietf-httpapi-ratelimit-headers).
  *
- * Routes with `config: { rateLimit: false }` (the probes, /metrics) are not counted: they must answer while the
- * state backend that holds the counters is down (a liveness probe failing on a Redis outage would restart every
- * replica), and repeating them costs nothing.
+ * Routes with `config: { rateLimit: false }` (the probes, /metrics) are not counted: they must answer the same
+ * whatever the state backend does, and repeating them costs nothing.
  *
- * Why not @fastify/rate-limit: it runs at most one limiter per request (its `rateLimitRan` guard), and this API
- * needs two independent counters on the same request. The counters live in the state layer, so replicas share them.
+ * The counting is rate-limiter-flexible's, behind the state layer's RateLimitStore, so replicas on Redis share one
+ * count per caller. (@fastify/rate-limit would run at most one of its global limiters per request, and its Redis
+ * store has no fallback while Redis is down; the two limiters here must both run, before and after authentication.)
  */
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
 import { AppError } from "../errors.js";
-import type { Clock } from "../lib/clock.js";
 import type { RateLimitStore } from "../state/rate-limit-store.js";
 
 const WINDOW_MS = 60_000;
@@ -27,7 +26,6 @@ declare module "fastify" {
 
 export interface LimiterOptions {
   store: RateLimitStore;
-  clock: Clock;
   /** Counter name, also the key prefix, e.g. "ip" or "client". */
   name: string;
   key: (request: FastifyRequest) => string;
@@ -45,12 +43,11 @@ export function rateLimiter(options: LimiterOptions): onRequestHookHandler {
   return async (request, reply) => {
     if (request.routeOptions.config.rateLimit === false) return;
     const limit = options.limit(request);
-    const now = options.clock.now();
-    const { count, resetAt } = await options.store.hit(`${options.name}:${options.key(request)}`, WINDOW_MS);
-    const resetSeconds = Math.max(1, Math.ceil((resetAt - now) / 1000));
+    const { allowed, remaining, resetInMs } = await options.store.consume(`${options.name}:${options.key(request)}`, limit, WINDOW_MS);
+    const resetSeconds = Math.max(1, Math.ceil(resetInMs / 1000));
     // The later, narrower limiter (per client) overwrites the per-IP headers: it is the one the caller can act on.
-    setHeaders(reply, limit, limit - count, resetSeconds);
-    if (count > limit) {
+    setHeaders(reply, limit, remaining, resetSeconds);
+    if (!allowed) {
       request.log.warn({ limiter: options.name, limit }, "rate limit exceeded");
       throw new AppError("LSO_ERR_RATE_LIMITED", { retryAfterSeconds: resetSeconds });
     }

@@ -7,13 +7,11 @@
 import helmet from "@fastify/helmet";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import type { Clock } from "../lib/clock.js";
 import type { RateLimitStore } from "../state/rate-limit-store.js";
 import { rateLimiter } from "./rate-limit.js";
 
 export interface SecurityOptions {
   rateLimitStore: RateLimitStore;
-  clock: Clock;
   perIpPerMinute: number;
 }
 
@@ -25,7 +23,7 @@ async function security(app: FastifyInstance, options: SecurityOptions): Promise
   });
   app.addHook(
     "onRequest",
-    rateLimiter({ name: "ip", store: options.rateLimitStore, clock: options.clock, key: (r) => r.ip, limit: () => options.perIpPerMinute }),
+    rateLimiter({ name: "ip", store: options.rateLimitStore, key: (r) => r.ip, limit: () => options.perIpPerMinute }),
   );
 }
 

@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AppError } from "../errors.js";
-import { authErrors, bodyErrors, errorResponses, upstreamErrors } from "../plugins/error-envelope.js";
+import { authErrors, stateErrors, bodyErrors, errorResponses, upstreamErrors } from "../plugins/error-envelope.js";
 import { detectImageFormat, imageMimeTypes } from "../lib/image-format.js";
 import { createSessionHeadersSchema, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from "../idempotency/idempotency-headers.js";
 import { readJsonInput, readMultipartInput } from "./session-input.js";
@@ -51,7 +51,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
         response: {
           201: sessionCreatedSchema,
           ...errorResponses([
-            ...authErrors,
+            ...authErrors, ...stateErrors,
             ...bodyErrors,
             "LSO_ERR_FORBIDDEN",
             "LSO_ERR_IMAGE_TOO_SMALL",
@@ -115,7 +115,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
         response: {
           200: sessionViewSchema,
           304: z.undefined().describe("Not modified: the view still has the ETag you sent."),
-          ...errorResponses([...authErrors, "LSO_ERR_SESSION_NOT_FOUND", "LSO_ERR_SESSION_SETTLED", ...upstreamErrors]),
+          ...errorResponses([...authErrors, ...stateErrors, "LSO_ERR_SESSION_NOT_FOUND", "LSO_ERR_SESSION_SETTLED", ...upstreamErrors]),
         },
         responseHeaders: { 200: ["ETag"], 304: ["ETag"] },
       },
@@ -145,7 +145,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
         body: completeSessionBodySchema,
         response: {
           200: sessionViewSchema,
-          ...errorResponses([...authErrors, ...bodyErrors, "LSO_ERR_SESSION_NOT_FOUND", "LSO_ERR_SESSION_SETTLED", ...upstreamErrors]),
+          ...errorResponses([...authErrors, ...stateErrors, ...bodyErrors, "LSO_ERR_SESSION_NOT_FOUND", "LSO_ERR_SESSION_SETTLED", ...upstreamErrors]),
         },
       },
     },
@@ -163,7 +163,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
         params: sessionParamsSchema,
         response: {
           204: z.undefined().describe("Deleted; a later GET answers 404."),
-          ...errorResponses([...authErrors, ...bodyErrors, "LSO_ERR_SESSION_NOT_FOUND", ...upstreamErrors]),
+          ...errorResponses([...authErrors, ...stateErrors, ...bodyErrors, "LSO_ERR_SESSION_NOT_FOUND", ...upstreamErrors]),
         },
       },
     },
@@ -187,7 +187,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
             description: "The image bytes.",
             content: { "application/octet-stream": { schema: z.string().meta({ format: "binary" }) } },
           },
-          ...errorResponses([...authErrors, "LSO_ERR_SESSION_NOT_FOUND", "LSO_ERR_SESSION_IMAGE_NOT_FOUND", ...upstreamErrors]),
+          ...errorResponses([...authErrors, ...stateErrors, "LSO_ERR_SESSION_NOT_FOUND", "LSO_ERR_SESSION_IMAGE_NOT_FOUND", ...upstreamErrors]),
         },
       },
     },

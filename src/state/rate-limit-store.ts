@@ -1,16 +1,19 @@
 /**
- * Counters for the API's own rate limits: fixed windows per key. Redis: INCR + PEXPIRE NX on a key per window
- * (or one Lua script), so instances share one count per caller.
+ * Counters for the API's own rate limits: fixed windows per key, counted by rate-limiter-flexible (memory: its
+ * RateLimiterMemory; Redis: its RateLimiterRedis, one counter per key shared by every replica). Windows follow
+ * the wall clock (the library's and Redis' expiry), not the state's injected Clock.
  */
 
-export interface RateLimitHit {
-  /** Hits in the current window so far, this one included. */
-  count: number;
-  /** When the current window ends (epoch ms). */
-  resetAt: number;
+export interface RateLimitVerdict {
+  /** False once more than `limit` requests were counted in the current window. */
+  allowed: boolean;
+  /** Requests still allowed in the window after this one (0 when refused). */
+  remaining: number;
+  /** Milliseconds until the window ends and counting starts again. */
+  resetInMs: number;
 }
 
 export interface RateLimitStore {
-  /** Counts one hit for `key` in the window that is current at the store's clock. */
-  hit(key: string, windowMs: number): Promise<RateLimitHit>;
+  /** Counts one request for `key` against `limit` per `windowMs` (whole seconds, at least one). */
+  consume(key: string, limit: number, windowMs: number): Promise<RateLimitVerdict>;
 }

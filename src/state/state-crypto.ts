@@ -11,9 +11,10 @@
  * moved to another record does not open there.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
+import { ENCRYPTION_KEY_BYTES, parseEncryptionKeyList } from "../lib/encryption-key-list.js";
 
 const VERSION = 1;
-const KEY_BYTES = 32;
+const KEY_BYTES = ENCRYPTION_KEY_BYTES;
 const KEY_ID_BYTES = 8;
 /** 96-bit random IVs, the size GCM is specified for (NIST SP 800-38D §8.2.2). */
 const IV_BYTES = 12;
@@ -50,25 +51,12 @@ export function keyIdOf(key: Uint8Array): Buffer {
 }
 
 /**
- * Parses STATE_ENCRYPTION_KEY: base64 keys of exactly 32 bytes, comma separated, newest first. Throws with a
- * message that names the position of a bad key, never its value.
+ * Parses STATE_ENCRYPTION_KEY (lib/encryption-key-list.ts): throws with the first problem, which names the position
+ * of a bad key, never its value.
  */
 export function parseEncryptionKeys(value: string): Buffer[] {
-  const parts = value
-    .split(",")
-    .map((p) => p.trim())
-    .filter((p) => p !== "");
-  if (parts.length === 0) throw new StateCryptoError("at least one key is required");
-  const keys = parts.map((part, index) => {
-    const key = Buffer.from(part, "base64");
-    // Buffer.from skips what is not base64; re-encoding shows whether the text was a clean base64 key.
-    if (key.length !== KEY_BYTES || key.toString("base64").replace(/=+$/, "") !== part.replace(/=+$/, "")) {
-      throw new StateCryptoError(`key ${index + 1} is not ${KEY_BYTES} bytes of base64`);
-    }
-    return key;
-  });
-  const ids = new Set(keys.map((k) => keyIdOf(k).toString("hex")));
-  if (ids.size !== keys.length) throw new StateCryptoError("the same key is listed twice");
+  const { keys, problems } = parseEncryptionKeyList(value);
+  if (problems.length) throw new StateCryptoError(problems[0]!);
   return keys;
 }
 

@@ -1,6 +1,7 @@
 /**
- * The in-process state: right for one instance and for tests. Every store reads the one injected clock; one
- * unref'd timer sweeps what expired, so memory stays bounded by live data. close() stops that timer and forgets
+ * The in-process state: right for one instance and for tests. Every store reads the one injected clock (rate
+ * limits excepted: rate-limiter-flexible keeps wall-clock windows and drops them itself); one unref'd timer sweeps
+ * what expired, so memory stays bounded by live data. close() stops that timer and forgets
  * the secrets and biometrics held (idempotent responses, images); it may be called more than once.
  */
 import type { Clock } from "../lib/clock.js";
@@ -9,7 +10,8 @@ import { MemoryIdempotencyStore } from "./memory/idempotency-store-memory.js";
 import { MemoryImageStore } from "./memory/image-store-memory.js";
 import { MemoryLeaseStore } from "./memory/lease-store-memory.js";
 import { MemoryLockoutStore } from "./memory/lockout-store-memory.js";
-import { MemoryRateLimitStore } from "./memory/rate-limit-store-memory.js";
+import { createMemoryRateLimitStore } from "./memory/rate-limit-store-memory.js";
+import type { FlexibleRateLimitStore } from "./rate-limit-flexible.js";
 import { MemorySessionStore } from "./memory/session-store-memory.js";
 import { MemorySignalBus } from "./memory/signal-bus-memory.js";
 import { MemoryWebhookOutbox } from "./memory/webhook-outbox-memory.js";
@@ -23,7 +25,7 @@ export interface MemoryState extends State {
   sessions: MemorySessionStore;
   idempotency: MemoryIdempotencyStore;
   lockout: MemoryLockoutStore;
-  rateLimits: MemoryRateLimitStore;
+  rateLimits: FlexibleRateLimitStore;
   outbox: MemoryWebhookOutbox;
   audit: MemoryAuditLog;
   images: MemoryImageStore;
@@ -39,14 +41,14 @@ export function createMemoryState(clock: Clock): MemoryState {
     sessions: new MemorySessionStore(clock),
     idempotency: new MemoryIdempotencyStore(clock),
     lockout: new MemoryLockoutStore(clock),
-    rateLimits: new MemoryRateLimitStore(clock),
+    rateLimits: createMemoryRateLimitStore(),
     outbox: new MemoryWebhookOutbox(clock),
     audit: new MemoryAuditLog(clock),
     images: new MemoryImageStore(clock),
     leases: new MemoryLeaseStore(clock),
     signals: new MemorySignalBus(),
     sweep: () => {
-      for (const store of [state.sessions, state.idempotency, state.lockout, state.rateLimits, state.outbox, state.audit]) store.sweep();
+      for (const store of [state.sessions, state.idempotency, state.lockout, state.outbox, state.audit]) store.sweep();
     },
     ping: async () => undefined,
     close: async () => {

@@ -38,7 +38,7 @@ export type { ClaimResult, IdempotencyEntry, IdempotencyStore, StoredResponse } 
 export type { DueImage, ImageStore, RetainedImage } from "./image-store.js";
 export type { LeaseStore } from "./lease-store.js";
 export type { LockoutRule, LockoutState, LockoutStore } from "./lockout-store.js";
-export type { RateLimitHit, RateLimitStore } from "./rate-limit-store.js";
+export type { RateLimitStore, RateLimitVerdict } from "./rate-limit-store.js";
 export type { AttemptSnapshot, Decision, DecisionOutcome, DecisionReason, DigestCheck, SessionSnapshot } from "./session-record.js";
 export type { SessionListPosition, SessionListQuery, SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "./session-store.js";
 export type { SignalBus } from "./signal-bus.js";

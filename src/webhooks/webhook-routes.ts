@@ -1,6 +1,6 @@
 /** The /v1/sessions/{id}/events routes: a session's webhook deliveries, and an authenticated redelivery. */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { authErrors, bodyErrors, errorResponses } from "../plugins/error-envelope.js";
+import { authErrors, stateErrors, bodyErrors, errorResponses } from "../plugins/error-envelope.js";
 import { sessionParamsSchema } from "../sessions/session-schemas.js";
 import { toDeliveryView, type WebhookDeliveries } from "./webhook-deliveries.js";
 import { redeliveryAcceptedSchema, sessionEventsSchema } from "./webhook-schemas.js";
@@ -23,7 +23,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = async 
           "Every attempt to POST the session.decided event to the session's callbackUrl: when, the receiver's status or the error, " +
           "when the next attempt is due, and whether the delivery is delivered, pending or failed for good.",
         params: sessionParamsSchema,
-        response: { 200: sessionEventsSchema, ...errorResponses([...authErrors, "LSO_ERR_SESSION_NOT_FOUND"]) },
+        response: { 200: sessionEventsSchema, ...errorResponses([...authErrors, ...stateErrors, "LSO_ERR_SESSION_NOT_FOUND"]) },
       },
     },
     async (request) => ({
@@ -48,7 +48,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = async 
         response: {
           202: redeliveryAcceptedSchema,
           ...errorResponses([
-            ...authErrors,
+            ...authErrors, ...stateErrors,
             ...bodyErrors,
             "LSO_ERR_SESSION_NOT_FOUND",
             "LSO_ERR_WEBHOOK_NOTHING_TO_REDELIVER",

@@ -26,7 +26,7 @@ afterAll(async () => rm(assets, { recursive: true, force: true }));
 /** A gateway that must never be called: these apps only serve the console's files and settings. */
 const offline = new Proxy({} as FaceGateway, { get: () => () => Promise.reject(new Error("no Face here")) });
 
-const production = { FACE_ENDPOINT: "https://face.example.cognitiveservices.azure.com", FACE_APIKEY: "k".repeat(20), API_KEYS: "acme:acme-key-0123456789abcdef" };
+const production = { STATE_BACKEND: "memory", FACE_ENDPOINT: "https://face.example.cognitiveservices.azure.com", FACE_APIKEY: "k".repeat(20), API_KEYS: "acme:acme-key-0123456789abcdef" };
 
 async function appWith(env: Record<string, string>, assetsDir = assets) {
   const config = loadConfig(env);

@@ -49,6 +49,7 @@ async function keyVaultApp(clock: ManualClock) {
   // No background session watcher: these tests script every Face call with nock, and a watcher poll after the clock
   // jumps would be an unscripted one.
   const config = loadConfig({
+    STATE_BACKEND: "memory",
     FACE_ENDPOINT: FACE,
     KEY_VAULT_URL: VAULT,
     FACE_APIKEY_SECRET_NAME: "face-key",
@@ -133,7 +134,7 @@ describe("a Face key from Key Vault", () => {
 describe("Entra ID (keyless)", () => {
   it("when no Face key is configured, then Face calls carry a bearer token for the Cognitive Services scope and no key", async () => {
     const login = fakeLogin();
-    app = await buildApp(loadConfig({ FACE_ENDPOINT: FACE, API_KEYS: `acme:${CALLER}` }), { logger: createLogger("debug", logs.stream) });
+    app = await buildApp(loadConfig({ STATE_BACKEND: "memory", FACE_ENDPOINT: FACE, API_KEYS: `acme:${CALLER}` }), { logger: createLogger("debug", logs.stream) });
     const face = nock(FACE, { reqheaders: { authorization: /^Bearer access-token-\d+-for-face$/ }, badheaders: ["ocp-apim-subscription-key"] })
       .post(`${BASE}/detectLiveness-sessions`)
       .reply(200, session)
@@ -148,7 +149,7 @@ describe("Entra ID (keyless)", () => {
 
   it("when no token can be had, then readiness is down with the auth code and requests get 502", async () => {
     nock("https://login.microsoftonline.com").persist().post(/token/).query(true).reply(401, { error: "invalid_client", error_description: "bad secret" });
-    app = await buildApp(loadConfig({ FACE_ENDPOINT: FACE, API_KEYS: `acme:${CALLER}`, ADMIN_API_KEYS: `ops:${OPERATOR}` }), { logger: createLogger("debug", logs.stream) });
+    app = await buildApp(loadConfig({ STATE_BACKEND: "memory", FACE_ENDPOINT: FACE, API_KEYS: `acme:${CALLER}`, ADMIN_API_KEYS: `ops:${OPERATOR}` }), { logger: createLogger("debug", logs.stream) });
     const ready = await app.inject({ method: "GET", url: "/readyz", headers: operator });
     expect(ready.statusCode).toBe(503);
     expect(ready.json().checks.face).toEqual({ status: "down", code: "LSO_ERR_UPSTREAM_AUTH" });

@@ -38,6 +38,7 @@ describe("Face key rotation under load", () => {
     fakeLogin();
     const logs = new CapturedLogs();
     const config = loadConfig({
+      STATE_BACKEND: "memory",
       FACE_ENDPOINT: emulator.url,
       KEY_VAULT_URL: VAULT,
       FACE_APIKEY_SECRET_NAME: "face-key",

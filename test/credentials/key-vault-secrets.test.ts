@@ -19,6 +19,7 @@ const WEBHOOK_1 = `whsec_${Buffer.from("webhook-key-one-0123456789abcdef").toStr
 const WEBHOOK_2 = `whsec_${Buffer.from("webhook-key-two-0123456789abcdef").toString("base64")}`;
 
 const env = {
+  STATE_BACKEND: "memory",
   FACE_ENDPOINT: "https://lso-face.cognitiveservices.azure.com",
   KEY_VAULT_URL: VAULT,
   FACE_APIKEY_SECRET_NAME: "face-key",
@@ -225,6 +226,51 @@ describe("rotation", () => {
     } finally {
       credentials.close();
     }
+  });
+});
+
+describe("the state's secrets", () => {
+  const REDIS_PASSWORD = "redis-access-key-0123456789";
+  const REDIS_URL = `rediss://:${REDIS_PASSWORD}@lso.redis.cache.windows.net:6380`;
+  const STATE_KEY_1 = Buffer.alloc(32, 1).toString("base64");
+  const STATE_KEY_2 = Buffer.alloc(32, 2).toString("base64");
+  const onRedis = { STATE_BACKEND: "redis", REDIS_URL_SECRET_NAME: "redis-url", STATE_ENCRYPTION_KEY_SECRET_NAME: "state-key" };
+
+  it("when the Redis URL and the state keys are in the vault, then they are read at boot, checked, and a new version is announced for the next start", async () => {
+    const vault = fakeVault({ ...secrets(), "redis-url": REDIS_URL, "state-key": `${STATE_KEY_1},${STATE_KEY_2}` });
+    fakeLogin();
+    const clock = new ManualClock();
+    const credentials = await load(onRedis, clock);
+    try {
+      const state = credentials.stateSecrets();
+      expect(state.redisUrl).toBe(REDIS_URL);
+      expect(state.encryptionKeys?.map((k) => k.toString("base64"))).toEqual([STATE_KEY_1, STATE_KEY_2]);
+      vault.secrets["state-key"] = `${STATE_KEY_2},${STATE_KEY_1}`;
+      clock.advance(61_000);
+      await credentials.refreshFaceKey();
+      expect(logs.records().filter((r) => r.secretName === "state-key").map((r) => r.msg)).toEqual([
+        "a new version of a state secret is in Key Vault; it is used from the next start (restart the replicas one by one)",
+      ]);
+      expect(logs.text).not.toContain(REDIS_PASSWORD);
+      expect(logs.text).not.toContain(STATE_KEY_1);
+    } finally {
+      credentials.close();
+    }
+  });
+
+  it.each([
+    ["Redis URL", "redis-url", `https://:${REDIS_PASSWORD}@lso.redis.cache.windows.net`, /\(REDIS_URL_SECRET_NAME\) .* is not a valid Redis URL: must start with redis:\/\//],
+    ["key list", "state-key", `${STATE_KEY_1},${REDIS_PASSWORD}`, /\(STATE_ENCRYPTION_KEY_SECRET_NAME\) .* is not a valid state encryption key list: key 2 is not 32 bytes/],
+  ])("when the vault's %s is malformed, then loading fails naming the secret, never the value", async (_what, name, value, message) => {
+    fakeVault({ ...secrets(), "redis-url": REDIS_URL, "state-key": STATE_KEY_1, [name]: value });
+    fakeLogin();
+    const failure = await load(onRedis).then(
+      () => new Error("loaded"),
+      (error: Error) => error,
+    );
+    expect(failure.message).toMatch(message);
+    expect(failure.message).not.toContain(REDIS_PASSWORD);
+    expect(failure.message).not.toContain(STATE_KEY_1);
   });
 });
 

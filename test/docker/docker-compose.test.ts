@@ -80,6 +80,7 @@ describe("docker/compose.yaml", () => {
       expect(config.face.endpoint, name).toBe(`http://emulator:${emulator.FACE_EMULATOR_PORT}`);
       expect(config.face.apiKey, name).toBe(emulator.FACE_APIKEY);
       expect(config.apiKeys, name).toEqual([{ clientId: "dev", key: "dev-only-insecure-api-key" }]);
+      expect(config.state, name).toMatchObject({ backend: "redis", redis: { url: "redis://redis:6379", keyPrefix: "lso:" } });
       expect(env.REDIS_URL, name).toBe("redis://redis:6379");
       expect(env.STATE_BACKEND, name).toBe("redis");
       // STATE_ENCRYPTION_KEY: base64 of 32 bytes.

@@ -77,7 +77,7 @@ describe("the server process", () => {
     const apiKey = "e2e-client-key-0123456789abcdef";
     const emulator = start("src/emulator/emulator-server.ts", { FACE_EMULATOR_PORT: "0", FACE_APIKEY: faceKey });
     const [, faceUrl] = await emulator.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/);
-    const server = start("src/server.ts", { PORT: "0", FACE_ENDPOINT: faceUrl!, FACE_APIKEY: faceKey, API_KEYS: `e2e:${apiKey}` });
+    const server = start("src/server.ts", { PORT: "0", STATE_BACKEND: "memory", FACE_ENDPOINT: faceUrl!, FACE_APIKEY: faceKey, API_KEYS: `e2e:${apiKey}` });
     const [, api] = await server.waitFor(listening);
     expect(server.output()).not.toContain("EMULATOR MODE");
 

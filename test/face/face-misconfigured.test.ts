@@ -93,7 +93,7 @@ describe("against the Face cloud host", () => {
 
   it("when Azure answers a create with 404 Resource not found, then 502 LSO_ERR_UPSTREAM_MISCONFIGURED, sent once, key never logged", async () => {
     const scope = nock(CLOUD).post("/face/v1.2/detectLiveness-sessions").reply(404, resourceNotFound, { "apim-request-id": "apim-1" });
-    const config = loadConfig({ FACE_ENDPOINT: CLOUD, FACE_APIKEY: CLOUD_KEY, API_KEYS: apiKeysEnv });
+    const config = loadConfig({ STATE_BACKEND: "memory", FACE_ENDPOINT: CLOUD, FACE_APIKEY: CLOUD_KEY, API_KEYS: apiKeysEnv });
     app = await buildApp(config, { logger: rawLogger() });
 
     const res = await createSession(app, { kind: "liveness", deviceCorrelationId: "device-1" });
@@ -121,7 +121,7 @@ describe("against the Face cloud host", () => {
         reads += 1;
         return resourceNotFound;
       });
-    const config = loadConfig({ FACE_ENDPOINT: CLOUD, FACE_APIKEY: CLOUD_KEY, API_KEYS: apiKeysEnv, SESSION_WATCH_INTERVAL_MS: "0" });
+    const config = loadConfig({ STATE_BACKEND: "memory", FACE_ENDPOINT: CLOUD, FACE_APIKEY: CLOUD_KEY, API_KEYS: apiKeysEnv, SESSION_WATCH_INTERVAL_MS: "0" });
     app = await buildApp(config, { logger: rawLogger() });
     const id = (await createSession(app, { kind: "liveness", deviceCorrelationId: "device-1" })).json().id as string;
     expect(create.isDone()).toBe(true);

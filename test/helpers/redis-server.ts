@@ -1,7 +1,8 @@
 /**
  * A real redis-server for one test file: an ephemeral port, its own temp dir, no RDB snapshots (`--save ""`), AOF
- * on request, stopped in afterAll. restart() brings the same server back on the same port and dir, so AOF tests
- * can prove what survives a restart.
+ * on request, a password on request, stopped in afterAll. restart() brings the same server back on the same port
+ * and dir, so AOF tests can prove what survives a restart; halt() and resume() do the same in two steps, so a test
+ * can look at its app while Redis is away.
  *
  * Where Redis comes from is decided once per run by redis-global-setup.ts: a local redis-server binary (preferred:
  * a private server per file), else REDIS_URL (a shared server: each file then works under its own key prefix and
@@ -37,7 +38,7 @@ export const redisSource: RedisSource | null = inject("redis");
 export const describeRedis = redisSource ? describe : describe.skip;
 
 export interface RedisServer {
-  /** redis://host:port */
+  /** redis://host:port, or redis://:password@host:port with a password */
   readonly url: string;
   readonly host: string;
   readonly port: number;
@@ -49,12 +50,18 @@ export interface RedisServer {
   client(options?: RedisOptions): Redis;
   /** Stops the server and starts it again on the same port and dir (AOF replayed, when on). */
   restart(): Promise<void>;
+  /** Stops the server (SIGTERM: AOF flushed) and keeps its port and dir for resume(). */
+  halt(): Promise<void>;
+  /** Starts a halted server again on the same port and dir. */
+  resume(): Promise<void>;
   /** Closes every client handed out, stops the server and removes its dir. */
   stop(): Promise<void>;
 }
 
 export interface RedisServerOptions {
   appendOnly?: boolean;
+  /** requirepass: clients must AUTH (the URL carries it). */
+  password?: string;
 }
 
 const START_ATTEMPTS = 5;
@@ -76,7 +83,7 @@ async function freePort(): Promise<number> {
  * The pid of the redis-server answering on `port`, or undefined while nothing answers. A raw socket, so no client
  * retries or queues blur the answer; the pid tells our server from another one that won the port first.
  */
-function answeringPid(host: string, port: number): Promise<number | undefined> {
+function answeringPid(host: string, port: number, password?: string): Promise<number | undefined> {
   return new Promise((resolve) => {
     const socket = createConnection({ host, port });
     let reply = "";
@@ -86,7 +93,7 @@ function answeringPid(host: string, port: number): Promise<number | undefined> {
     };
     socket.setTimeout(1000, () => done(undefined));
     socket.once("error", () => done(undefined));
-    socket.once("connect", () => socket.write("INFO server\r\n"));
+    socket.once("connect", () => socket.write(`${password === undefined ? "" : `AUTH ${password}\r\n`}INFO server\r\n`));
     socket.on("data", (chunk) => {
       reply += chunk.toString("utf8");
       const match = /process_id:(\d+)/.exec(reply);
@@ -102,8 +109,9 @@ interface Running {
   exited: Promise<void>;
 }
 
-function spawnServer(bin: string, port: number, dir: string, appendOnly: boolean): Running {
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", appendOnly ? "yes" : "no", "--daemonize", "no"];
+function spawnServer(bin: string, port: number, dir: string, options: RedisServerOptions): Running {
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", options.appendOnly ? "yes" : "no", "--daemonize", "no"];
+  if (options.password !== undefined) args.push("--requirepass", options.password);
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout?.on("data", (c: Buffer) => (output += c.toString("utf8")));
@@ -113,14 +121,14 @@ function spawnServer(bin: string, port: number, dir: string, appendOnly: boolean
 }
 
 /** Starts on `port` and waits until it answers; undefined when the port turned out to be taken. */
-async function startOn(bin: string, port: number, dir: string, appendOnly: boolean): Promise<Running | undefined> {
-  const running = spawnServer(bin, port, dir, appendOnly);
+async function startOn(bin: string, port: number, dir: string, options: RedisServerOptions): Promise<Running | undefined> {
+  const running = spawnServer(bin, port, dir, options);
   let exited = false;
   void running.exited.then(() => (exited = true));
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (exited) return undefined;
-    const pid = await answeringPid("127.0.0.1", port);
+    const pid = await answeringPid("127.0.0.1", port, options.password);
     if (pid === running.child.pid) return running;
     // Another server holds the port: ours cannot have it ("Address already in use").
     if (pid !== undefined) {
@@ -159,6 +167,12 @@ function sharedServer(url: string): RedisServer {
     async restart() {
       throw new Error("a shared REDIS_URL server cannot be restarted by a test");
     },
+    async halt() {
+      throw new Error("a shared REDIS_URL server cannot be stopped by a test");
+    },
+    async resume() {
+      throw new Error("a shared REDIS_URL server cannot be restarted by a test");
+    },
     async stop() {
       // Leave the shared server as we found it: our keys go, everyone else's stay.
       const cleaner = new Redis(url, { maxRetriesPerRequest: 2 });
@@ -176,21 +190,33 @@ function sharedServer(url: string): RedisServer {
 
 async function privateServer(bin: string, options: RedisServerOptions): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), "lso-redis-"));
-  const appendOnly = options.appendOnly ?? false;
   let port = 0;
   let running: Running | undefined;
   for (let attempt = 0; attempt < START_ATTEMPTS && !running; attempt += 1) {
     port = await freePort();
-    running = await startOn(bin, port, dir, appendOnly);
+    running = await startOn(bin, port, dir, options);
   }
   if (!running) throw new Error(`redis-server could not start after ${START_ATTEMPTS} ports`);
   // A worker that dies without afterAll must not leave the server behind.
   const killOnExit = () => running?.child.kill("SIGKILL");
   process.once("exit", killOnExit);
 
+  const halt = async () => {
+    if (running) await stopProcess(running);
+    running = undefined;
+  };
+  const resume = async () => {
+    // Same port: clients reconnect to it on their own. Someone may grab it in the gap; waiting usually frees it.
+    for (let attempt = 0; attempt < START_ATTEMPTS && !running; attempt += 1) {
+      running = await startOn(bin, port, dir, options);
+      if (!running) await sleep(200);
+    }
+    if (!running) throw new Error(`redis-server could not restart on port ${port}`);
+  };
+
   const clients = new Set<Redis>();
   let counter = 0;
-  const url = `redis://127.0.0.1:${port}`;
+  const url = `redis://${options.password === undefined ? "" : `:${encodeURIComponent(options.password)}@`}127.0.0.1:${port}`;
   return {
     url,
     host: "127.0.0.1",
@@ -205,15 +231,11 @@ async function privateServer(bin: string, options: RedisServerOptions): Promise<
       return client;
     },
     async restart() {
-      if (running) await stopProcess(running);
-      running = undefined;
-      // Same port: clients reconnect to it on their own. Someone may grab it in the gap; waiting usually frees it.
-      for (let attempt = 0; attempt < START_ATTEMPTS && !running; attempt += 1) {
-        running = await startOn(bin, port, dir, appendOnly);
-        if (!running) await sleep(200);
-      }
-      if (!running) throw new Error(`redis-server could not restart on port ${port}`);
+      await halt();
+      await resume();
     },
+    halt,
+    resume,
     async stop() {
       await Promise.all([...clients].map((c) => c.quit().catch(() => c.disconnect())));
       if (running) await stopProcess(running);

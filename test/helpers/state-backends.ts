@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeEach } from "vitest";
 import { ManualClock } from "../../src/lib/clock.js";
-import { connectRedisState } from "../../src/state/redis/redis-state.js";
+import { openRedisState } from "../../src/state/redis/redis-state.js";
 import { createMemoryState } from "../../src/state/state-memory.js";
 import type { State } from "../../src/state/state.js";
 import { redisSource, startRedisServer, type RedisServer } from "./redis-server.js";
@@ -26,11 +26,14 @@ afterAll(async () => {
   await (await redisServer)?.stop();
 });
 
-/** A key ring of one fresh key per state: what it sealed, no other state can open. */
+/**
+ * A key ring of one fresh key per state: what it sealed, no other state can open. Opened as server.ts opens it
+ * (fail-fast connection), so the contracts hold on the production connection settings.
+ */
 async function createRedisTestState(clock: ManualClock): Promise<State> {
   redisServer ??= startRedisServer();
   const server = await redisServer;
-  return connectRedisState(server.url, { keyPrefix: server.keyPrefix(), encryptionKeys: [randomBytes(32)] }, clock);
+  return openRedisState(server.url, { keyPrefix: server.keyPrefix(), encryptionKeys: [randomBytes(32)] }, clock);
 }
 
 export const backends: StateBackend[] = [

@@ -16,7 +16,7 @@ import { startNodeProcess, type RunningProcess } from "../helpers/child-process.
 import { metric } from "../helpers/metrics-text.js";
 import { METRICS_TOKEN } from "./metrics-kit.js";
 
-const REAL_FACE = { FACE_ENDPOINT: "https://metrics-test.cognitiveservices.azure.com", FACE_APIKEY: "face-key-0123456789abcdef", API_KEYS: apiKeysEnv };
+const REAL_FACE = { STATE_BACKEND: "memory", FACE_ENDPOINT: "https://metrics-test.cognitiveservices.azure.com", FACE_APIKEY: "face-key-0123456789abcdef", API_KEYS: apiKeysEnv };
 
 const opened: Array<{ close(): Promise<unknown> }> = [];
 afterEach(async () => {

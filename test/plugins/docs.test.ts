@@ -16,7 +16,7 @@ const referencesOf = (html: string) => [...html.matchAll(/\b(?:src|href)="([^"]*
 
 describe("DOCS_UI", () => {
   it("when unset in emulator mode, then the reference is on; with a real FACE_ENDPOINT, off; DOCS_UI decides either way", () => {
-    const production = { FACE_ENDPOINT: "https://my-face.cognitiveservices.azure.com", FACE_APIKEY: "face-key-0123456789", API_KEYS: "acme:acme-key-0123456789abcdef" };
+    const production = { STATE_BACKEND: "memory", FACE_ENDPOINT: "https://my-face.cognitiveservices.azure.com", FACE_APIKEY: "face-key-0123456789", API_KEYS: "acme:acme-key-0123456789abcdef" };
     expect(loadConfig({}).apiDocs).toBe(true);
     expect(loadConfig(production).apiDocs).toBe(false);
     expect(loadConfig({ ...production, DOCS_UI: "on" }).apiDocs).toBe(true);

@@ -11,7 +11,7 @@ import { loadConfig } from "../../src/config.js";
 import { startEmulator } from "../../src/emulator/emulator-server.js";
 import { systemClock } from "../../src/lib/clock.js";
 import { createLogger } from "../../src/logger.js";
-import { connectRedisState } from "../../src/state/redis/redis-state.js";
+import { openRedisState } from "../../src/state/redis/redis-state.js";
 import { createSession, startStack, type TestStack } from "../helpers/app-harness.js";
 import { metric } from "../helpers/metrics-text.js";
 import { describeRedis, startRedisServer } from "../helpers/redis-server.js";
@@ -120,13 +120,7 @@ describe("readiness when this replica cannot work", () => {
 describeRedis("readiness on the Redis state", () => {
   it("when Redis stops answering, then /readyz is 503 with the state down, and the failed ping is counted", async () => {
     const redis = await startRedisServer();
-    // One retry per command: while Redis is gone, commands (and close's QUIT) fail after a reconnect attempt
-    // instead of waiting for Redis forever.
-    const state = connectRedisState(
-      redis.url,
-      { keyPrefix: redis.keyPrefix(), encryptionKeys: [randomBytes(32)], pingTimeoutMs: 500, redisOptions: { maxRetriesPerRequest: 1 } },
-      systemClock,
-    );
+    const state = await openRedisState(redis.url, { keyPrefix: redis.keyPrefix(), encryptionKeys: [randomBytes(32)], pingTimeoutMs: 500 }, systemClock);
     try {
       stack = await startStack(env, { state });
       expect((await readyz(operator)).json().checks.state).toEqual({ status: "up", backend: "redis" });

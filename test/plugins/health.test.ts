@@ -2,6 +2,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { startEmulator } from "../../src/emulator/emulator-server.js";
+import { ManualClock } from "../../src/lib/clock.js";
+import { StateUnavailableError } from "../../src/state/state-errors.js";
+import { createMemoryState } from "../../src/state/state-memory.js";
 import { createLogger } from "../../src/logger.js";
 import { startStack, type TestStack } from "../helpers/app-harness.js";
 
@@ -71,6 +74,19 @@ describe("health and readiness", () => {
     expect(ready.json()).toEqual({ status: "ready" });
     const detailed = await stack.app.inject({ method: "GET", url: "/readyz", headers: operator });
     expect(detailed.json()).toMatchObject({ status: "ready", checks: { face: { status: "degraded", code: "LSO_ERR_UPSTREAM_UNAVAILABLE" } } });
+    expect((await stack.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+  });
+
+  it("when the state does not answer its ping, then /readyz is 503 naming it while /healthz stays 200", async () => {
+    const state = createMemoryState(new ManualClock());
+    stack = await startStack(
+      { ADMIN_API_KEYS: `ops:${OPERATOR_KEY}` },
+      { state: { ...state, ping: async () => Promise.reject(new StateUnavailableError("redis", "Command timed out")) } },
+    );
+    expect((await stack.app.inject({ method: "GET", url: "/readyz" })).json()).toEqual({ status: "notReady" });
+    const ready = await stack.app.inject({ method: "GET", url: "/readyz", headers: operator });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toMatchObject({ status: "notReady", checks: { face: { status: "up" }, state: { status: "down", backend: "memory" } } });
     expect((await stack.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
   });
 

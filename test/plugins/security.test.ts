@@ -1,7 +1,6 @@
 /** Hardening: security headers, no CORS, rate limits per IP and per client, proxy trust, server timeouts. */
 import type { Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/lib/clock.js";
 import { auth, CLIENTS, startStack, type TestStack } from "../helpers/app-harness.js";
 
 let stack: TestStack | undefined;
@@ -33,9 +32,9 @@ describe("security headers and CORS", () => {
 });
 
 describe("rate limits", () => {
-  it("when a client exceeds its policy's limit, then 429 with Retry-After and RateLimit headers, other clients unaffected, and a new window lets it in", async () => {
-    const clock = new ManualClock();
-    stack = await startStack({ CLIENT_POLICIES: JSON.stringify({ acme: { rateLimitPerMinute: 3 } }) }, { clock });
+  // Windows follow the wall clock (rate-limiter-flexible); that a window ends is the RateLimitStore contract's test.
+  it("when a client exceeds its policy's limit, then 429 with Retry-After and RateLimit headers, and other clients are unaffected", async () => {
+    stack = await startStack({ CLIENT_POLICIES: JSON.stringify({ acme: { rateLimitPerMinute: 3 } }) });
     const url = "/v1/sessions/6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b";
     const answers = [];
     for (let i = 0; i < 4; i++) answers.push(await stack.app.inject({ method: "GET", url, headers: auth("acme") }));
@@ -47,9 +46,8 @@ describe("rate limits", () => {
     expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
     expect(limited.headers["ratelimit-remaining"]).toBe("0");
 
+    expect(Number(limited.headers["retry-after"])).toBeLessThanOrEqual(60);
     expect((await stack.app.inject({ method: "GET", url, headers: auth("globex") })).statusCode).toBe(404);
-    clock.advance(60_000);
-    expect((await stack.app.inject({ method: "GET", url, headers: auth("acme") })).statusCode).toBe(404);
   });
 
   it("when one IP keeps guessing keys or probing unknown routes, then it is limited too, before authentication", async () => {

@@ -26,7 +26,7 @@ beforeAll(() => {
 });
 // A fresh app per test: a Face 429 pauses every Face call of an app for its Retry-After, by design.
 beforeEach(async () => {
-  const config = loadConfig({ FACE_ENDPOINT: ENDPOINT, FACE_APIKEY: "face-key-0123456789", API_KEYS: apiKeysEnv, FACE_TIMEOUT_MS: "300" });
+  const config = loadConfig({ STATE_BACKEND: "memory", FACE_ENDPOINT: ENDPOINT, FACE_APIKEY: "face-key-0123456789", API_KEYS: apiKeysEnv, FACE_TIMEOUT_MS: "300" });
   app = await buildApp(config, { logger: createLogger("debug", logs.stream) });
 });
 afterEach(async () => {

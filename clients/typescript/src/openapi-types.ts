@@ -277,7 +277,7 @@ export interface components {
                  * @description Stable machine-readable code; branch on this, not on message.
                  * @enum {string}
                  */
-                code: "LSO_ERR_VALIDATION" | "LSO_ERR_MALFORMED_BODY" | "LSO_ERR_UNAUTHORIZED" | "LSO_ERR_FORBIDDEN" | "LSO_ERR_SESSION_NOT_FOUND" | "LSO_ERR_SESSION_IMAGE_NOT_FOUND" | "LSO_ERR_ROUTE_NOT_FOUND" | "LSO_ERR_LOCKOUT_NOT_FOUND" | "LSO_ERR_WEBHOOK_NOTHING_TO_REDELIVER" | "LSO_ERR_WEBHOOK_DELIVERY_PENDING" | "LSO_ERR_REQUEST_TIMEOUT" | "LSO_ERR_BODY_TOO_LARGE" | "LSO_ERR_UNSUPPORTED_MEDIA_TYPE" | "LSO_ERR_IMAGE_TOO_SMALL" | "LSO_ERR_IMAGE_TOO_LARGE" | "LSO_ERR_IMAGE_FORMAT" | "LSO_ERR_FACE_INVALID_IMAGE" | "LSO_ERR_WEBHOOKS_DISABLED" | "LSO_ERR_IDEMPOTENCY_MISMATCH" | "LSO_ERR_SESSION_SETTLED" | "LSO_ERR_DEVICE_REFUSED" | "LSO_ERR_RATE_LIMITED" | "LSO_ERR_HEADERS_TOO_LARGE" | "LSO_ERR_LOCKED_OUT" | "LSO_ERR_INTERNAL" | "LSO_ERR_UPSTREAM" | "LSO_ERR_UPSTREAM_AUTH" | "LSO_ERR_UPSTREAM_MISCONFIGURED" | "LSO_ERR_CONSOLE_NOT_BUILT" | "LSO_ERR_UPSTREAM_UNAVAILABLE" | "LSO_ERR_UPSTREAM_TIMEOUT";
+                code: "LSO_ERR_VALIDATION" | "LSO_ERR_MALFORMED_BODY" | "LSO_ERR_UNAUTHORIZED" | "LSO_ERR_FORBIDDEN" | "LSO_ERR_SESSION_NOT_FOUND" | "LSO_ERR_SESSION_IMAGE_NOT_FOUND" | "LSO_ERR_ROUTE_NOT_FOUND" | "LSO_ERR_LOCKOUT_NOT_FOUND" | "LSO_ERR_WEBHOOK_NOTHING_TO_REDELIVER" | "LSO_ERR_WEBHOOK_DELIVERY_PENDING" | "LSO_ERR_REQUEST_TIMEOUT" | "LSO_ERR_BODY_TOO_LARGE" | "LSO_ERR_UNSUPPORTED_MEDIA_TYPE" | "LSO_ERR_IMAGE_TOO_SMALL" | "LSO_ERR_IMAGE_TOO_LARGE" | "LSO_ERR_IMAGE_FORMAT" | "LSO_ERR_FACE_INVALID_IMAGE" | "LSO_ERR_WEBHOOKS_DISABLED" | "LSO_ERR_IDEMPOTENCY_MISMATCH" | "LSO_ERR_SESSION_SETTLED" | "LSO_ERR_DEVICE_REFUSED" | "LSO_ERR_RATE_LIMITED" | "LSO_ERR_HEADERS_TOO_LARGE" | "LSO_ERR_LOCKED_OUT" | "LSO_ERR_INTERNAL" | "LSO_ERR_UPSTREAM" | "LSO_ERR_UPSTREAM_AUTH" | "LSO_ERR_UPSTREAM_MISCONFIGURED" | "LSO_ERR_CONSOLE_NOT_BUILT" | "LSO_ERR_UPSTREAM_UNAVAILABLE" | "LSO_ERR_UPSTREAM_TIMEOUT" | "LSO_ERR_STATE_UNAVAILABLE";
                 /** @description Human-readable explanation. */
                 message: string;
                 /** @description Quote this when reporting a problem; it is on every log line of the request. */
@@ -1177,7 +1177,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Service Unavailable: LSO_ERR_UPSTREAM_UNAVAILABLE. */
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE, LSO_ERR_UPSTREAM_UNAVAILABLE. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -1346,7 +1346,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Service Unavailable: LSO_ERR_UPSTREAM_UNAVAILABLE. */
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE, LSO_ERR_UPSTREAM_UNAVAILABLE. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -1506,7 +1506,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Service Unavailable: LSO_ERR_UPSTREAM_UNAVAILABLE. */
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE, LSO_ERR_UPSTREAM_UNAVAILABLE. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -1688,7 +1688,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Service Unavailable: LSO_ERR_UPSTREAM_UNAVAILABLE. */
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE, LSO_ERR_UPSTREAM_UNAVAILABLE. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -1824,7 +1824,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Service Unavailable: LSO_ERR_UPSTREAM_UNAVAILABLE. */
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE, LSO_ERR_UPSTREAM_UNAVAILABLE. */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -1947,6 +1947,20 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     listSessionEvents: {
@@ -2037,6 +2051,20 @@ export interface operations {
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2178,6 +2206,20 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     getLockout: {
@@ -2273,6 +2315,20 @@ export interface operations {
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2398,6 +2454,20 @@ export interface operations {
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Service Unavailable: LSO_ERR_STATE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {

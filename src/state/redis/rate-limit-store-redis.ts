@@ -1,43 +1,42 @@
 /**
- * Rate-limit counters in Redis: one small hash per key with the window's count and end, shared by every replica.
- * One script, because starting a new window and counting in it must not interleave between replicas. The key lives
- * for exactly its window.
+ * Rate limits in Redis, counted cluster-wide by rate-limiter-flexible's RateLimiterRedis on the state's command
+ * connection: one string per key (`<prefix>rate:<sha256 of the key>`, INCR with a TTL of the window, set in one
+ * script), so every replica counts against the same window.
+ *
+ * Two library features keep Redis out of the way: a key that went over its limit is refused from memory until its
+ * window ends (inMemoryBlockOnConsumed), so a flood costs Redis nothing more; and while Redis cannot be reached,
+ * the count goes on per replica in memory (insuranceLimiter, reached at once since the connection refuses commands
+ * while down), so /healthz, /readyz and the limit itself keep answering during an outage.
  */
 import type { Redis } from "ioredis";
-import { z } from "zod";
-import type { Clock } from "../../lib/clock.js";
-import type { RateLimitHit, RateLimitStore } from "../rate-limit-store.js";
+import { RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
+import { FlexibleRateLimitStore } from "../rate-limit-flexible.js";
+import type { RateLimitStore, RateLimitVerdict } from "../rate-limit-store.js";
 import type { RedisKeys } from "./redis-keys.js";
-import { defineScript } from "./redis-scripts.js";
-
-/** KEYS: counter. ARGV: now, windowMs. [count, resetAt]. */
-const HIT = `
-local k = KEYS[1]
-local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
-local reset = tonumber(redis.call('HGET', k, 'resetAt'))
-if not reset or reset <= now then
-  reset = now + window
-  redis.call('HSET', k, 'count', 0, 'resetAt', reset)
-  expire(k, window)
-end
-return { redis.call('HINCRBY', k, 'count', 1), reset }
-`;
-
-const hitReply = z.tuple([z.number(), z.number()]);
 
 export class RedisRateLimitStore implements RateLimitStore {
-  private readonly hitScript;
+  private readonly store: FlexibleRateLimitStore;
 
   constructor(
     redis: Redis,
     private readonly keys: RedisKeys,
-    private readonly clock: Clock,
   ) {
-    this.hitScript = defineScript(redis, HIT);
+    this.store = new FlexibleRateLimitStore(
+      (points, duration) =>
+        new RateLimiterRedis({
+          storeClient: redis,
+          keyPrefix: keys.rateLimitPrefix,
+          points,
+          duration,
+          inMemoryBlockOnConsumed: points + 1,
+          rejectIfRedisNotReady: true,
+          insuranceLimiter: new RateLimiterMemory({ points, duration, keyPrefix: keys.rateLimitPrefix }),
+        }),
+    );
   }
 
-  async hit(key: string, windowMs: number): Promise<RateLimitHit> {
-    const [count, resetAt] = hitReply.parse(await this.hitScript.run([this.keys.rateLimit(key)], [this.clock.now(), windowMs]));
-    return { count, resetAt };
+  consume(key: string, limit: number, windowMs: number): Promise<RateLimitVerdict> {
+    // Caller-chosen text (an IP address, a client id) appears in key names only as a hash.
+    return this.store.consume(this.keys.rateLimitMember(key), limit, windowMs);
   }
 }

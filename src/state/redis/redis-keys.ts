@@ -50,6 +50,9 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX) {
       state: (key: string) => `${p}lockout:{${digest(key)}}:state`,
     },
     rateLimit: (key: string) => `${p}rate:${digest(key)}`,
+    /** rate-limiter-flexible names its keys `${keyPrefix}:${key}`: these two make rateLimit(key) above. */
+    rateLimitPrefix: `${p}rate`,
+    rateLimitMember: (key: string) => digest(key),
     outbox: {
       delivery: (webhookId: string) => `${p}{outbox}:dlv:${part(webhookId)}`,
       bySession: (sessionId: string) => `${p}{outbox}:ses:${part(sessionId)}`,

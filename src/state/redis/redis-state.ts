@@ -3,12 +3,16 @@
  * deliveries. Secrets and biometrics are sealed with the key ring before they are written (state-crypto.ts).
  *
  * Ownership: the command connection is the caller's (it was handed in, and the caller may share it); close()
- * quits what the state opened itself, the pub/sub subscriber. connectRedisState() opens the command connection
- * too and then closes it as well.
+ * quits what the state opened itself, the pub/sub subscriber. openRedisState() opens the command connection too
+ * (fail-fast, with bounded tries at startup: redis-connection.ts) and then closes it as well.
+ *
+ * Every store is wrapped once (guardRedisStore): a rejection that means Redis cannot be reached becomes
+ * StateUnavailableError (503 for a request, "try again next round" for background work), and no error leaves a
+ * store with the command arguments ioredis attaches to it.
  *
  * Requires Redis >= 7.0 (PEXPIRE NX/GT). Key map, TTLs and the exceptions: docs/state.md.
  */
-import { Redis, type RedisOptions } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Clock } from "../../lib/clock.js";
 import { createStateCipher } from "../state-crypto.js";
 import type { State } from "../state.js";
@@ -18,6 +22,8 @@ import { RedisImageStore } from "./image-store-redis.js";
 import { RedisLeaseStore } from "./lease-store-redis.js";
 import { RedisLockoutStore } from "./lockout-store-redis.js";
 import { RedisRateLimitStore } from "./rate-limit-store-redis.js";
+import { openRedisConnection, type RedisConnectionOptions } from "./redis-connection.js";
+import { guardRedisStore, stateErrorOf } from "./redis-errors.js";
 import { DEFAULT_KEY_PREFIX, redisKeys } from "./redis-keys.js";
 import { RedisSessionStore } from "./session-store-redis.js";
 import { RedisSignalBus } from "./signal-bus-redis.js";
@@ -52,16 +58,16 @@ export function createRedisState(redis: Redis, options: RedisStateOptions, clock
   return {
     backend: "redis",
     keyPrefix: keys.prefix,
-    sessions: new RedisSessionStore(redis, keys, cipher, clock),
-    idempotency: new RedisIdempotencyStore(redis, keys, cipher, clock),
-    lockout: new RedisLockoutStore(redis, keys, clock),
-    rateLimits: new RedisRateLimitStore(redis, keys, clock),
-    outbox: new RedisWebhookOutbox(redis, keys, cipher, clock),
-    audit: new RedisAuditLog(redis, keys, clock),
-    images: new RedisImageStore(redis, keys, cipher, clock),
-    leases: new RedisLeaseStore(redis, keys, clock),
-    signals,
-    ping: () => pingWithin(redis, pingTimeoutMs),
+    sessions: guardRedisStore(new RedisSessionStore(redis, keys, cipher, clock)),
+    idempotency: guardRedisStore(new RedisIdempotencyStore(redis, keys, cipher, clock)),
+    lockout: guardRedisStore(new RedisLockoutStore(redis, keys, clock)),
+    rateLimits: guardRedisStore(new RedisRateLimitStore(redis, keys)),
+    outbox: guardRedisStore(new RedisWebhookOutbox(redis, keys, cipher, clock)),
+    audit: guardRedisStore(new RedisAuditLog(redis, keys, clock)),
+    images: guardRedisStore(new RedisImageStore(redis, keys, cipher, clock)),
+    leases: guardRedisStore(new RedisLeaseStore(redis, keys, clock)),
+    signals: guardRedisStore(signals),
+    ping: () => pingWithin(redis, pingTimeoutMs).catch((error: unknown) => Promise.reject(stateErrorOf(error))),
     close: async () => {
       if (closed) return;
       closed = true;
@@ -70,23 +76,38 @@ export function createRedisState(redis: Redis, options: RedisStateOptions, clock
   };
 }
 
-/** Opens its own command connection to `url` and closes it with the state. */
-export function connectRedisState(url: string, options: RedisStateOptions & { redisOptions?: RedisOptions }, clock: Clock): RedisState {
-  const redis = new Redis(url, { lazyConnect: false, ...options.redisOptions });
-  redis.on("error", (error) => options.onError?.(error, "redis"));
+/**
+ * Connects to `url` (redis-connection.ts: fail-fast commands, bounded tries at startup, then RedisUnreachableError)
+ * and returns a state that owns the connection: close() quits it after the subscriber.
+ */
+export async function openRedisState(
+  url: string,
+  options: RedisStateOptions & { connection?: RedisConnectionOptions },
+  clock: Clock,
+): Promise<RedisState> {
+  const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  // Checked before connecting: a bad prefix or key ring fails at once rather than after the connection tries.
+  createStateCipher(options.encryptionKeys);
+  redisKeys(keyPrefix);
+  const redis = await openRedisConnection(url, { connectionName: `${keyPrefix}state`, ...options.connection });
   const state = createRedisState(redis, options, clock);
+  let closed = false;
   return {
     ...state,
     close: async () => {
+      if (closed) return;
+      closed = true;
       await state.close();
+      // A deliberate close is not an outage: no "connection lost" line on the way out.
+      redis.removeAllListeners("close");
       await redis.quit().catch(() => redis.disconnect());
     },
   };
 }
 
 /**
- * PING with a deadline: while Redis is down ioredis queues commands and retries, so an unbounded PING would hang
- * readiness instead of failing it.
+ * PING with a deadline: on a connection that queues commands while Redis is down (one not opened here), an
+ * unbounded PING would hang readiness instead of failing it.
  */
 async function pingWithin(redis: Redis, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;

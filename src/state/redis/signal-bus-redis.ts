@@ -63,8 +63,10 @@ export class RedisSignalBus implements SignalBus {
 
   private connection(): Redis {
     if (this.subscriber) return this.subscriber;
-    // Named, so an operator's CLIENT LIST tells this deployment's subscriber apart.
-    const subscriber = this.redis.duplicate({ connectionName: `${this.keys.prefix}signals` });
+    // Named, so an operator's CLIENT LIST tells this deployment's subscriber apart. It queues its SUBSCRIBE until
+    // connected even where the command connection refuses to queue: a subscription is not a request waiting on
+    // Redis, and ioredis subscribes again by itself after every reconnect.
+    const subscriber = this.redis.duplicate({ connectionName: `${this.keys.prefix}signals`, enableOfflineQueue: true });
     // ioredis prints an error event nobody listens to; the state's owner decides what to do with it instead.
     subscriber.on("error", (error: unknown) => this.onError(error, "redis subscriber"));
     subscriber.on("message", (channel: string, message: string) => {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { connectRedisState, type RedisState } from "../../../src/state/redis/redis-state.js";
+import { openRedisState, type RedisState } from "../../../src/state/redis/redis-state.js";
 import { auth, CLIENTS, FACE_KEY } from "../../helpers/app-harness.js";
 import { faceFetch, keyHeaders, type SessionBody } from "../../helpers/emulator-client.js";
 import { dumpKeyspace, secretsIn, type DumpedKey, type Secret } from "../../helpers/redis-keyspace.js";
@@ -38,7 +38,7 @@ describeRedis("the Redis keyspace after a full flow through the API", () => {
     // The state must read the app's clock, which the stack creates: until the stack exists (background work may
     // start while it is built) the state reads the real time, which that clock starts from.
     const clockHolder: { now(): number } = { now: () => Date.now() };
-    state = connectRedisState(server().url, { keyPrefix: server().keyPrefix(), encryptionKeys: [randomBytes(32)] }, clockHolder);
+    state = await openRedisState(server().url, { keyPrefix: server().keyPrefix(), encryptionKeys: [randomBytes(32)] }, clockHolder);
     stack = await startOutcomeStack(
       { SESSION_IMAGE_RETENTION_SECONDS: "3600", WEBHOOK_SECRET, WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" },
       { overrides: { state } },

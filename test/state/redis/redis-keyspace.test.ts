@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, expect, it } from "vitest";
 import { ManualClock } from "../../../src/lib/clock.js";
+import { redisKeys } from "../../../src/state/redis/redis-keys.js";
 import { createRedisState, type RedisState } from "../../../src/state/redis/redis-state.js";
 import { dumpKeyspace, secretsIn } from "../../helpers/redis-keyspace.js";
 import { describeRedis, useRedisServer } from "../../helpers/redis-server.js";
@@ -60,7 +61,7 @@ describeRedis("the Redis keyspace, store by store", () => {
     if (!claim.claimed) throw new Error("the first claim must win");
     await state.idempotency.complete("acme:key-1", claim.token, { status: 201, body: { sessionId: "s1", authToken: AUTH_TOKEN } }, 24 * HOUR);
     await state.lockout.recordFailure("subject:acme:alice@example.com", now, { maxFailures: 5, windowMs: HOUR, cooldownMs: HOUR });
-    await state.rateLimits.hit("ip:203.0.113.9", 60_000);
+    await state.rateLimits.consume("ip:203.0.113.9", 10, 60_000);
     await state.outbox.add({
       webhookId: "w1",
       sessionId: "s1",
@@ -86,6 +87,8 @@ describeRedis("the Redis keyspace, store by store", () => {
     const dump = await dumpKeyspace(server().client(), prefix);
     expect(new Set(dump.map((d) => d.type))).toEqual(new Set(["hash", "zset", "list", "string"]));
     expect(dump.filter((d) => d.ttlMs <= 0).map((d) => d.key)).toEqual([]);
+    // rate-limiter-flexible names its own keys; they must be the ones the key map documents.
+    expect(dump.find((d) => d.key === redisKeys(prefix).rateLimit("ip:203.0.113.9"))?.type).toBe("string");
     expect(
       secretsIn(dump, [
         { label: "auth token", value: AUTH_TOKEN },
