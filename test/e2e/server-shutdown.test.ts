@@ -4,14 +4,18 @@
  * session's current view, lets a create that is waiting on Face and a webhook attempt that is waiting on its
  * receiver finish, and exits 0. Every request sent gets a whole answer, and the webhook is delivered, not lost.
  *
+ * On Redis, a second process then finds the delivery recorded: the state was closed last.
+ *
  * What is "in flight" is arranged, not hoped for: the receiver holds its answer until the test sees the drain end,
  * and the emulator holds verify creates (a latency fault) well past it. Order is read from the server's own log.
  */
+import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { startEmulator, type RunningEmulator } from "../../src/emulator/emulator-server.js";
 import { startNodeProcess, type RunningProcess } from "../helpers/child-process.js";
 import { emulatorDeviceAttempt } from "../helpers/emulator-client.js";
 import { makeTestJpeg } from "../helpers/emulator-images.js";
+import { redisSource, startRedisServer, type RedisServer } from "../helpers/redis-server.js";
 import { WebhookReceiver } from "../webhooks/webhook-receiver.js";
 
 const FACE_KEY = "shutdown-test-face-key-0123456789";
@@ -22,11 +26,39 @@ const headers = { "x-api-key": API_KEY, "content-type": "application/json" };
 let server: RunningProcess | undefined;
 let emulator: RunningEmulator | undefined;
 let receiver: WebhookReceiver | undefined;
+let redis: RedisServer | undefined;
 afterEach(async () => {
   await server?.stop("SIGKILL");
   await emulator?.close();
   await receiver?.close();
+  await redis?.stop();
+  redis = undefined;
 });
+
+interface Backend {
+  name: string;
+  /** Whether a restarted server finds what the stopped one recorded (memory: a restart forgets everything). */
+  keepsState: boolean;
+  /** The state's variables for the server (Redis: a real redis-server on an ephemeral port). */
+  env(): Promise<Record<string, string>>;
+}
+
+const backends: Backend[] = [
+  { name: "memory", keepsState: false, env: async () => ({ STATE_BACKEND: "memory" }) },
+  // With Redis, a second process reads what the first one recorded before it closed the state.
+  ...(redisSource
+    ? [
+        {
+          name: "redis",
+          keepsState: true,
+          env: async () => {
+            redis = await startRedisServer();
+            return { STATE_BACKEND: "redis", REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.keyPrefix(), STATE_ENCRYPTION_KEY: randomBytes(32).toString("base64") };
+          },
+        },
+      ]
+    : []),
+];
 
 /** One request, read to its end: a whole answer (status and a parsed JSON body), or the reason there was none. */
 async function send(url: string, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown> } | { failed: string }> {
@@ -47,18 +79,19 @@ function answered(result: Awaited<ReturnType<typeof send>>): { status: number; b
 /** Index in the log of the first line matching all of `parts` (-1 when there is none). */
 const lineIndex = (output: string, ...parts: string[]) => output.split("\n").findIndex((line) => parts.every((part) => line.includes(part)));
 
-describe("SIGTERM under load", { timeout: 60_000 }, () => {
+describe.each(backends)("SIGTERM under load ($name state)", { timeout: 90_000 }, (backend) => {
   it("when the server is told to stop mid-traffic, then no request and no webhook is lost, a waiting long-poll gets the current view, and it exits 0", async () => {
+    const stateEnv = await backend.env();
     emulator = await startEmulator({ port: 0, apiKey: FACE_KEY });
     receiver = await new WebhookReceiver().start();
     let releaseWebhook!: () => void;
     receiver.replyWith({ status: 200, until: new Promise<void>((resolve) => (releaseWebhook = resolve)) });
 
-    server = startNodeProcess("src/server.ts", {
+    const env = {
+      ...stateEnv,
       FACE_ENDPOINT: emulator.url,
       FACE_APIKEY: FACE_KEY,
       API_KEYS: `shutdown:${API_KEY}`,
-      STATE_BACKEND: "memory",
       WEBHOOK_SECRET,
       WEBHOOK_ALLOW_PRIVATE_TARGETS: "true",
       FACE_MAX_TPS: "200",
@@ -67,7 +100,8 @@ describe("SIGTERM under load", { timeout: 60_000 }, () => {
       SHUTDOWN_DRAIN_DELAY_MS: "1500",
       SHUTDOWN_TIMEOUT_MS: "30000",
       LOG_LEVEL: "info",
-    });
+    };
+    server = startNodeProcess("src/server.ts", env);
     const [, api] = await server.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)".*"msg":"API ready"/);
 
     // A settled session whose webhook the receiver holds open: in flight until the test lets it go.
@@ -130,5 +164,15 @@ describe("SIGTERM under load", { timeout: 60_000 }, () => {
     expect(lineIndex(output, '"msg":"webhook delivered"')).toBeGreaterThan(drainOver);
     expect(receiver.received).toHaveLength(1);
     expect(lineIndex(output, "shutdown complete")).toBeGreaterThan(lineIndex(output, '"msg":"webhook delivered"'));
+
+    expect(output).not.toContain("a shutdown step failed");
+
+    // The state was closed last, after the delivery was recorded: on Redis the next process finds it delivered
+    // (and does not send it again); on memory the restart forgets the session, as documented.
+    server = startNodeProcess("src/server.ts", env);
+    const [, next] = await server.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)".*"msg":"API ready"/);
+    const events = await send(`${next}/v1/sessions/${hooked.id}/events`, { headers });
+    expect(events).toMatchObject(backend.keepsState ? { status: 200, body: { deliveries: [{ state: "delivered" }] } } : { status: 404 });
+    expect(receiver.received).toHaveLength(1);
   });
 });
