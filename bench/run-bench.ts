@@ -4,14 +4,18 @@
  * on an ephemeral port, talking over HTTP to the embedded Face emulator. Each scenario is bounded in time.
  *
  * BENCH_SECONDS (default 3) sets each scenario's duration; BENCH_CONNECTIONS (default 10) its concurrency.
+ * Then the hot-path table (bench-hot-paths.ts). `--smoke` runs every scenario very briefly: it proves the bench runs,
+ * its numbers mean little.
  */
 import autocannon, { type Result } from "autocannon";
 import { buildApp } from "../src/app.js";
 import { DEV_API_KEY, loadConfig } from "../src/config.js";
 import { startEmulator } from "../src/emulator/emulator-server.js";
 import { createLogger } from "../src/logger.js";
+import { runHotPaths } from "./bench-hot-paths.js";
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const smoke = process.argv.includes("--smoke");
+const seconds = smoke ? 0.3 : Number(process.env.BENCH_SECONDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 
 interface Scenario {
@@ -66,6 +70,7 @@ async function main(): Promise<void> {
       `${r.name.padEnd(52)}${r.rps.toFixed(0).padStart(10)}${(r.rps / baseline).toFixed(3).padStart(8)}${r.p99.toFixed(1).padStart(9)}${String(r.non2xx + r.errors).padStart(9)}\n`,
     );
   }
+  process.stdout.write(await runHotPaths({ smoke, seconds, connections }));
 }
 
 await main();

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 
+import { ExpiryHeap } from "./emulator-expiry-heap.js";
 import { EmulatorFaults, type FaultDecision } from "./emulator-faults.js";
 import { emulatorOperations, type EmulatorOperation } from "./emulator-operations.js";
 
@@ -70,6 +71,9 @@ export class EmulatorState {
   private readonly sessions = new Map<string, EmulatorSession>();
   private readonly tokens = new Map<string, string>();
   private readonly images = new Map<string, EmulatorSessionImage>();
+  /** Image ids per session, so deleting a session does not walk every image. */
+  private readonly imagesBySession = new Map<string, Set<string>>();
+  private readonly expiry = new ExpiryHeap();
   private readonly counts = new Map<EmulatorOperation, number>();
   /** Keys the attempt digests; random per emulator so a digest can't be forged from outside. */
   readonly digestSecret: Buffer = randomBytes(32);
@@ -101,6 +105,7 @@ export class EmulatorState {
   addSession(session: EmulatorSession): void {
     this.sessions.set(session.sessionId, session);
     this.tokens.set(session.authToken, session.sessionId);
+    this.expiry.push({ expiresAt: session.expiresAt, sessionId: session.sessionId });
   }
 
   /** A live session of that kind; an expired one is purged on sight and reads as missing, as in Face. */
@@ -120,18 +125,24 @@ export class EmulatorState {
     if (!session) return;
     this.sessions.delete(sessionId);
     this.tokens.delete(session.authToken);
-    for (const [imageId, image] of this.images) {
-      if (image.sessionId === sessionId) this.images.delete(imageId);
-    }
+    for (const imageId of this.imagesBySession.get(sessionId) ?? []) this.images.delete(imageId);
+    this.imagesBySession.delete(sessionId);
   }
 
-  /** Bounds memory in long-running emulators; called on every create. */
+  /** Bounds memory in long-running emulators; called on every create, so it pops only what has expired. */
   purgeExpired(now: number): void {
-    for (const session of this.sessions.values()) this.liveSession(session, now);
+    for (let entry = this.expiry.popExpired(now); entry; entry = this.expiry.popExpired(now)) {
+      // The entry may be stale: the session was deleted already, or an id was reused by a later session.
+      const session = this.sessions.get(entry.sessionId);
+      if (session && session.expiresAt === entry.expiresAt) this.liveSession(session, now);
+    }
   }
 
   addSessionImage(imageId: string, image: EmulatorSessionImage): void {
     this.images.set(imageId, image);
+    let ids = this.imagesBySession.get(image.sessionId);
+    if (!ids) this.imagesBySession.set(image.sessionId, (ids = new Set()));
+    ids.add(imageId);
   }
 
   findSessionImage(imageId: string, now: number): EmulatorSessionImage | undefined {

@@ -21,6 +21,9 @@ export interface FaceGatewayOptions {
   clock?: Clock;
 }
 
+/** Pipeline policies Face calls do not need (the proxy, auth, user agent and request id policies stay). */
+const LEAN_PIPELINE_DROPS = ["tracingPolicy", "redirectPolicy", "logPolicy"] as const;
+
 /** A session id Face cannot have issued: asking for it proves reachability and credentials without side effects. */
 const PROBE_SESSION_ID = "00000000-0000-0000-0000-000000000000";
 
@@ -61,6 +64,9 @@ function buildClient(options: FaceGatewayOptions): FaceClient {
   });
   // Belt and braces: drop the whole Retry phase, so a future SDK default cannot bring retries back.
   client.pipeline.removePolicy({ phase: "Retry" });
+  // A leaner pipeline for every call: Face answers from its own host, so there is no redirect to follow; no tracer
+  // is registered; and our own log lines (face-call.ts) replace the SDK's. Decompression stays: Face may gzip images.
+  for (const name of LEAN_PIPELINE_DROPS) client.pipeline.removePolicy({ name });
   return client;
 }
 

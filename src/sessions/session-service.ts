@@ -19,6 +19,7 @@ import type { SessionCreated, SessionView } from "./session-schemas.js";
 import { latestImageId, snapshotOfRecord } from "./session-snapshot.js";
 import type { Actor, SessionSync } from "./session-sync.js";
 import { toSessionView } from "./session-view.js";
+import { SettledViewCache, type EncodedView } from "./session-view-cache.js";
 
 export type { CreateContext };
 
@@ -46,7 +47,12 @@ export interface SessionServiceDeps extends CreateDeps {
 
 const sameHex = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
 
+/** A view and how it is sent: the route's serializer (reply.serialize), so cached bytes equal what it would send. */
+export type EncodeView = (view: SessionView) => EncodedView;
+
 export class SessionService {
+  private readonly settledViews = new SettledViewCache();
+
   constructor(private readonly deps: SessionServiceDeps) {}
 
   /**
@@ -67,23 +73,48 @@ export class SessionService {
    * changed, all together), unless the caller waits (long-poll).
    */
   async read(id: string, caller: CallerContext, options: ReadOptions = {}): Promise<SessionView> {
+    const { record, exposeScores } = await this.readRecord(id, caller, options);
+    return this.viewOf(record, exposeScores);
+  }
+
+  /**
+   * read(), encoded: a settled session's bytes and ETag come from the per-process cache after its first read, so
+   * the hot path of a settled GET is one store read and no view, JSON or hash work.
+   */
+  async readEncoded(id: string, caller: CallerContext, options: ReadOptions, encode: EncodeView): Promise<EncodedView> {
+    const { record, exposeScores } = await this.readRecord(id, caller, options);
+    if (!record.decision) return encode(this.viewOf(record, exposeScores));
+    const version = `${record.decision.decidedAt}|${record.lastCheckedAt}|${exposeScores ? 1 : 0}`;
+    const cached = this.settledViews.get(id, version);
+    if (cached) return cached;
+    const encoded = encode(this.viewOf(record, exposeScores));
+    this.settledViews.set(id, version, encoded);
+    return encoded;
+  }
+
+  private viewOf(record: SessionRecord, exposeScores: boolean): SessionView {
+    return toSessionView(record, this.deps.sync.decisionOf(record).decision, exposeScores);
+  }
+
+  private async readRecord(id: string, caller: CallerContext, options: ReadOptions): Promise<{ record: SessionRecord; exposeScores: boolean }> {
     const { sync, hub } = this.deps;
     const actor: Actor = { id: caller.clientId, log: caller.log };
     let record = await this.owned(id, caller);
     const patch = options.clientDigest === undefined ? undefined : this.digestPatch(record, options.clientDigest);
     const waitMs = Math.min(options.waitMs ?? 0, this.deps.maxWaitMs);
-    // A waiter joining a running long-poll loop does not read Face itself: that is the loop's job.
-    const readFace = !(waitMs > 0 && hub.isPolling(id));
-    record = (await sync.refresh(record, actor, { patch, readFace, readByCaller: true })) ?? this.notFound();
-    if (!record.decision && waitMs > 0) {
-      await hub.wait(id, actor, waitMs);
-      record = (await sync.refreshById(id, actor, { readFace: false, readByCaller: true })) ?? this.notFound();
+    // A settled session that a caller has read before has nothing left to write or fetch: skip the sync machinery.
+    if (!(record.decision && record.decisionReadAt !== undefined && patch === undefined)) {
+      // A waiter joining a running long-poll loop does not read Face itself: that is the loop's job.
+      const readFace = !(waitMs > 0 && hub.isPolling(id));
+      record = (await sync.refresh(record, actor, { patch, readFace, readByCaller: true })) ?? this.notFound();
+      if (!record.decision && waitMs > 0) {
+        await hub.wait(id, actor, waitMs);
+        record = (await sync.refreshById(id, actor, { readFace: false, readByCaller: true })) ?? this.notFound();
+      }
     }
-    const policy = this.deps.policyOf(record.clientId);
-    const view = toSessionView(record, sync.decisionOf(record).decision, policy);
     // The caller now holds the settled decision: Face's copy is no longer needed (DELETE_AFTER_DECISION).
     if (record.decision) this.deps.cleanup.decisionRead(record, actor);
-    return view;
+    return { record, exposeScores: this.deps.policyOf(record.clientId).decision.exposeScores };
   }
 
   /** The caller's own sessions, newest first, from the store's per-client index; never calls Face. */
@@ -94,6 +125,7 @@ export class SessionService {
 
   async delete(id: string, caller: CallerContext): Promise<void> {
     const record = await this.owned(id, caller);
+    this.settledViews.delete(id);
     await this.deps.cleanup.forget(record, { id: caller.clientId, log: caller.log });
     caller.log.info({ sessionId: id }, "session deleted");
   }

@@ -4,7 +4,6 @@
  * of its contract (the snapshot is sorted by id).
  */
 import type { FaceOperationState } from "../face/face-gateway.js";
-import type { CallerPolicy } from "../lib/caller-policy.js";
 import type { AttemptSnapshot, Decision } from "../state/session-record.js";
 import type { SessionRecord } from "../state/session-store.js";
 import type { AttemptView, PublicStatus, SessionView } from "./session-schemas.js";
@@ -41,9 +40,10 @@ function attemptView(attempt: AttemptSnapshot, exposeScores: boolean): AttemptVi
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function toSessionView(record: SessionRecord, decision: Decision, policy: CallerPolicy): SessionView {
+/** `exposeScores`: the caller policy's decision.exposeScores. */
+export function toSessionView(record: SessionRecord, decision: Decision, exposeScores: boolean): SessionView {
   const snapshot = snapshotOfRecord(record);
-  const attempts = snapshot.attempts.map((a) => attemptView(a, policy.decision.exposeScores));
+  const attempts = snapshot.attempts.map((a) => attemptView(a, exposeScores));
   const latest = attempts[0] ?? null;
   const view: SessionView = {
     id: record.id,

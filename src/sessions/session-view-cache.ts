@@ -1,0 +1,53 @@
+/**
+ * The encoded views of settled sessions, per process. A settled session's view never changes: its snapshot is no
+ * longer read from Face, so lastCheckedAt stays put, and its decision is written once. So the view, its JSON and its
+ * ETag are computed on the first read after it settles and served as bytes from then on.
+ *
+ * The version guards what could still move: the decision (decidedAt), a late Face read committed by a flight that
+ * started before the decision (it always moves lastCheckedAt), and the caller's policy (exposeScores shapes the
+ * body). Bounded: the least recently read entries go first.
+ */
+export interface EncodedView {
+  body: string;
+  etag: string;
+}
+
+interface Entry extends EncodedView {
+  version: string;
+}
+
+/** About 1 KB per entry, so about 10 MB at most. */
+export const SETTLED_VIEW_CACHE_ENTRIES = 10_000;
+
+export class SettledViewCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly maxEntries = SETTLED_VIEW_CACHE_ENTRIES) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(sessionId: string, version: string): EncodedView | undefined {
+    const entry = this.entries.get(sessionId);
+    if (!entry) return undefined;
+    if (entry.version !== version) {
+      this.entries.delete(sessionId);
+      return undefined;
+    }
+    // Map keeps insertion order: re-inserting marks the entry as the most recently read.
+    this.entries.delete(sessionId);
+    this.entries.set(sessionId, entry);
+    return entry;
+  }
+
+  set(sessionId: string, version: string, encoded: EncodedView): void {
+    this.entries.delete(sessionId);
+    this.entries.set(sessionId, { ...encoded, version });
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  delete(sessionId: string): void {
+    this.entries.delete(sessionId);
+  }
+}
