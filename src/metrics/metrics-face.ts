@@ -2,8 +2,8 @@
  * Face metrics. Two vantage points:
  * - every request actually sent to Face (a decorator around the SDK gateway, inside the quota guard): by operation
  *   and outcome, with latency. This is what Face itself saw, retries included: its 429s and 5xx, its slowness.
- * - the quota guard, read from its stats() at scrape time: what callers got, retries, calls shed by the queue or the
- *   breaker, queue depth, the breaker's state, Face's Retry-After pause.
+ * - the quota guard, read from its stats() at scrape time: what callers got, retries, quota tokens granted and the
+ *   waits for them, calls shed by the queue or the breaker, queue depth, the breaker's state, Face's Retry-After pause.
  */
 import { performance } from "node:perf_hooks";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
@@ -107,7 +107,20 @@ export function faceMetrics(registry: Registry, now: () => number = Date.now): F
   };
 }
 
-function guardMetrics(registry: Registry, stats: () => FaceGuardStats, now: () => number): void {
+/**
+ * What a guard on the shared quota bucket adds to stats(): tokens granted per queue, the waits for them by what held
+ * the call (a lane, Face's pause), the quota store's failures, and each queue's depth. Read when present, so these
+ * series appear as soon as the guard reports them.
+ */
+interface QuotaStats {
+  granted?: Record<string, number>;
+  quotaHolds?: Record<string, number>;
+  quotaErrors?: number;
+  queued?: Record<string, number>;
+}
+
+function guardMetrics(registry: Registry, readStats: () => FaceGuardStats, now: () => number): void {
+  const stats = readStats as () => FaceGuardStats & QuotaStats;
   mirroredCounter(
     registry,
     { name: "lso_face_guard_calls_total", help: "Calls to the Face quota guard by operation and the result the caller got (ok or an LSO_ERR_* code).", labelNames: ["operation", "outcome"] },
@@ -122,7 +135,7 @@ function guardMetrics(registry: Registry, stats: () => FaceGuardStats, now: () =
     registry,
     {
       name: "lso_face_guard_shed_total",
-      help: "Calls refused by the quota guard without calling Face (answered 503), by reason: queueFull, waitTooLong, closed, breakerOpen.",
+      help: "Calls refused by the quota guard without calling Face (answered 503), by reason: queueFull, waitTooLong, closed, breakerOpen (and quotaUnavailable with a shared quota).",
       labelNames: ["reason"],
     },
     () => {
@@ -140,12 +153,41 @@ function guardMetrics(registry: Registry, stats: () => FaceGuardStats, now: () =
     { name: "lso_face_guard_breaker_transitions_total", help: "Circuit breaker transitions, by the state entered.", labelNames: ["state"] },
     () => Object.entries(stats().breaker.transitions).map(([state, n]) => [{ state }, n]),
   );
+  mirroredCounter(
+    registry,
+    {
+      name: "lso_face_guard_tokens_granted_total",
+      help: "Quota tokens granted (one per request to Face, retries included), by the queue of the call: create, read, delete, background.",
+      labelNames: ["priority"],
+    },
+    () => Object.entries(stats().granted ?? {}).map(([priority, n]) => [{ priority }, n]),
+  );
+  mirroredCounter(
+    registry,
+    { name: "lso_face_guard_waits_total", help: "Times a call had to wait for the quota, by what held it: a lane (face, background) or Face's Retry-After pause.", labelNames: ["held_by"] },
+    () => Object.entries(stats().quotaHolds ?? {}).map(([heldBy, n]) => [{ held_by: heldBy }, n]),
+  );
+  mirroredCounter(
+    registry,
+    { name: "lso_face_guard_quota_errors_total", help: "Times the shared quota's store could not be asked (the calls waiting were refused).", labelNames: [] },
+    () => [[{}, stats().quotaErrors ?? 0]],
+  );
   new Gauge({
     name: "lso_face_guard_queue_depth",
-    help: "Calls waiting in the quota guard's queue for their turn to Face.",
+    help: "Calls waiting in the quota guard's queues for their turn to Face.",
     registers: [registry],
     collect() {
       this.set(stats().queueLength);
+    },
+  });
+  new Gauge({
+    name: "lso_face_guard_queued",
+    help: "Calls waiting for the quota, by queue (create, read, delete, background).",
+    labelNames: ["priority"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [priority, n] of Object.entries(stats().queued ?? {})) this.set({ priority }, n);
     },
   });
   new Gauge({

@@ -6,8 +6,6 @@ import { performance } from "node:perf_hooks";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { State } from "../state/state.js";
 
-const STORES = ["sessions", "idempotency", "lockout", "rateLimits", "outbox", "audit", "images", "leases", "signals"] as const;
-
 type Observe = (store: string, operation: string, started: number, ok: boolean) => void;
 
 /**
@@ -76,7 +74,12 @@ export function instrumentState<S extends State>(state: S, registry: Registry): 
     if (!ok) errors.inc(labels);
     duration.observe(labels, (performance.now() - started) / 1000);
   };
-  const stores = Object.fromEntries(STORES.map((name) => [name, instrumentStore(state[name], name, observe)]));
+  // Every store the state holds, named as the state names it: a store added to the State is measured at once.
+  const stores = Object.fromEntries(
+    Object.entries(state)
+      .filter((entry): entry is [string, object] => typeof entry[1] === "object" && entry[1] !== null)
+      .map(([name, store]) => [name, instrumentStore(store, name, observe)]),
+  );
   const ping = instrumentStore({ ping: () => state.ping() }, "state", observe);
   return new Proxy(state, {
     get(target, property, receiver) {
