@@ -39,12 +39,14 @@ import { callbackUrlCheck, createWebhooks, webhookSecretSource } from "./webhook
 import { adminRoutes } from "./admin/admin-routes.js";
 import { consolePlugin } from "./console/console-plugin.js";
 import { auditRoutes } from "./audit/audit-routes.js";
+import { SubjectErasure } from "./privacy/privacy-erasure.js";
+import { privacyRoutes } from "./privacy/privacy-routes.js";
 import { subscribeAuditTrail } from "./audit/audit-trail.js";
 import { createLeaseMs } from "./idempotency/idempotency-creates.js";
 import { createAppMetrics, type AppMetrics } from "./metrics/metrics.js";
 import metricsPlugin, { metricsRoutes } from "./plugins/metrics.js";
 import { createMemoryState } from "./state/state-memory.js";
-import type { State } from "./state/state.js";
+import type { QuotaBucket, State } from "./state/state.js";
 
 export interface AppOverrides {
   faceGateway?: FaceGateway;
@@ -75,10 +77,17 @@ const MULTIPART_PART_HWM_BYTES = 16 * 1024 * 1024;
 const packageVersion = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 /**
- * The Face client as the service uses it: the SDK gateway, inside the quota guard (token bucket, Retry-After,
- * safe retries, breaker), inside the key-refresh wrapper (so its one retry after a 401 also takes a quota token).
+ * The Face client as the service uses it: the SDK gateway, inside the quota guard (the state's shared token bucket,
+ * Retry-After, priorities, safe retries, breaker), inside the key-refresh wrapper (so its one retry after a 401
+ * also takes a quota token).
  */
-function defaultFaceGateway(config: AppConfig, credentials: Credentials, logger: Logger, metrics: AppMetrics): { face: FaceGateway; guard: GuardedFaceGateway } {
+function defaultFaceGateway(
+  config: AppConfig,
+  credentials: Credentials,
+  logger: Logger,
+  quota: QuotaBucket,
+  metrics: AppMetrics,
+): { face: FaceGateway; guard: GuardedFaceGateway } {
   const { endpoint } = config.face;
   if (!endpoint) throw new Error("buildApp needs config.face.endpoint (server.ts sets it in emulator mode), or a faceGateway override");
   const faceLogger = logger.child({ component: "face" });
@@ -90,8 +99,14 @@ function defaultFaceGateway(config: AppConfig, credentials: Credentials, logger:
     logger: faceLogger,
   });
   // The real clock, not overrides.clock: pacing follows Face's real-time quota, and a frozen test clock would stall it.
+  // The quota is per Face resource, so its host names the bucket: apps on one state and one resource share it.
+  const resource = new URL(endpoint).host;
   // Metrics sit inside the guard: they count what Face itself was sent, retries included.
-  const guard = createGuardedFaceGateway(metrics.face.instrument(gateway), config.face.guard, { clock: systemClock, logger: faceLogger });
+  const guard = createGuardedFaceGateway(metrics.face.instrument(gateway), config.face.guard, {
+    quota: { bucket: quota, resource },
+    clock: systemClock,
+    logger: faceLogger,
+  });
   const face = withCredentialRefresh(guard, { refresh: () => credentials.refreshFaceKey(), version: () => credentials.faceKeyVersion() }, faceLogger);
   return { face, guard };
 }
@@ -107,9 +122,11 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   const credentials =
     overrides.credentials ?? (await loadCredentials(config, { ...overrides.credentialDeps, clock, logger: logger.child({ component: "credentials" }) }));
   const metrics = createAppMetrics();
-  const upstream = overrides.faceGateway ? { face: overrides.faceGateway, guard: undefined } : defaultFaceGateway(config, credentials, logger, metrics);
-  const { face } = upstream;
   const state = metrics.instrumentState(overrides.state ?? createMemoryState(clock));
+  const upstream = overrides.faceGateway
+    ? { face: overrides.faceGateway, guard: undefined }
+    : defaultFaceGateway(config, credentials, logger, state.quota, metrics);
+  const { face } = upstream;
   const webhookSecrets = webhookSecretSource(config.webhooks, () => credentials.webhookSecrets());
   // The core emits session events; the audit trail (and the webhook dispatcher) subscribe. A listener's failure is
   // logged, never thrown: it must not fail the request behind the event.
@@ -129,6 +146,13 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     connectionTimeoutMs: config.http.connectionTimeoutMs,
     checkCallbackUrl: callbackUrlCheck(config.webhooks, webhookSecrets),
     onBackgroundRun: metrics.loops.observer("sessions"),
+  });
+  const erasure = new SubjectErasure({
+    state,
+    cleanup: sessions.cleanup,
+    clock,
+    retryMs: config.sessions.sweepIntervalMs,
+    receiptRetentionMs: config.erasureReceiptRetentionMs,
   });
   subscribeAuditTrail(events, { audit: state.audit, sessions: state.sessions, logger });
   const webhooks = createWebhooks(config.webhooks, {
@@ -164,6 +188,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     requestTimeout: config.http.requestTimeoutMs,
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
     connectionTimeout: config.http.connectionTimeoutMs,
+    maxRequestsPerSocket: config.http.maxRequestsPerSocket,
     routerOptions: { maxParamLength: 200 },
     // What the router and Node's HTTP parser refuse before any hook runs is answered in the one envelope too.
     frameworkErrors: frameworkErrorHandler,
@@ -193,6 +218,9 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   });
   // Slowloris guard: headers must arrive well before the whole-request deadline.
   (app.server as HttpServer).headersTimeout = config.http.headersTimeoutMs;
+  // A request pipelined past HTTP_MAX_REQUESTS_PER_SOCKET ends the connection: Node alone would answer each one a 503
+  // and keep the socket open, so a client that pipelines and never reads could still make us queue answers.
+  app.server.on("dropRequest", (_request: unknown, socket: { destroy(): void }) => socket.destroy());
   // Requests Node would otherwise answer or drop on its own, without the envelope: odd expectations and CONNECT.
   app.server.on("checkExpectation", (req, res) => app.routing(req, res));
   app.server.on("connect", connectHandler(logger as FastifyBaseLogger));
@@ -269,6 +297,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
       await v1.register(sessionRoutes, { service: sessions.service });
       await v1.register(auditRoutes, { audit: state.audit, sessions: state.sessions });
       await v1.register(webhookRoutes, { deliveries: webhooks.deliveries });
+      await v1.register(privacyRoutes, { erasure });
     },
     { prefix: "/v1" },
   );
@@ -284,6 +313,12 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     });
   }
   await app.register(adminRoutes, { prefix: "/admin", keys: config.adminApiKeys, lockout: sessions.lockout });
-  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  // Built once, when every route is known: re-serialising the whole document per request would let anyone spend our
+  // CPU and memory by asking for it in a loop.
+  let openapiBody = Buffer.alloc(0);
+  app.addHook("onReady", async () => {
+    openapiBody = Buffer.from(JSON.stringify(app.swagger()));
+  });
+  app.get("/openapi.json", { schema: { hide: true } }, async (_request, reply) => reply.type("application/json; charset=utf-8").send(openapiBody));
   return app;
 }

@@ -102,7 +102,15 @@ export const faceGuardEnvSchema = z.object({
     .positive()
     .max(1000)
     .default(10)
-    .describe("Calls per second sent to Face, all operations together (S0: 10; F0's 20 per minute: 0.33). Bursts up to this many."),
+    .describe(
+      "Calls per second sent to the Face resource, all operations and all replicas together (S0: 10; F0's 20 per minute: 0.33), spaced evenly. Replicas on one Redis state share one quota.",
+    ),
+  FACE_BACKGROUND_SHARE: z.coerce
+    .number()
+    .gt(0)
+    .max(1)
+    .default(0.3)
+    .describe("The share of FACE_MAX_TPS the background loop's own Face reads may use at most (above 0, up to 1); callers' calls always come first."),
   FACE_MAX_QUEUE: int(0, 10_000)
     .default(100)
     .describe("Calls that may wait for their turn to Face; beyond it a call is answered 503 at once, without calling Face."),
@@ -123,6 +131,7 @@ export const faceGuardEnvSchema = z.object({
 /** The guard's settings; app.ts hands them to the guard, whose FaceGuardOptions they must fit (checked structurally). */
 export interface FaceGuardSettings {
   maxTps: number;
+  backgroundShare: number;
   maxQueue: number;
   maxWaitMs: number;
   retry: { maxAttempts: number };
@@ -132,6 +141,7 @@ export interface FaceGuardSettings {
 export function faceGuardOptionsFromEnv(env: z.infer<typeof faceGuardEnvSchema>): FaceGuardSettings {
   return {
     maxTps: env.FACE_MAX_TPS,
+    backgroundShare: env.FACE_BACKGROUND_SHARE,
     maxQueue: env.FACE_MAX_QUEUE,
     maxWaitMs: env.FACE_MAX_WAIT_MS,
     retry: { maxAttempts: env.FACE_RETRY_MAX_ATTEMPTS },
@@ -180,6 +190,15 @@ export const envSchema = z.object({
   HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000).describe("Longest time to receive a request's headers (slowloris guard)."),
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(65_000).describe("Idle keep-alive time; keep it above your load balancer's idle timeout."),
   CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000).describe("A socket idle this long is closed."),
+  HTTP_MAX_REQUESTS_PER_SOCKET: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(1000)
+    .describe(
+      "Requests one connection may carry; the last answer says Connection: close and a request pipelined past it closes the socket, so a client that pipelines and never reads cannot queue answers without end.",
+    ),
   KEY_VAULT_URL: keyVaultUrl.optional().describe("Key Vault holding the secrets named by the *_SECRET_NAME variables, e.g. https://<vault>.vault.azure.net."),
   FACE_APIKEY_SECRET_NAME: secretName.optional().describe("Key Vault secret holding the Face key (instead of FACE_APIKEY)."),
   API_KEYS_SECRET_NAME: secretName.optional().describe("Key Vault secret holding the caller key list, in API_KEYS' format (instead of API_KEYS)."),
@@ -231,7 +250,16 @@ export const envSchema = z.object({
     .int()
     .refine((v) => v === 0 || (v >= 100 && v <= 600_000), "must be 0 (off) or 100 to 600000")
     .default(5000)
-    .describe("Background watcher: ms from a session's creation to its first poll, and between polls (backing off to 8x while nothing changes); 0 turns it off."),
+    .describe(
+      "Background watcher, for sessions with a callbackUrl only: the base ms between its Face reads, doubling while nothing changes up to a quarter of the token's lifetime; 0 turns it off.",
+    ),
+  SESSION_WATCH_FIRST_POLL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(600_000)
+    .default(15_000)
+    .describe("Background watcher: ms from a session's creation to its first Face read, the least time a person needs to finish the check on the device."),
   SESSION_WATCH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2).describe("Face reads the background watcher may have in flight at once."),
   CONSOLE: z
     .enum(["on", "off"])
@@ -239,6 +267,20 @@ export const envSchema = z.object({
     .describe(
       "The browser console at /console (session explorer; in emulator mode also the device simulator): on or off. Unset: on in emulator mode (no FACE_ENDPOINT), off otherwise.",
     ),
+  CONSENT_MAX_AGE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(31_536_000)
+    .default(86_400)
+    .describe("The oldest consent evidence a create accepts: consent.consentedAt may be at most this many seconds in the past."),
+  ERASURE_RECEIPT_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .default(365)
+    .describe("How long an erasure receipt (DELETE /v1/subjects/{subject}: when, by which client, how many records; no subject) is kept."),
   SESSION_SWEEP_INTERVAL_MS: z.coerce
     .number()
     .int()
@@ -355,9 +397,13 @@ export interface AppConfig {
   sessions: {
     deleteAfterDecision: boolean;
     imageRetentionMs: number;
-    watch: { intervalMs: number; concurrency: number };
+    watch: { intervalMs: number; firstPollMs: number; concurrency: number };
     sweepIntervalMs: number;
+    /** CONSENT_MAX_AGE_SECONDS in ms. */
+    consentMaxAgeMs: number;
   };
+  /** ERASURE_RECEIPT_RETENTION_DAYS in ms. */
+  erasureReceiptRetentionMs: number;
   /** Outgoing webhooks (WEBHOOK_*); the Key Vault secret (keyVault.secrets.webhook) takes precedence over `secrets`. */
   webhooks: { secrets: string[]; allowPrivateTargets: boolean; allowedPorts: number[]; timeoutMs: number; concurrency: number };
   keyVault?: {
@@ -394,6 +440,7 @@ export interface AppConfig {
     headersTimeoutMs: number;
     keepAliveTimeoutMs: number;
     connectionTimeoutMs: number;
+    maxRequestsPerSocket: number;
   };
 }
 
@@ -448,6 +495,7 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
       headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
       keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
       connectionTimeoutMs: e.CONNECTION_TIMEOUT_MS,
+      maxRequestsPerSocket: e.HTTP_MAX_REQUESTS_PER_SOCKET,
     },
     usingDevApiKey,
     emulatorMode,
@@ -467,10 +515,12 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
     sessions: {
       deleteAfterDecision: e.DELETE_AFTER_DECISION,
       imageRetentionMs: e.SESSION_IMAGE_RETENTION_SECONDS * 1000,
-      watch: { intervalMs: e.SESSION_WATCH_INTERVAL_MS, concurrency: e.SESSION_WATCH_CONCURRENCY },
+      watch: { intervalMs: e.SESSION_WATCH_INTERVAL_MS, firstPollMs: e.SESSION_WATCH_FIRST_POLL_MS, concurrency: e.SESSION_WATCH_CONCURRENCY },
       sweepIntervalMs: e.SESSION_SWEEP_INTERVAL_MS,
+      consentMaxAgeMs: e.CONSENT_MAX_AGE_SECONDS * 1000,
     },
     state: stateSettings(e),
+    erasureReceiptRetentionMs: e.ERASURE_RECEIPT_RETENTION_DAYS * 86_400_000,
   };
   if (e.FACE_ENDPOINT) config.face.endpoint = e.FACE_ENDPOINT;
   if (e.FACE_APIKEY) config.face.apiKey = e.FACE_APIKEY;

@@ -27,6 +27,7 @@ export const errorCatalog = {
   LSO_ERR_DEVICE_REFUSED: { status: 422, message: "The Face emulator refused the simulated device's call." },
   LSO_ERR_RATE_LIMITED: { status: 429, message: "Too many requests." },
   LSO_ERR_HEADERS_TOO_LARGE: { status: 431, message: "The request headers are too large." },
+  LSO_ERR_CONSENT_REQUIRED: { status: 422, message: "This client must send consent evidence (consent) with every create." },
   LSO_ERR_LOCKED_OUT: { status: 429, message: "Too many failed liveness checks for this subject or device; retry after the cool-down." },
   LSO_ERR_INTERNAL: { status: 500, message: "Internal server error." },
   LSO_ERR_UPSTREAM: { status: 502, message: "Azure AI Face answered with an unexpected response." },

@@ -95,11 +95,14 @@ interface LoggedRequest {
   socket?: { remotePort?: number } | null;
 }
 
-/** Fastify's request serializer (logger-pino.js), with the query masked; it never includes headers. */
+/** A subject in a path (DELETE /v1/subjects/{subject}) names a person: logged as *** like a query value. */
+const SUBJECT_IN_PATH = /(\/subjects\/)[^/?#]+/i;
+
+/** Fastify's request serializer (logger-pino.js), with the query and any subject in the path masked; never headers. */
 function requestSerializer(req: LoggedRequest) {
   return {
     method: req.method,
-    url: req.url === undefined ? undefined : maskedUrl(req.url),
+    url: req.url === undefined ? undefined : maskedUrl(req.url).replace(SUBJECT_IN_PATH, "$1***"),
     host: req.host,
     remoteAddress: req.ip,
     remotePort: req.socket?.remotePort,

@@ -58,7 +58,7 @@ export function toAuditEntry(event: SessionEvent): AuditEntry {
   };
   switch (event.type) {
     case "created":
-      return compact({ ...base, kind: event.kind, callbackOrigin: originOf(event.callbackUrl) });
+      return compact({ ...base, kind: event.kind, callbackOrigin: originOf(event.callbackUrl), consent: event.consent && { ...event.consent } });
     case "tokenIssued":
       return compact({ ...base, tokenExpiresAt: iso(event.authTokenExpiresAt) });
     case "attemptSeen":

@@ -35,7 +35,7 @@ export const auditRoutes: FastifyPluginAsyncZod<AuditRoutesOptions> = async (app
     },
     async (request) => {
       const record = await sessions.get(request.params.id);
-      if (!record || record.clientId !== request.clientId) throw new AppError("LSO_ERR_SESSION_NOT_FOUND");
+      if (!record || record.clientId !== request.clientId || record.erased) throw new AppError("LSO_ERR_SESSION_NOT_FOUND");
       return { sessionId: record.id, entries: await audit.list(record.id, MAX_AUDIT_ENTRIES_PER_SESSION) };
     },
   );

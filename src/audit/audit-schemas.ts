@@ -6,12 +6,12 @@
 import { z } from "zod";
 import { decisionOutcomeSchema } from "../sessions/decision/decision-schemas.js";
 import type { SessionEvent } from "../sessions/session-events.js";
-import { sessionIdSchema, sessionKindSchema } from "../sessions/session-schemas.js";
+import { consentSchema, sessionIdSchema, sessionKindSchema } from "../sessions/session-schemas.js";
 import { auditEventTypes, type AuditEntry } from "../state/audit-log.js";
 import { digestChecks } from "../state/session-record.js";
 
 /** Fails to compile when the audit log knows an event type the session core does not emit. */
-const _everyAuditedEventEmitted: (typeof auditEventTypes)[number] extends SessionEvent["type"] ? true : never = true;
+const _everyAuditedEventEmitted: Exclude<(typeof auditEventTypes)[number], "subjectErased"> extends SessionEvent["type"] ? true : never = true;
 
 /** Fails to compile when session-events.ts gains an event type the audit trail does not know yet. */
 type UnauditedEvent = Exclude<SessionEvent["type"], (typeof auditEventTypes)[number]>;
@@ -41,6 +41,12 @@ export const auditEntrySchema = z
     final: z.boolean().optional().describe("webhookFailed: true when no retry follows."),
     errorCode: z.string().optional().describe("webhookFailed: a short error code, when the failure had one."),
     retainUntil: z.iso.datetime().optional().describe("imageRetained: until when the session image is kept."),
+    consent: consentSchema.optional().describe("created: the consent evidence given on create."),
+    erased: z
+      .object({ sessions: z.number().int(), images: z.number().int(), faceDeletions: z.number().int(), faceDeletionsPending: z.number().int() })
+      .optional()
+      .describe("subjectErased: what the erasure removed."),
+    subjectHmac: z.string().optional().describe("subjectErased: an HMAC of the subject under a server secret (never the subject)."),
   })
   .meta({ id: "AuditEntry" });
 

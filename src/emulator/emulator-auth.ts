@@ -15,12 +15,17 @@ export interface EmulatorContext {
 }
 
 /**
- * Counts the call under its operation name and applies its injected faults. Runs first on every route, so auth
+ * Counts and logs the call under its operation name and applies its injected faults. Runs first on every route, so auth
  * failures are counted too, and a fault answers before auth (a throttled or broken front door never gets that far).
  */
 export function countOperation(ctx: EmulatorContext, operation: EmulatorOperation): onRequestHookHandler {
   return async (request, reply) => {
-    const fault = ctx.state.recordRequest(operation);
+    const { sessionId } = request.params as { sessionId?: unknown };
+    const fault = ctx.state.recordRequest(operation, {
+      at: ctx.clock.now(),
+      requestId: request.id,
+      ...(typeof sessionId === "string" && { sessionId }),
+    });
     if (!fault) return;
     ctx.state.faults.holdAfter(request, fault.after);
     if (await applyFaultBefore(fault.before, request, reply)) return reply;

@@ -62,6 +62,22 @@ export interface EmulatorSession {
   attempts: EmulatorAttempt[];
 }
 
+/** One request as the emulator received it: what a test counts when it counts Face's calls, in order. */
+export interface EmulatorRequest {
+  /** Arrival order, from 1. */
+  seq: number;
+  /** Arrival time on the emulator's clock (epoch ms). */
+  at: number;
+  operation: EmulatorOperation;
+  /** The gateway request id the answer carries (apim-request-id), as the caller's logs and events record it. */
+  requestId: string;
+  /** The session the path names (reads, deletes); absent for creates, images and device calls. */
+  sessionId?: string;
+}
+
+/** The newest requests the log keeps; a long-running emulator must not grow without bound. */
+const REQUEST_LOG_LIMIT = 10_000;
+
 export interface EmulatorSessionImage {
   sessionId: string;
   bytes: Buffer;
@@ -75,6 +91,8 @@ export class EmulatorState {
   private readonly imagesBySession = new Map<string, Set<string>>();
   private readonly expiry = new ExpiryHeap();
   private readonly counts = new Map<EmulatorOperation, number>();
+  private readonly log: EmulatorRequest[] = [];
+  private seq = 0;
   /** Keys the attempt digests; random per emulator so a digest can't be forged from outside. */
   readonly digestSecret: Buffer = randomBytes(32);
   /** Injected failures (latency, 429/500/503, resets); empty until a plan is set. */
@@ -82,12 +100,21 @@ export class EmulatorState {
 
   /**
    * Called once per routed request, before auth and validation, so rejected calls count too.
-   * This is the single choke point per operation: it counts the request, then decides which faults it gets
-   * (so counts include faulted attempts); the caller (countOperation) applies them.
+   * This is the single choke point per operation: it counts and logs the request, then decides which faults it
+   * gets (so counts include faulted attempts); the caller (countOperation) applies them.
    */
-  recordRequest(operation: EmulatorOperation): FaultDecision | undefined {
+  recordRequest(operation: EmulatorOperation, detail?: Omit<EmulatorRequest, "seq" | "operation">): FaultDecision | undefined {
     this.counts.set(operation, this.requestCount(operation) + 1);
+    if (detail) {
+      this.log.push({ seq: (this.seq += 1), operation, ...detail });
+      if (this.log.length > REQUEST_LOG_LIMIT) this.log.splice(0, this.log.length - REQUEST_LOG_LIMIT);
+    }
     return this.faults.decide(operation);
+  }
+
+  /** The requests received, oldest first (the newest 10 000). */
+  requestLog(): readonly EmulatorRequest[] {
+    return [...this.log];
   }
 
   requestCount(operation: EmulatorOperation): number {
@@ -98,8 +125,10 @@ export class EmulatorState {
     return Object.fromEntries(emulatorOperations.map((op) => [op, this.requestCount(op)])) as Record<EmulatorOperation, number>;
   }
 
+  /** Forgets the counts and the request log. */
   resetRequestCounts(): void {
     this.counts.clear();
+    this.log.length = 0;
   }
 
   addSession(session: EmulatorSession): void {

@@ -80,9 +80,20 @@ export interface FaceSession {
   verifyReferences?: FaceVerifyReference[];
 }
 
-/** Per-call context: the request's logger, so upstream log lines carry the caller's request id. */
+/**
+ * Which queue a call waits in while Face's quota is short, most urgent first: a caller waiting for a new session,
+ * a caller reading one, a deletion (nobody waits for it, but it frees Face), the background loop's own reads.
+ */
+export const faceCallPriorities = ["create", "read", "delete", "background"] as const;
+export type FaceCallPriority = (typeof faceCallPriorities)[number];
+
+/** Per-call context: the request's logger (upstream log lines carry the caller's request id), and whose call it is. */
 export interface FaceCallContext {
   log?: FastifyBaseLogger;
+  /** The quota guard's queue for the call; by default the operation's own (create, read, delete). */
+  priority?: FaceCallPriority;
+  /** The tenant the call serves: within a priority, queued calls are served one client at a time, in turn. */
+  clientId?: string;
 }
 
 /** Every gateway answer carries Face's `apim-request-id`, for correlating our logs with Azure support. */

@@ -1,52 +1,103 @@
 /**
- * The one gate every call to Face passes: a token bucket (Face's quota is per resource, so one bucket for all
- * operations), a bounded FIFO queue in front of it, and a shared "not before" instant set from Face's Retry-After.
- * A call that could not get through within its bound is refused at once, with the wait it would have needed.
+ * The one gate every call to Face passes on its way to the shared quota. In front of the shared token bucket
+ * (face-guard-quota.ts, which every replica takes from) each process keeps one queue per priority, served strictly
+ * in priority order and, within a priority, one client at a time in turn (face-guard-fair-queue.ts). One pump per
+ * process asks the bucket for the most urgent queued call; a refusal says when a token is due, and the pump sleeps
+ * until then. Background reads also draw on a lane of their own, so they never use more than their share.
+ *
+ * A call that could not get through within its bound is refused at once with the wait it would have needed; one
+ * whose bound passes while it waits (other replicas take tokens too) is refused then.
  */
 import type { AppError } from "../errors.js";
 import type { Clock } from "../lib/clock.js";
+import { faceCallPriorities, type FaceCallPriority } from "./face-gateway.js";
+import { FairQueue } from "./face-guard-fair-queue.js";
 import { unavailable, type Sleep } from "./face-guard-policy.js";
+import { PAUSE_HOLD, type QuotaBucket, type QuotaHold, type QuotaLane } from "./face-guard-quota.js";
 
 export interface GateSettings {
   maxTps: number;
   burst: number;
+  backgroundShare: number;
   maxQueue: number;
   maxWaitMs: number;
 }
 
-export type GateRefusal = "queueFull" | "waitTooLong" | "closed";
+/** The shared bucket and the Face resource (its host) whose quota it counts. */
+export interface GateQuota {
+  bucket: QuotaBucket;
+  resource: string;
+}
+
+export type GateRefusal = "queueFull" | "waitTooLong" | "closed" | "quotaUnavailable";
+
+/** Who is asking: the queue the call waits in, and the client it is fair to. */
+export interface GateTicket {
+  priority: FaceCallPriority;
+  clientId: string;
+}
+
+/** What the gate reports to the guard's counters. */
+export interface GateEvents {
+  refused(reason: GateRefusal): void;
+  held(by: QuotaHold): void;
+  granted(priority: FaceCallPriority): void;
+  quotaError(error: unknown): void;
+}
+
+/** The bucket's lanes: every call draws on the Face resource's lane; background reads on their own lane too. */
+export const FACE_LANE = "face";
+export const BACKGROUND_LANE = "background";
 
 interface Waiter {
+  ticket: GateTicket;
   deadline: number;
   resolve(): void;
   reject(error: AppError): void;
+  /** Cancels the waiter's deadline timer once it leaves the queue. */
+  done: AbortController;
 }
 
-/** Fractional tokens accrue continuously; this absorbs floating-point dust so a due token is never missed. */
-const EPSILON = 1e-9;
+/** How long a caller refused for want of the shared bucket (Redis unreachable) is told to wait. */
+const QUOTA_UNAVAILABLE_WAIT_MS = 1000;
 
-export class FaceRateGate {
-  private tokens: number;
-  private refilledAt: number;
+export class FaceQuotaGate {
+  private readonly queues = Object.fromEntries(faceCallPriorities.map((p) => [p, new FairQueue<Waiter>()])) as Record<FaceCallPriority, FairQueue<Waiter>>;
+  private readonly lanes: Record<"caller" | "background", QuotaLane[]>;
+  private readonly intervalMs: number;
+  private readonly backgroundIntervalMs: number;
+  /** Face's pause, as last learnt (from our own 429 or from the bucket, when another replica set it). */
   private notBefore = 0;
-  private readonly queue: Waiter[] = [];
-  private readonly perMs: number;
-  private wake: AbortController | undefined;
+  /** When the bucket said its next token is due; for the waits quoted to new callers. */
+  private nextTokenAt = 0;
+  private pumping = false;
+  /** A take is in flight for the call at the head: it is at the bucket, no longer waiting in line. */
+  private asking = false;
+  private snooze: AbortController | undefined;
+  private heldBy: QuotaHold | undefined;
   private closed = false;
 
   constructor(
     private readonly settings: GateSettings,
+    private readonly quota: GateQuota,
     private readonly clock: Clock,
     private readonly sleep: Sleep,
-    private readonly onRefusal: (reason: GateRefusal) => void,
+    private readonly events: GateEvents,
   ) {
-    this.perMs = settings.maxTps / 1000;
-    this.tokens = settings.burst;
-    this.refilledAt = clock.now();
+    const backgroundTps = settings.maxTps * settings.backgroundShare;
+    const face: QuotaLane = { name: FACE_LANE, ratePerSec: settings.maxTps, burst: settings.burst };
+    // Background reads never need a burst: one token at a time keeps them at their share in every window.
+    this.lanes = { caller: [face], background: [face, { name: BACKGROUND_LANE, ratePerSec: backgroundTps, burst: 1 }] };
+    this.intervalMs = 1000 / settings.maxTps;
+    this.backgroundIntervalMs = 1000 / backgroundTps;
   }
 
   get queueLength(): number {
-    return this.queue.length;
+    return faceCallPriorities.reduce((sum, p) => sum + this.queues[p].size, 0);
+  }
+
+  get queued(): Record<FaceCallPriority, number> {
+    return Object.fromEntries(faceCallPriorities.map((p) => [p, this.queues[p].size])) as Record<FaceCallPriority, number>;
   }
 
   /** Epoch ms before which nothing is sent (Face's last Retry-After); 0 when none is pending. */
@@ -54,95 +105,190 @@ export class FaceRateGate {
     return this.notBefore > this.clock.now() ? this.notBefore : 0;
   }
 
-  /** Resolves when the caller may send one request; rejects at once (503 + Retry-After) when it could not in time. */
-  acquire(maxWaitMs = this.settings.maxWaitMs): Promise<void> {
-    if (this.closed) return this.refuse("closed", 1000);
+  /** Resolves when the caller may send one request; rejects (503 + Retry-After) when it could not in time. */
+  acquire(ticket: GateTicket, maxWaitMs = this.settings.maxWaitMs): Promise<void> {
+    if (this.closed) return this.refuse("closed", QUOTA_UNAVAILABLE_WAIT_MS);
+    if (this.settings.maxQueue === 0) return this.takeOnce(ticket);
     const now = this.clock.now();
-    this.refill(now);
-    if (this.queue.length === 0 && now >= this.notBefore && this.tokens + EPSILON >= 1) {
-      this.tokens -= 1;
-      return Promise.resolve();
-    }
-    const wait = this.grantTime(this.queue.length + 1, now) - now;
-    if (this.queue.length >= this.settings.maxQueue) return this.refuse("queueFull", wait);
+    const wait = this.estimate(ticket, now);
+    if (this.queueLength - (this.asking ? 1 : 0) >= this.settings.maxQueue) return this.refuse("queueFull", wait);
     if (wait > maxWaitMs) return this.refuse("waitTooLong", wait);
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ deadline: now + maxWaitMs, resolve, reject });
-      this.schedule();
+      const waiter: Waiter = { ticket, deadline: now + maxWaitMs, resolve, reject, done: new AbortController() };
+      this.queues[ticket.priority].push(ticket.clientId, waiter);
+      this.armDeadline(waiter);
+      // The pump sleeps on the background lane only for background reads: a caller's call must not wait for it.
+      if (ticket.priority !== "background" && this.heldBy === BACKGROUND_LANE) this.snooze?.abort();
+      void this.pump();
     });
   }
 
   /**
-   * Face said "not before `until`": hold every call until then. Queued calls that can no longer make their deadline
-   * are refused now with the remaining wait, rather than left to time out. Returns whether the pause grew.
+   * Face said "not before `forMs` from now": hold every call, on every replica, until then. Queued calls that can no
+   * longer make their deadline are refused now with the remaining wait. Returns whether the pause grew.
    */
-  pauseUntil(until: number): boolean {
-    if (until <= this.notBefore) return false;
-    const now = this.clock.now();
-    this.refill(now);
-    this.notBefore = until;
-    // Resume with one call and then the steady rate: a full burst into a Face that just throttled us would earn
-    // another 429. Tokens start accruing so that exactly one is due at `until`.
-    this.tokens = 0;
-    this.refilledAt = Math.max(now, until - 1 / this.perMs);
-    const kept: Waiter[] = [];
-    for (const waiter of this.queue.splice(0)) {
-      const at = this.grantTime(kept.length + 1, now);
-      if (at > waiter.deadline) {
-        this.onRefusal("waitTooLong");
-        waiter.reject(unavailable(at - now));
-      } else kept.push(waiter);
+  async pause(forMs: number): Promise<boolean> {
+    try {
+      const { grew, until } = await this.quota.bucket.pause(this.quota.resource, forMs);
+      this.learnPause(until);
+      return grew;
+    } catch (error) {
+      // The shared pause is out of reach: this process holds off on its own at least.
+      this.events.quotaError(error);
+      return this.learnPause(this.clock.now() + forMs);
     }
-    this.queue.push(...kept);
-    this.schedule();
-    return true;
   }
 
-  /** Refuses every queued call and stops the timer; later calls are refused too. */
+  /** Refuses every queued call and stops the timers; later calls are refused too. */
   close(): void {
     this.closed = true;
-    this.wake?.abort();
-    for (const waiter of this.queue.splice(0)) {
-      this.onRefusal("closed");
-      waiter.reject(unavailable(1000));
+    this.snooze?.abort();
+    this.refuseAll("closed", QUOTA_UNAVAILABLE_WAIT_MS);
+  }
+
+  /** The wait a new call would have: Face's pause or the next token, then one interval per call served before it. */
+  private estimate(ticket: GateTicket, now: number): number {
+    let higher = 0;
+    for (const p of faceCallPriorities) {
+      if (p === ticket.priority) break;
+      higher += this.queues[p].size;
     }
+    const own = this.queues[ticket.priority].aheadOf(ticket.clientId);
+    const base = Math.max(now, this.notBefore, this.nextTokenAt) - now;
+    const wait = base + (higher + own) * this.intervalMs;
+    return ticket.priority === "background" ? Math.max(wait, base + own * this.backgroundIntervalMs) : wait;
   }
 
   private refuse(reason: GateRefusal, waitMs: number): Promise<never> {
-    this.onRefusal(reason);
+    this.events.refused(reason);
     return Promise.reject(unavailable(waitMs));
   }
 
-  private refill(now: number): void {
-    if (now <= this.refilledAt) return;
-    this.tokens = Math.min(this.settings.burst, this.tokens + (now - this.refilledAt) * this.perMs);
-    this.refilledAt = now;
-  }
-
-  /** When the n-th call from now (1-based, FIFO) can go: enough tokens accrued, and Face's pause is over. */
-  private grantTime(n: number, now: number): number {
-    this.refill(now);
-    const need = n - this.tokens;
-    const base = Math.max(now, this.refilledAt);
-    return Math.max(need <= EPSILON ? base : base + need / this.perMs, this.notBefore);
-  }
-
-  /** Releases whoever is due, then sleeps until the next head of the queue is; one timer for the whole queue. */
-  private schedule(): void {
-    this.wake?.abort();
-    this.wake = undefined;
+  /** FACE_MAX_QUEUE=0: no waiting at all; a call the bucket cannot serve now is refused at once. */
+  private async takeOnce(ticket: GateTicket): Promise<void> {
     const now = this.clock.now();
-    this.refill(now);
-    while (this.queue.length > 0 && now >= this.notBefore && this.tokens + EPSILON >= 1) {
-      this.tokens -= 1;
-      this.queue.shift()?.resolve();
+    if (now < this.notBefore) return this.refuse("queueFull", this.notBefore - now);
+    let grant;
+    try {
+      grant = await this.quota.bucket.take(this.quota.resource, this.lanesOf(ticket.priority));
+    } catch (error) {
+      this.events.quotaError(error);
+      return this.refuse("quotaUnavailable", QUOTA_UNAVAILABLE_WAIT_MS);
     }
-    if (this.closed || this.queue.length === 0) return;
-    const wake = new AbortController();
-    this.wake = wake;
-    const delay = Math.max(1, Math.ceil(this.grantTime(1, now) - now));
-    void this.sleep(delay, wake.signal).then(() => {
-      if (this.wake === wake) this.schedule();
+    if (grant.granted) return this.events.granted(ticket.priority);
+    this.events.held(grant.heldBy);
+    if (grant.heldBy === PAUSE_HOLD) this.learnPause(now + grant.retryInMs);
+    return this.refuse("queueFull", grant.retryInMs);
+  }
+
+  private lanesOf(priority: FaceCallPriority): QuotaLane[] {
+    return priority === "background" ? this.lanes.background : this.lanes.caller;
+  }
+
+  /** One loop per process while anything is queued: ask the bucket for the most urgent call, or sleep until it may. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (let priority = this.nextPriority(); priority && !this.closed; priority = this.nextPriority()) {
+        const now = this.clock.now();
+        if (now < this.notBefore) {
+          await this.snoozeFor(this.notBefore - now);
+          continue;
+        }
+        this.asking = true;
+        let grant;
+        try {
+          grant = await this.quota.bucket.take(this.quota.resource, this.lanesOf(priority));
+        } catch (error) {
+          // Without the shared bucket no replica can tell what Face would allow: refuse rather than guess.
+          this.events.quotaError(error);
+          this.refuseAll("quotaUnavailable", QUOTA_UNAVAILABLE_WAIT_MS);
+          continue;
+        } finally {
+          this.asking = false;
+        }
+        if (grant.granted) {
+          this.release(priority);
+          continue;
+        }
+        this.events.held(grant.heldBy);
+        const at = this.clock.now() + grant.retryInMs;
+        if (grant.heldBy === PAUSE_HOLD) this.learnPause(at);
+        else this.nextTokenAt = at;
+        this.heldBy = grant.heldBy;
+        await this.snoozeFor(grant.retryInMs);
+        this.heldBy = undefined;
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private nextPriority(): FaceCallPriority | undefined {
+    return faceCallPriorities.find((p) => this.queues[p].size > 0);
+  }
+
+  /**
+   * Hands the token to the most urgent call queued now (one may have arrived while the bucket answered). A token
+   * taken without the background lane never goes to a background read: that would pass the background share.
+   */
+  private release(takenFor: FaceCallPriority): void {
+    for (const p of faceCallPriorities) {
+      if (p === "background" && takenFor !== "background") return;
+      const waiter = this.queues[p].shift();
+      if (!waiter) continue;
+      waiter.done.abort();
+      this.events.granted(p);
+      waiter.resolve();
+      return;
+    }
+  }
+
+  /** A waiter may still be served at its deadline itself: it is refused only once the deadline has passed. */
+  private armDeadline(waiter: Waiter): void {
+    void this.sleep(waiter.deadline + 1 - this.clock.now(), waiter.done.signal).then(() => {
+      if (waiter.done.signal.aborted || !this.queues[waiter.ticket.priority].remove(waiter.ticket.clientId, waiter)) return;
+      waiter.done.abort();
+      this.events.refused("waitTooLong");
+      const now = this.clock.now();
+      waiter.reject(unavailable(Math.max(this.notBefore, this.nextTokenAt, now + this.intervalMs) - now));
     });
+  }
+
+  /** Records Face's pause; queued calls whose deadline comes before it ends are refused now. */
+  private learnPause(until: number): boolean {
+    if (until <= this.notBefore) return false;
+    this.notBefore = until;
+    const now = this.clock.now();
+    for (const p of faceCallPriorities) {
+      for (const waiter of this.queues[p].drain()) {
+        if (waiter.deadline >= until) {
+          this.queues[p].push(waiter.ticket.clientId, waiter);
+          continue;
+        }
+        waiter.done.abort();
+        this.events.refused("waitTooLong");
+        waiter.reject(unavailable(until - now));
+      }
+    }
+    return true;
+  }
+
+  private refuseAll(reason: GateRefusal, waitMs: number): void {
+    for (const p of faceCallPriorities) {
+      for (const waiter of this.queues[p].drain()) {
+        waiter.done.abort();
+        this.events.refused(reason);
+        waiter.reject(unavailable(waitMs));
+      }
+    }
+  }
+
+  private async snoozeFor(ms: number): Promise<void> {
+    const wake = new AbortController();
+    this.snooze = wake;
+    await this.sleep(Math.max(1, Math.ceil(ms)), wake.signal);
+    if (this.snooze === wake) this.snooze = undefined;
   }
 }

@@ -4,10 +4,16 @@
  * @see https://learn.microsoft.com/azure/ai-services/computer-vision/identity-quotas-limits
  */
 export interface FaceGuardOptions {
-  /** Token refill rate, calls per second. */
+  /** Token refill rate, calls per second, for the whole Face resource (every replica together). */
   maxTps: number;
-  /** Bucket size: calls that may go back to back after a quiet spell. Defaults to maxTps (at least 1). */
+  /**
+   * Bucket size: calls that may go back to back after a quiet spell. Defaults to 1: calls are spaced 1/maxTps apart,
+   * so no second ever holds more than maxTps + 1 of them. A burst of maxTps followed by the steady rate would put
+   * nearly 2 × maxTps into one second, which a per-second quota counted over any window refuses.
+   */
   burst?: number;
+  /** The share of maxTps the background loop's reads may use at most (0 to 1); callers keep the rest. */
+  backgroundShare?: number;
   maxQueue: number;
   maxWaitMs: number;
   retry: {
@@ -24,11 +30,16 @@ export interface FaceGuardOptions {
 /** Every option filled in; what the guard works with. */
 export interface ResolvedFaceGuardOptions extends FaceGuardOptions {
   burst: number;
+  backgroundShare: number;
   retry: Required<FaceGuardOptions["retry"]>;
 }
 
+/** Background reads can wait; a caller cannot. Three in ten calls leaves callers most of the quota. */
+const DEFAULT_BACKGROUND_SHARE = 0.3;
+
 export const faceGuardDefaults: FaceGuardOptions = {
   maxTps: 10,
+  backgroundShare: DEFAULT_BACKGROUND_SHARE,
   maxQueue: 100,
   maxWaitMs: 2000,
   retry: { maxAttempts: 3 },
@@ -39,7 +50,8 @@ export function resolveFaceGuardOptions(options: FaceGuardOptions): ResolvedFace
   const { retry } = options;
   return {
     ...options,
-    burst: options.burst ?? Math.max(1, Math.floor(options.maxTps)),
+    burst: options.burst ?? 1,
+    backgroundShare: options.backgroundShare ?? DEFAULT_BACKGROUND_SHARE,
     retry: {
       maxAttempts: retry.maxAttempts,
       baseDelayMs: retry.baseDelayMs ?? 100,

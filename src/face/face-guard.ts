@@ -1,15 +1,17 @@
 /**
- * The Face quota guard: a FaceGateway decorator that keeps every caller inside Face's quota (token bucket + bounded
- * FIFO queue), honours Face's Retry-After for all callers at once, retries only operations safe to repeat, and
- * fails fast through a circuit breaker while Face is failing. Its refusals are LSO_ERR_UPSTREAM_UNAVAILABLE with
- * retryAfterSeconds, exactly like Face's own 503s, so callers handle one code.
+ * The Face quota guard: a FaceGateway decorator that keeps every caller inside Face's quota (a token bucket shared
+ * by every replica, in front of it bounded local queues: callers before the background loop, tenants in turn),
+ * honours Face's Retry-After for all callers on all replicas at once, retries only operations safe to repeat, and
+ * fails fast through a circuit breaker while Face is failing. The queues and the breaker are per process; the bucket
+ * and the pause are shared. Its refusals are LSO_ERR_UPSTREAM_UNAVAILABLE with retryAfterSeconds, exactly like
+ * Face's own 503s, so callers handle one code.
  */
 import type { FastifyBaseLogger } from "fastify";
 
 import { isAppError } from "../errors.js";
 import type { Clock } from "../lib/clock.js";
 import { CircuitBreaker } from "./face-guard-breaker.js";
-import { FaceRateGate } from "./face-guard-gate.js";
+import { FaceQuotaGate, type GateQuota, type GateTicket } from "./face-guard-gate.js";
 import { resolveFaceGuardOptions, type FaceGuardOptions } from "./face-guard-options.js";
 import {
   backoffDelayMs,
@@ -23,9 +25,11 @@ import {
   type Sleep,
 } from "./face-guard-policy.js";
 import { GuardCounters, type FaceGuardStats } from "./face-guard-stats.js";
-import type { FaceCallContext, FaceGateway, FaceReply } from "./face-gateway.js";
+import type { FaceCallContext, FaceCallPriority, FaceGateway, FaceReply } from "./face-gateway.js";
 
 export interface FaceGuardDeps {
+  /** The shared token bucket (State.quota) and the Face resource (its host) whose quota it counts. */
+  quota: GateQuota;
   clock: Clock;
   logger: FastifyBaseLogger;
   /** Injected so tests drive time by hand; the default's timers are unref'd and cut short by close(). */
@@ -51,18 +55,26 @@ export function createGuardedFaceGateway(inner: FaceGateway, options: FaceGuardO
   const random = deps.random ?? Math.random;
   const counters = new GuardCounters();
   const breaker = new CircuitBreaker(opts.breaker, clock, logger);
-  const gate = new FaceRateGate(opts, clock, sleep, (reason) => counters.refusedByGate(reason));
+  const gate = new FaceQuotaGate(opts, deps.quota, clock, sleep, {
+    refused: (reason) => counters.refusedByGate(reason),
+    held: (by) => counters.held(by),
+    granted: (priority) => counters.granted(priority),
+    quotaError: (error) => {
+      counters.quotaError();
+      logger.warn({ err: error }, "the shared Face quota could not be reached; calls waiting for it were refused");
+    },
+  });
   const closing = new AbortController();
 
   /** Breaker, then a token, then the breaker again (it may have opened while we queued), then Face. */
-  async function attempt<T>(operation: GuardOperation, maxWaitMs: number, send: () => Promise<T>): Promise<T> {
+  async function attempt<T>(operation: GuardOperation, queueTicket: GateTicket, maxWaitMs: number, send: () => Promise<T>): Promise<T> {
     const refusal = breaker.check();
     if (refusal) {
       counters.refusedByBreaker();
       throw new GuardRefusal(unavailable(refusal.retryAfterMs));
     }
     try {
-      await gate.acquire(maxWaitMs);
+      await gate.acquire(queueTicket, maxWaitMs);
     } catch (err) {
       throw new GuardRefusal(err);
     }
@@ -80,7 +92,7 @@ export function createGuardedFaceGateway(inner: FaceGateway, options: FaceGuardO
       breaker.record(ticket, breakerOutcome(err));
       // Face's quota is per resource: its Retry-After holds every caller, not just this one.
       const retryAfterMs = retryAfterMsOf(err);
-      if (retryAfterMs !== undefined && gate.pauseUntil(clock.now() + retryAfterMs)) counters.paused();
+      if (retryAfterMs !== undefined && (await gate.pause(retryAfterMs))) counters.paused();
       throw err;
     }
   }
@@ -89,11 +101,12 @@ export function createGuardedFaceGateway(inner: FaceGateway, options: FaceGuardO
     const { maxAttempts, baseDelayMs, maxDelayMs, budgetMs } = opts.retry;
     const attempts = retrySafeOperations.has(operation) ? maxAttempts : 1;
     const started = clock.now();
+    const ticket = ticketOf(operation, ctx);
     for (let n = 1; ; n++) {
       // A retry may wait for its token only as long as the call's time budget still allows.
       const maxWaitMs = n === 1 ? opts.maxWaitMs : Math.min(opts.maxWaitMs, budgetMs - (clock.now() - started));
       try {
-        return await attempt(operation, maxWaitMs, send);
+        return await attempt(operation, ticket, maxWaitMs, send);
       } catch (err) {
         if (err instanceof GuardRefusal) throw err.error;
         const settled = n > 1 ? settle?.(err) : undefined;
@@ -146,6 +159,7 @@ export function createGuardedFaceGateway(inner: FaceGateway, options: FaceGuardO
       counters.snapshot({
         breaker: { state: breaker.state, consecutiveFailures: breaker.consecutiveFailures, transitions: breaker.transitions },
         queueLength: gate.queueLength,
+        queued: gate.queued,
         pausedUntil: gate.pausedUntil,
       }),
     close: () => {
@@ -153,6 +167,23 @@ export function createGuardedFaceGateway(inner: FaceGateway, options: FaceGuardO
       gate.close();
     },
   };
+}
+
+/** Each operation's own queue, when the caller did not name one (the background loop names "background"). */
+const DEFAULT_PRIORITY: Record<GuardOperation, FaceCallPriority> = {
+  createLivenessSession: "create",
+  createLivenessWithVerifySession: "create",
+  getSession: "read",
+  getSessionImage: "read",
+  deleteSession: "delete",
+  probe: "read",
+};
+
+/** Calls that name no client share one turn: the readiness probe, and callers outside any tenant. */
+const NO_CLIENT = "";
+
+function ticketOf(operation: GuardOperation, ctx: FaceCallContext | undefined): GateTicket {
+  return { priority: ctx?.priority ?? DEFAULT_PRIORITY[operation], clientId: ctx?.clientId ?? NO_CLIENT };
 }
 
 /** The guard's own "no" (queue, breaker): final, never retried, never counted against Face. */

@@ -8,6 +8,8 @@
  *   the store never holds the image.
  * - Concurrent duplicates wait for the first request by polling the store, then replay its response; they never
  *   create a second session.
+ * - Once the session is deleted, the stored response is dropped and the key answers 404 for the rest of its
+ *   retention: a retry must not replay a deleted session's auth token, nor create a new session under the old key.
  * - A failed first request releases the key, and nothing of the failure is kept: a duplicate that was waiting then
  *   becomes the first attempt itself, as a retry sent a moment later would. A failure is often transient (a 503),
  *   so a fresh attempt serves a waiting client better than replaying an error it would only retry; and since only
@@ -20,7 +22,7 @@ import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyBaseLogger } from "fastify";
 import { AppError } from "../errors.js";
-import type { IdempotencyStore } from "../state/idempotency-store.js";
+import { ERASED_RESPONSE, type IdempotencyStore } from "../state/idempotency-store.js";
 
 /** How long a completed create can be replayed. */
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -78,7 +80,11 @@ export class IdempotentCreates<T extends { id: string }> {
       const claim = await this.store.claim(scoped, fingerprint, this.leaseMs);
       if (claim.claimed) return { created: await this.first(scoped, claim.token, log, create), replayed: false };
       const { entry } = claim;
+      // The session was erased (by subject): whatever was sent, there is no token to give back.
+      if (entry.state === "completed" && entry.response.status === ERASED_RESPONSE.status) throw new AppError("LSO_ERR_SESSION_NOT_FOUND");
       if (entry.fingerprint !== fingerprint) throw new AppError("LSO_ERR_IDEMPOTENCY_MISMATCH");
+      // The session this key created was deleted: neither its 201 (and auth token) nor a new session.
+      if (entry.state === "forgotten") throw new AppError("LSO_ERR_SESSION_NOT_FOUND", { message: "The session created with this Idempotency-Key was deleted." });
       if (entry.state === "completed") {
         const created = this.shape.parse(entry.response.body);
         log.info({ sessionId: created.id }, "idempotent create replayed");
@@ -91,6 +97,11 @@ export class IdempotentCreates<T extends { id: string }> {
     }
   }
 
+  /** After a delete: the key's stored response (auth token included) goes, and a retry is answered 404. */
+  async forgetSession(sessionId: string): Promise<void> {
+    await this.store.forgetSession(sessionId);
+  }
+
   private async first(key: string, token: string, log: FastifyBaseLogger, create: () => Promise<T>): Promise<T> {
     let created: T;
     try {
@@ -101,7 +112,7 @@ export class IdempotentCreates<T extends { id: string }> {
     }
     // The session exists and is remembered: a store failure here costs only the replay, so the caller still gets it.
     const stored = await this.store
-      .complete(key, token, { status: 201, body: created }, IDEMPOTENCY_RETENTION_MS)
+      .complete(key, token, { status: 201, body: created }, IDEMPOTENCY_RETENTION_MS, created.id)
       .catch((error: unknown) => (log.error({ err: error }, "could not store an idempotent response"), false));
     if (!stored) log.warn({ sessionId: created.id }, "idempotent response not kept; a retry with this key would create another session");
     return created;

@@ -34,6 +34,10 @@ export const callerPolicySchema = z.strictObject({
   rateLimitPerMinute: z.number().int().min(1).max(1_000_000).default(600).describe("Requests per minute this client may make."),
   maxTokenTtlSeconds: z.number().int().min(60).max(86_400).default(86_400).describe("The longest authTokenTtlSeconds this client may ask for."),
   sessionImages: z.boolean().default(true).describe("Whether this client may set enableSessionImage."),
+  requireConsent: z
+    .boolean()
+    .default(false)
+    .describe("Every create must carry consent evidence; one without it answers 422 LSO_ERR_CONSENT_REQUIRED before Face is called."),
   // prefault, not default: zod 4 returns a default as is, so the inner defaults would not apply to `{}`.
   decision: decisionPolicySchema.prefault({}).describe("How outcomes are decided for this client."),
 });

@@ -89,6 +89,7 @@ async function openapi(app: FastifyInstance, options: OpenApiOptions): Promise<v
       tags: [
         { name: "sessions", description: "Liveness sessions" },
         { name: "health", description: "Liveness and readiness probes" },
+        { name: "privacy", description: "Erasure by subject (docs/privacy.md)" },
         { name: "webhooks", description: "Delivery log and redelivery of the signed session.decided webhook (README, Webhooks)" },
         { name: "admin", description: "Operator routes (x-admin-key, ADMIN_API_KEYS); 404 when ADMIN_API_KEYS is unset" },
       ],

@@ -1,9 +1,11 @@
 /**
  * The background loop: finds what is due through the store's due index (never by listing sessions) and does it.
- * For an unsettled session that nobody polls, the watcher's next poll (so its decision settles, and a webhook can
- * go out, without a caller asking), backing off while nothing changes; once the token lapsed, the settle as expired
- * or abandoned; for a settled one, its deletion at Face after the lapse, and the retry of a failed deletion. Then
- * session images past their retention are deleted, each with its imageDeleted event.
+ * For an unsettled session with a callbackUrl that nobody polls, the watcher's next read (so its decision settles
+ * and the webhook goes out without a caller asking), backing off while nothing changes; once the token lapsed, the
+ * settle as expired or abandoned (or as Face last saw it); for a settled one, its deletion at Face after the lapse,
+ * and the retry of a failed deletion. Then session images past their retention are deleted, each with its
+ * imageDeleted event. Sessions without a callbackUrl cost no background read before their lapse (session-schedule.ts),
+ * and the loop's reads wait behind every caller's in the quota guard (priority "background").
  *
  * claimDue leases each record (moves its dueAt past the work), so replicas sharing a store never work on the same
  * session at once, and a replica that dies mid-work leaves it to be retaken when the lease ends. Face reads go
@@ -49,6 +51,13 @@ const BATCH = 50;
  */
 const CLAIM_LEASE_MS = 60_000;
 
+/**
+ * How long a session that never started (settled expired) is kept after its token lapsed, instead of the 24 hours
+ * a used session is: nothing in it is worth keeping longer than it takes a caller to read the outcome, and an
+ * unused session is the cheapest thing for a caller (or an attacker) to create in bulk.
+ */
+export const NEVER_STARTED_RETENTION_MS = 60 * 60 * 1000;
+
 export class SessionBackground {
   private readonly task: PeriodicTask;
   private stopped = false;
@@ -92,9 +101,12 @@ export class SessionBackground {
     const { sync, cleanup, schedule, clock, log } = this.deps;
     const now = clock.now();
     const lapsed = now >= claimed.authTokenExpiresAt;
+    if (claimed.erased) return cleanup.finishErasure(claimed, this.actor);
     let record: SessionRecord | undefined = claimed;
     let failed = false;
-    if (!claimed.decision && claimed.deletedAtFaceAt === undefined && (lapsed || !this.deps.isPolled(claimed.id))) {
+    // A long-poll on this replica reads the session already; the watcher's read would only repeat it.
+    const watchDue = schedule.watched(claimed, now) && !this.deps.isPolled(claimed.id);
+    if (!claimed.decision && claimed.deletedAtFaceAt === undefined && (lapsed || watchDue)) {
       try {
         record = await sync.refresh(claimed, this.actor, { poll: schedule.watched(claimed, now) });
       } catch (error) {
@@ -107,6 +119,10 @@ export class SessionBackground {
     if (record.decision && (record.faceDeletionDue || (lapsed && schedule.deletesAtLapse(record)))) {
       record = await cleanup.deleteAtFace(record.id, this.actor);
       if (!record) return;
+    }
+    if (record.decision?.outcome === "expired") {
+      const expiresAt = Math.max(record.authTokenExpiresAt, now) + NEVER_STARTED_RETENTION_MS;
+      if (expiresAt < record.expiresAt) record = (await this.deps.store.update(record.id, { expiresAt })) ?? record;
     }
     // Nothing above set the next due time (it still holds our lease): set it now.
     if (record.dueAt === claimed.dueAt) await this.reschedule(record, failed);

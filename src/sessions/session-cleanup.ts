@@ -11,7 +11,7 @@ import type { ImageStore } from "../state/image-store.js";
 import type { SessionRecord, SessionStore } from "../state/session-store.js";
 import type { SessionEvents } from "./session-events.js";
 import { latestImageId, snapshotOfRecord } from "./session-snapshot.js";
-import { isNotFound, type Actor } from "./session-sync.js";
+import { faceContext, isNotFound, type Actor } from "./session-sync.js";
 
 export interface CleanupOptions {
   /** DELETE_AFTER_DECISION */
@@ -66,13 +66,36 @@ export class SessionCleanup {
 
   /** The caller's DELETE: gone at Face (when it is still there), here, and the retained image too. Throws Face's errors. */
   async forget(record: SessionRecord, actor: Actor): Promise<void> {
-    if (record.deletedAtFaceAt === undefined) {
-      await this.running.get(record.id);
+    // A deletion under way (the decision was read, or its webhook delivered) may do the Face part first: wait for it
+    // and go by the record it leaves, so Face is not asked to delete the session twice.
+    const running = this.running.get(record.id);
+    const current = (running && (await running)) ?? record;
+    if (current.deletedAtFaceAt === undefined) {
       const faceRequestId = await this.deleteSessionAtFace(record, actor);
       this.deps.events.emit({ type: "deletedAtFace", ...this.base(record.id, record.clientId, actor, faceRequestId) });
     }
     await this.deps.store.delete(record.id);
     if (await this.deps.images.delete(record.id)) this.deps.events.emit({ type: "imageDeleted", ...this.base(record.id, record.clientId, actor) });
+  }
+
+  /**
+   * An erasure tombstone (privacy/): deleted at Face, then forgotten here; a failure keeps it for the next retry.
+   * No events: the session's audit trail is gone, and nothing of it should come back.
+   */
+  async finishErasure(record: SessionRecord, actor: Actor): Promise<void> {
+    try {
+      await this.deleteSessionAtFace(record, actor);
+      await this.deps.store.delete(record.id);
+      actor.log.info({ sessionId: record.id }, "erased session deleted at Face");
+    } catch (error) {
+      actor.log.warn({ err: error, sessionId: record.id }, "could not delete an erased session at Face; it will be retried");
+      await this.deps.store.update(record.id, { dueAt: this.deps.clock.now() + this.options.retryMs });
+    }
+  }
+
+  /** Face's request id, or undefined when Face had forgotten the session already (deleting is idempotent). */
+  deleteAtFaceOnce(record: SessionRecord, actor: Actor): Promise<string | undefined> {
+    return this.deleteSessionAtFace(record, actor);
   }
 
   /** Waits for deletions under way (on close, and in tests). */
@@ -101,7 +124,7 @@ export class SessionCleanup {
   /** Face's request id, or undefined when Face had forgotten the session already (deleting is idempotent). */
   private async deleteSessionAtFace(record: SessionRecord, actor: Actor): Promise<string | undefined> {
     try {
-      return (await this.deps.face.deleteSession(record.kind, record.id, { log: actor.log })).requestId;
+      return (await this.deps.face.deleteSession(record.kind, record.id, faceContext(actor, record.clientId, "delete"))).requestId;
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -115,7 +138,8 @@ export class SessionCleanup {
     if (!imageId) return;
     let reply;
     try {
-      reply = await face.getSessionImage(imageId, { log: actor.log });
+      // Part of the deletion it comes before: queued with deletions, not with callers' reads.
+      reply = await face.getSessionImage(imageId, faceContext(actor, record.clientId, "delete"));
     } catch (error) {
       if (isImageGone(error)) return; // Face forgot it already: nothing to keep, nothing to delete
       throw error; // keep the session at Face, so the image is not lost; the background loop retries

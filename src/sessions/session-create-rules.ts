@@ -22,6 +22,20 @@ export function enforcePolicy(input: CreateSessionInput, policy: CallerPolicy): 
   }
 }
 
+/** A clock-skew allowance: a device or caller clock a little ahead of ours is not a consent from the future. */
+const CONSENT_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+/** The client's requireConsent policy, and the evidence's age: at most maxAgeMs old, not in the future. */
+export function enforceConsent(input: CreateSessionInput, policy: CallerPolicy, now: number, maxAgeMs: number): void {
+  if (input.consent === undefined) {
+    if (policy.requireConsent) throw new AppError("LSO_ERR_CONSENT_REQUIRED");
+    return;
+  }
+  const at = Date.parse(input.consent.consentedAt);
+  const problem = at > now + CONSENT_CLOCK_SKEW_MS ? "must not be in the future" : at < now - maxAgeMs ? `must be at most ${maxAgeMs / 1000} seconds old` : undefined;
+  if (problem) throw new AppError("LSO_ERR_VALIDATION", { fields: [{ path: "body.consent.consentedAt", message: problem }] });
+}
+
 export function imageError(problem: ImageProblem): AppError {
   switch (problem) {
     case "tooSmall":

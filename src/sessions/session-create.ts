@@ -4,13 +4,13 @@
  */
 import { createHash } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
-import type { CreateSessionParams, FaceGateway } from "../face/face-gateway.js";
+import type { CreateSessionParams, FaceCallContext, FaceGateway } from "../face/face-gateway.js";
 import type { CallerPolicy } from "../lib/caller-policy.js";
 import type { Clock } from "../lib/clock.js";
 import { checkImage } from "../lib/image-format.js";
 import type { LockoutGuard } from "../lockout/lockout-guard.js";
 import type { SessionRecord, SessionStore } from "../state/session-store.js";
-import { enforcePolicy, imageError } from "./session-create-rules.js";
+import { enforceConsent, enforcePolicy, imageError } from "./session-create-rules.js";
 import type { SessionEvents } from "./session-events.js";
 import type { CreateSessionInput } from "./session-input.js";
 import type { SessionSchedule } from "./session-schedule.js";
@@ -42,11 +42,14 @@ export interface CreateDeps {
   lockout?: LockoutGuard | undefined;
   /** The webhook feature's create-time check of a callbackUrl (throws an AppError); absent: any valid URL is kept. */
   checkCallbackUrl?: ((url: string) => void) | undefined;
+  /** CONSENT_MAX_AGE_SECONDS in ms. */
+  consentMaxAgeMs: number;
 }
 
 export async function createSession(deps: CreateDeps, input: CreateSessionInput, caller: CreateContext): Promise<SessionCreated> {
   const { face, clock, events } = deps;
   enforcePolicy(input, caller.policy);
+  enforceConsent(input, caller.policy, clock.now(), deps.consentMaxAgeMs);
   if (input.callbackUrl !== undefined) deps.checkCallbackUrl?.(input.callbackUrl);
   // Before Face is called: a locked-out subject or device must not cost a Face transaction.
   await deps.lockout?.assertNotLocked(caller.clientId, input);
@@ -57,6 +60,7 @@ export async function createSession(deps: CreateDeps, input: CreateSessionInput,
   };
   if (input.deviceCorrelationId !== undefined) params.deviceCorrelationId = input.deviceCorrelationId;
 
+  const faceCtx: FaceCallContext = { log: caller.log, clientId: caller.clientId, priority: "create" };
   let reply;
   let verifyImageSha256: string | undefined;
   if (input.kind === "livenessWithVerify") {
@@ -71,10 +75,10 @@ export async function createSession(deps: CreateDeps, input: CreateSessionInput,
         returnVerifyImageHash: true,
         ...(input.verifyConfidenceThreshold !== undefined && { verifyConfidenceThreshold: input.verifyConfidenceThreshold }),
       },
-      { log: caller.log },
+      faceCtx,
     );
   } else {
-    reply = await face.createLivenessSession(params, { log: caller.log });
+    reply = await face.createLivenessSession(params, faceCtx);
   }
 
   const session = reply.value;
@@ -95,6 +99,9 @@ export async function createSession(deps: CreateDeps, input: CreateSessionInput,
   if (input.subject !== undefined) record.subject = input.subject;
   if (input.deviceCorrelationId !== undefined) record.deviceCorrelationId = input.deviceCorrelationId;
   if (input.callbackUrl !== undefined) record.callbackUrl = input.callbackUrl;
+  if (input.consent !== undefined) record.consent = input.consent;
+  // Scoped as the idempotency store keys it, so an erasure can drop the stored response with its token.
+  if (caller.idempotencyKey !== undefined) record.idempotencyKey = `${caller.clientId}:${caller.idempotencyKey}`;
   record.dueAt = deps.schedule.firstDueAt(record);
   await remember(deps, record, caller.log);
   caller.log.info({ sessionId: record.id, kind: record.kind, faceRequestId: reply.requestId }, "session created");
@@ -106,6 +113,7 @@ export async function createSession(deps: CreateDeps, input: CreateSessionInput,
     kind: record.kind,
     ...(record.subject !== undefined && { subject: record.subject }),
     ...(input.callbackUrl !== undefined && { callbackUrl: input.callbackUrl }),
+    ...(input.consent !== undefined && { consent: input.consent }),
   });
   events.emit({ type: "tokenIssued", ...base, authTokenExpiresAt: record.authTokenExpiresAt });
 
@@ -127,7 +135,7 @@ async function remember(deps: CreateDeps, record: SessionRecord, log: FastifyBas
     await deps.store.put(record);
   } catch (error) {
     log.error({ err: error, sessionId: record.id }, "could not store the session; deleting it at Face");
-    await deps.face.deleteSession(record.kind, record.id, { log }).catch((cleanupError: unknown) => {
+    await deps.face.deleteSession(record.kind, record.id, { log, clientId: record.clientId, priority: "delete" }).catch((cleanupError: unknown) => {
       log.error({ err: cleanupError, sessionId: record.id }, "orphan session left at Face");
     });
     throw error;

@@ -5,7 +5,7 @@
  *
  * Events carry no secrets and no biometrics: never an auth token, an image or a key.
  */
-import type { Decision, DigestCheck } from "../state/session-record.js";
+import type { ConsentEvidence, Decision, DigestCheck } from "../state/session-record.js";
 
 interface EventBase {
   sessionId: string;
@@ -19,7 +19,7 @@ interface EventBase {
 }
 
 export type SessionEvent =
-  | (EventBase & { type: "created"; kind: "liveness" | "livenessWithVerify"; subject?: string; callbackUrl?: string })
+  | (EventBase & { type: "created"; kind: "liveness" | "livenessWithVerify"; subject?: string; callbackUrl?: string; consent?: ConsentEvidence })
   | (EventBase & { type: "tokenIssued"; authTokenExpiresAt: number })
   | (EventBase & { type: "attemptSeen"; attemptId: number; attemptStatus: string; modelVersion?: string })
   | (EventBase & { type: "decided"; decision: Decision; digestCheck: DigestCheck; modelVersion?: string })

@@ -8,6 +8,7 @@ import type { FastifyRequest } from "fastify";
 import { ZodOptional, ZodPipe, type z } from "zod";
 import { AppError, type FieldIssue } from "../errors.js";
 import type { LivenessOperationMode, SessionKind } from "../face/face-gateway.js";
+import type { ConsentEvidence } from "../state/session-record.js";
 import { createSessionJsonSchema, createSessionMultipartFieldsSchema, MAX_CALLBACK_URL_CHARS } from "./session-schemas.js";
 
 export interface CreateSessionInput {
@@ -22,6 +23,8 @@ export interface CreateSessionInput {
   verifyImage?: Buffer;
   /** Where the webhook dispatcher sends this session's news; passed through on the created event. */
   callbackUrl?: string;
+  /** Kept with the record; never sent to Face. */
+  consent?: ConsentEvidence;
 }
 
 const VERIFY_IMAGE_PART = "verifyImage";

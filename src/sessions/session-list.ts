@@ -63,6 +63,8 @@ export async function listSessions(deps: ListDeps, clientId: string, query: Sess
     for (const record of batch) {
       inspected += 1;
       position = positionOf(record);
+      // An erasure tombstone waiting for Face: gone, as far as its client can tell.
+      if (record.erased) continue;
       if (kind !== undefined && record.kind !== kind) continue;
       const decision = deps.decisionOf(record);
       if (outcome !== undefined && decision.outcome !== outcome) continue;

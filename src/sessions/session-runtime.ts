@@ -34,7 +34,9 @@ declare module "fastify" {
 export interface SessionSettings {
   deleteAfterDecision: boolean;
   imageRetentionMs: number;
-  watch: { intervalMs: number; concurrency: number };
+  watch: { intervalMs: number; firstPollMs: number; concurrency: number };
+  /** CONSENT_MAX_AGE_SECONDS in ms. */
+  consentMaxAgeMs: number;
   sweepIntervalMs: number;
 }
 
@@ -60,6 +62,8 @@ export interface SessionRuntimeDeps {
 
 export interface SessionRuntime {
   service: SessionService;
+  /** Deletions at Face, for the erasure by subject. */
+  cleanup: SessionCleanup;
   /** The attempt budget, for the admin routes. */
   lockout: LockoutGuard;
   /** Starts the background loop and listens for settled decisions from any replica. */
@@ -84,7 +88,12 @@ export function createSessionRuntime(deps: SessionRuntimeDeps): SessionRuntime {
   const images = state.images;
   const lockout = new LockoutGuard(state.lockout, deps.lockoutRule, clock);
   const idempotency = new IdempotentCreates(state.idempotency, deps.idempotencyLeaseMs, sessionCreatedSchema);
-  const schedule = new SessionSchedule({ watchIntervalMs: settings.watch.intervalMs, retryMs: settings.sweepIntervalMs, deleteAfterDecision: settings.deleteAfterDecision });
+  const schedule = new SessionSchedule({
+    watchIntervalMs: settings.watch.intervalMs,
+    firstPollMs: settings.watch.firstPollMs,
+    retryMs: settings.sweepIntervalMs,
+    deleteAfterDecision: settings.deleteAfterDecision,
+  });
   const sync = new SessionSync({ face, store, clock, events, schedule, policyOf, lockout, isFailedOutcome: isDeclined });
   const hub = new SessionPollHub(sync, log.child({ component: "long-poll" }));
   const cleanup = new SessionCleanup({ face, store, images, events, clock }, { ...settings, retryMs: settings.sweepIntervalMs });
@@ -117,11 +126,13 @@ export function createSessionRuntime(deps: SessionRuntimeDeps): SessionRuntime {
     idempotency,
     lockout,
     checkCallbackUrl: deps.checkCallbackUrl,
+    consentMaxAgeMs: settings.consentMaxAgeMs,
     maxWaitMs: Math.max(0, Math.min(MAX_WAIT_SECONDS * 1000, deps.connectionTimeoutMs - 1000)),
   });
 
   return {
     service,
+    cleanup,
     lockout,
     start: async () => {
       unsubscribe ??= await state.signals.subscribe(SETTLED_CHANNEL, (id) => hub.notify(id));

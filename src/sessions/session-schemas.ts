@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { plainText } from "../lib/plain-text.js";
+import { consentMethods } from "../state/session-record.js";
 import { decisionSchema } from "./decision/decision-schemas.js";
 
 export const sessionKindSchema = z.enum(["liveness", "livenessWithVerify"]);
@@ -53,6 +54,19 @@ export const callbackUrlSchema = plainText(z.string().max(MAX_CALLBACK_URL_CHARS
       "a public (global unicast) host on port 443 or another port the operator allows. See docs/security.md.",
   );
 
+/**
+ * The caller's evidence of the person's consent. Shape only here; the age of consentedAt depends on the clock and
+ * CONSENT_MAX_AGE_SECONDS, so session-create-rules.ts checks it. Never sent to Face.
+ */
+export const consentSchema = z
+  .strictObject({
+    noticeVersion: plainText(z.string().min(1).max(64)).describe("The version of the notice text the person saw, e.g. 2026-03 or v4."),
+    consentedAt: z.iso.datetime({ offset: true }).describe("When the person consented (ISO 8601); not in the future, not older than CONSENT_MAX_AGE_SECONDS."),
+    method: z.enum(consentMethods).describe("How the person consented."),
+    reference: plainText(z.string().min(1).max(128)).optional().describe("Your own record id for this consent."),
+  })
+  .describe("Evidence of the person's consent; kept with the session, shown in GET, the audit trail and the webhook; never sent to Face.");
+
 /** Field schemas shared by the JSON and the multipart encodings of a create request. */
 const common = {
   livenessOperationMode: z
@@ -84,6 +98,7 @@ const common = {
     .optional()
     .describe("Your opaque reference for the end user, without control or bidi characters. Kept by this service; never sent to Face."),
   callbackUrl: callbackUrlSchema.optional(),
+  consent: consentSchema.optional(),
 };
 
 const verifyConfidenceThreshold = z
@@ -128,6 +143,20 @@ export const createSessionMultipartFieldsSchema = z.strictObject({
   enableSessionImage: booleanText.default(false).describe(`${common.enableSessionImage.description} "true" or "false".`),
   subject: common.subject,
   callbackUrl: common.callbackUrl,
+  consent: z
+    .string()
+    .max(1024, { message: "must be at most 1024 characters" })
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be a JSON object" });
+        return z.NEVER;
+      }
+    })
+    .pipe(consentSchema)
+    .optional()
+    .describe("The consent evidence as one JSON text field, e.g. {\"noticeVersion\":\"v4\",\"consentedAt\":\"...\",\"method\":\"checkbox\"}."),
   verifyConfidenceThreshold: numberText.pipe(verifyConfidenceThreshold.unwrap()).optional().describe(`${verifyConfidenceThreshold.description} 0 to 1.`),
 });
 
@@ -171,6 +200,7 @@ export const sessionViewSchema = z
     status: attemptStatusSchema,
     subject: z.string().optional(),
     deviceCorrelationId: z.string().optional(),
+    consent: consentSchema.optional(),
     createdAt: z.iso.datetime(),
     authTokenExpiresAt: z.iso.datetime(),
     checkedAt: z.iso.datetime().describe("When this service last read the session from Face."),

@@ -126,6 +126,8 @@ export class SessionService {
   async delete(id: string, caller: CallerContext): Promise<void> {
     const record = await this.owned(id, caller);
     this.settledViews.delete(id);
+    // First, so that even if the cleanup fails, an idempotent retry can no longer replay the session's auth token.
+    await this.deps.idempotency?.forgetSession(id);
     await this.deps.cleanup.forget(record, { id: caller.clientId, log: caller.log });
     caller.log.info({ sessionId: id }, "session deleted");
   }
@@ -137,10 +139,19 @@ export class SessionService {
     const retained = await this.deps.images.get(id);
     if (retained) return retained.bytes;
     if (record.deletedAtFaceAt !== undefined) throw new AppError("LSO_ERR_SESSION_IMAGE_NOT_FOUND");
-    const current = (await this.deps.sync.refresh(record, { id: caller.clientId, log: caller.log })) ?? this.notFound();
-    const imageId = latestImageId(snapshotOfRecord(current));
-    if (!imageId) throw new AppError("LSO_ERR_SESSION_IMAGE_NOT_FOUND");
-    return (await this.deps.face.getSessionImage(imageId, { log: caller.log })).value;
+    try {
+      const current = (await this.deps.sync.refresh(record, { id: caller.clientId, log: caller.log })) ?? this.notFound();
+      const imageId = latestImageId(snapshotOfRecord(current));
+      if (!imageId) throw new AppError("LSO_ERR_SESSION_IMAGE_NOT_FOUND");
+      return (await this.deps.face.getSessionImage(imageId, { log: caller.log, clientId: caller.clientId, priority: "read" })).value;
+    } catch (error) {
+      // A cleanup (in this process or another replica) writes the copy before it deletes the session at Face: a
+      // 404 from Face after our first look may only mean the copy has landed since. Look once more.
+      const isGone = error instanceof AppError && (error.code === "LSO_ERR_SESSION_NOT_FOUND" || error.code === "LSO_ERR_SESSION_IMAGE_NOT_FOUND");
+      const copied = isGone ? await this.deps.images.get(id) : undefined;
+      if (copied) return copied.bytes;
+      throw error;
+    }
   }
 
   /** The change a client digest makes: none when settled with the same digest; 409 when settled with another. */
@@ -155,7 +166,7 @@ export class SessionService {
   /** A session that does not exist and one that belongs to another caller look the same: 404. */
   private async owned(id: string, caller: CallerContext): Promise<SessionRecord> {
     const record = await this.deps.store.get(id);
-    if (!record || record.clientId !== caller.clientId) this.notFound();
+    if (!record || record.clientId !== caller.clientId || record.erased) this.notFound();
     return record;
   }
 

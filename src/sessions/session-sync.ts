@@ -9,7 +9,7 @@
  */
 import type { FastifyBaseLogger } from "fastify";
 import { AppError } from "../errors.js";
-import type { FaceGateway } from "../face/face-gateway.js";
+import type { FaceCallContext, FaceCallPriority, FaceGateway } from "../face/face-gateway.js";
 import type { CallerPolicy } from "../lib/caller-policy.js";
 import type { Clock } from "../lib/clock.js";
 import type { LockoutGuard } from "../lockout/lockout-guard.js";
@@ -29,6 +29,14 @@ export interface Actor {
 }
 
 export const SYSTEM_ACTOR_ID = "system";
+
+/**
+ * How a call to Face is queued while the quota is short: for the tenant who owns the session (so tenants take
+ * turns), and as a background read when nobody waits for it (the background loop, webhook-driven cleanup).
+ */
+export function faceContext(actor: Actor, clientId: string, priority?: FaceCallPriority): FaceCallContext {
+  return { log: actor.log, clientId, priority: priority ?? (actor.id === SYSTEM_ACTOR_ID ? "background" : "read") };
+}
 
 /**
  * How long after the token lapsed a real face may still wait for the caller's digest. The app gets the digest when
@@ -127,7 +135,7 @@ export class SessionSync {
   /** Face's current view; undefined when Face forgot the session after its token lapsed (what we hold is all there is). */
   private async fetch(record: SessionRecord, actor: Actor): Promise<Fetched | undefined> {
     try {
-      const reply = await this.deps.face.getSession(record.kind, record.id, { log: actor.log });
+      const reply = await this.deps.face.getSession(record.kind, record.id, faceContext(actor, record.clientId));
       return { snapshot: snapshotOf(reply.value), faceRequestId: reply.requestId };
     } catch (error) {
       if (isNotFound(error) && this.deps.clock.now() >= record.authTokenExpiresAt) return undefined;
@@ -144,7 +152,9 @@ export class SessionSync {
     if (fetched && !sameSnapshot(record.snapshot, fetched.snapshot)) Object.assign(patch, { snapshot: fetched.snapshot, lastKnownStatus: fetched.snapshot.status });
     if (fresh.length) patch.lastAttemptSeen = fresh.at(-1)!.attemptId;
     const changed = fetched !== undefined && snapshotFingerprint(fetched.snapshot) !== snapshotFingerprint(before);
-    if (options.poll) patch.watchIntervalMs = schedule.nextInterval(record, changed);
+    // A caller's Face read stands in for the watcher's next one: the watcher's schedule moves on as if it had read.
+    const watchMoves = options.poll || (fetched !== undefined && actor.id !== SYSTEM_ACTOR_ID && schedule.callerReadMovesWatch(record, now));
+    if (watchMoves) patch.watchIntervalMs = schedule.nextInterval(record, changed);
     else if (changed && record.watchIntervalMs !== undefined) patch.watchIntervalMs = schedule.options.watchIntervalMs;
     // lastCheckedAt goes out with any write; a read that found nothing new costs no write for it alone.
     if (fetched) patch.lastCheckedAt = now;
@@ -155,7 +165,7 @@ export class SessionSync {
     if (next.decision && options.readByCaller && next.decisionReadAt === undefined) patch.decisionReadAt = now;
     const writes = Object.keys(patch).filter((key) => key !== "lastCheckedAt");
     if (!writes.length) return next;
-    if (changed || options.poll || options.patch) patch.dueAt = schedule.dueAt({ ...record, ...withoutDue(patch) }, now);
+    if (changed || watchMoves || options.patch) patch.dueAt = schedule.dueAt({ ...record, ...withoutDue(patch) }, now);
     const updated = await store.update(record.id, patch);
     if (updated) this.announceAttempts(updated, fresh, actor, fetched);
     return updated;

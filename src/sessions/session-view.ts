@@ -62,6 +62,7 @@ export function toSessionView(record: SessionRecord, decision: Decision, exposeS
   };
   if (record.subject !== undefined) view.subject = record.subject;
   if (record.deviceCorrelationId !== undefined) view.deviceCorrelationId = record.deviceCorrelationId;
+  if (record.consent !== undefined) view.consent = { ...record.consent };
   if (snapshot.modelVersion !== undefined) view.modelVersion = snapshot.modelVersion;
   return view;
 }

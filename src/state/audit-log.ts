@@ -10,7 +10,15 @@
  * the zod schema that publishes it and checks at compile time that the two agree.
  */
 import type { SessionKind } from "../face/face-gateway.js";
-import type { DecisionOutcome, DigestCheck } from "./session-record.js";
+import type { ConsentEvidence, DecisionOutcome, DigestCheck } from "./session-record.js";
+
+/** What one erasure by subject removed (its receipt's counts). */
+export interface ErasureCounts {
+  sessions: number;
+  images: number;
+  faceDeletions: number;
+  faceDeletionsPending: number;
+}
 
 /**
  * The most entries one session keeps. A session's story is a handful of events plus webhook retries; the cap keeps
@@ -28,6 +36,7 @@ export const auditEventTypes = [
   "deletedAtFace",
   "imageRetained",
   "imageDeleted",
+  "subjectErased",
 ] as const;
 export type AuditEventType = (typeof auditEventTypes)[number];
 
@@ -52,7 +61,16 @@ export interface AuditEntry {
   final?: boolean | undefined;
   errorCode?: string | undefined;
   retainUntil?: string | undefined;
+  /** created: the consent evidence given on create. */
+  consent?: ConsentEvidence | undefined;
+  /** subjectErased: what was removed. */
+  erased?: ErasureCounts | undefined;
+  /** subjectErased: HMAC-SHA256 of the subject under a server secret, never the subject itself. */
+  subjectHmac?: string | undefined;
 }
+
+/** The audit stream of a client's erasure receipts (not a session id: GUIDs have no ':'). */
+export const erasureReceiptStream = (clientId: string): string => `erasures:${clientId}`;
 
 export interface AuditLog {
   /** Adds an entry at the end; false when the trail is full and the entry was dropped. */

@@ -46,3 +46,20 @@ export interface Decision {
 export const digestChecks = ["match", "mismatch", "notProvided", "notChecked", "verifyImageHashMismatch"] as const;
 /** The integrity gate's verdict on the attempt a decision rests on. */
 export type DigestCheck = (typeof digestChecks)[number];
+
+export const consentMethods = ["checkbox", "button", "signature", "verbal", "other"] as const;
+export type ConsentMethod = (typeof consentMethods)[number];
+
+/**
+ * The caller's evidence that the person agreed to the check: kept with the record, shown to its client, written to
+ * the audit trail and the webhook event, and never sent to Face (Face has no use for it).
+ */
+export interface ConsentEvidence {
+  /** The version of the notice text the person saw. */
+  noticeVersion: string;
+  /** ISO 8601, as the caller gave it. */
+  consentedAt: string;
+  method: ConsentMethod;
+  /** The caller's own record id for this consent. */
+  reference?: string | undefined;
+}

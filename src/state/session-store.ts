@@ -7,7 +7,7 @@
  * through an index on `dueAt`, never by listing every record: memory keeps a sorted structure, Redis a ZSET.
  */
 import type { FaceOperationState, SessionKind } from "../face/face-gateway.js";
-import type { Decision, DigestCheck, SessionSnapshot } from "./session-record.js";
+import type { ConsentEvidence, Decision, DigestCheck, SessionSnapshot } from "./session-record.js";
 
 export interface SessionRecord {
   id: string;
@@ -27,6 +27,16 @@ export interface SessionRecord {
   outcomeCountedAt?: number;
   /** Where the session.decided webhook goes. Its query may hold the receiver's token: never log it. */
   callbackUrl?: string;
+  /** The caller's consent evidence, when given on create. */
+  consent?: ConsentEvidence;
+  /** The client-scoped Idempotency-Key that created it, so an erasure can drop the stored response (and its token). */
+  idempotencyKey?: string;
+  /**
+   * Erased by subject while Face still had to confirm its deletion: a tombstone holding only what the retry needs
+   * (no subject, device id, consent, digest or snapshot). Reads answer 404; the background loop deletes it at Face
+   * and then forgets it.
+   */
+  erased?: boolean;
   /** Hex SHA-256 of the reference image we sent (verify sessions); Face's verifyImageHash must equal it. */
   verifyImageSha256?: string;
   /** The digest the device SDK gave the caller's app, as the caller passed it. Not a secret; kept out of info logs. */

@@ -4,7 +4,8 @@
  * what expired, so memory stays bounded by live data. close() stops that timer and forgets
  * the secrets and biometrics held (idempotent responses, images); it may be called more than once.
  */
-import type { Clock } from "../lib/clock.js";
+import { randomBytes } from "node:crypto";
+import { systemClock, type Clock } from "../lib/clock.js";
 import { MemoryAuditLog } from "./memory/audit-log-memory.js";
 import { MemoryIdempotencyStore } from "./memory/idempotency-store-memory.js";
 import { MemoryImageStore } from "./memory/image-store-memory.js";
@@ -12,6 +13,7 @@ import { MemoryLeaseStore } from "./memory/lease-store-memory.js";
 import { MemoryLockoutStore } from "./memory/lockout-store-memory.js";
 import { createMemoryRateLimitStore } from "./memory/rate-limit-store-memory.js";
 import type { FlexibleRateLimitStore } from "./rate-limit-flexible.js";
+import { MemoryQuotaBucket } from "./memory/quota-bucket-memory.js";
 import { MemorySessionStore } from "./memory/session-store-memory.js";
 import { MemorySignalBus } from "./memory/signal-bus-memory.js";
 import { MemoryWebhookOutbox } from "./memory/webhook-outbox-memory.js";
@@ -31,11 +33,17 @@ export interface MemoryState extends State {
   images: MemoryImageStore;
   leases: MemoryLeaseStore;
   signals: MemorySignalBus;
+  quota: MemoryQuotaBucket;
   /** Drops everything expired from every store (the timer does it every minute). */
   sweep(): void;
 }
 
-export function createMemoryState(clock: Clock): MemoryState {
+export interface MemoryStateOptions {
+  /** The Face quota's clock: real time by default, whatever `clock` is (see quota-bucket.ts). */
+  quotaClock?: Clock;
+}
+
+export function createMemoryState(clock: Clock, options: MemoryStateOptions = {}): MemoryState {
   const state: MemoryState = {
     backend: "memory",
     sessions: new MemorySessionStore(clock),
@@ -47,6 +55,8 @@ export function createMemoryState(clock: Clock): MemoryState {
     images: new MemoryImageStore(clock),
     leases: new MemoryLeaseStore(clock),
     signals: new MemorySignalBus(),
+    quota: new MemoryQuotaBucket(options.quotaClock ?? systemClock),
+    receiptKey: randomBytes(32),
     sweep: () => {
       for (const store of [state.sessions, state.idempotency, state.lockout, state.outbox, state.audit]) store.sweep();
     },

@@ -8,6 +8,7 @@ import type { IdempotencyStore } from "./idempotency-store.js";
 import type { ImageStore } from "./image-store.js";
 import type { LeaseStore } from "./lease-store.js";
 import type { LockoutStore } from "./lockout-store.js";
+import type { QuotaBucket } from "./quota-bucket.js";
 import type { RateLimitStore } from "./rate-limit-store.js";
 import type { SessionStore } from "./session-store.js";
 import type { SignalBus } from "./signal-bus.js";
@@ -27,6 +28,14 @@ export interface State {
   images: ImageStore;
   leases: LeaseStore;
   signals: SignalBus;
+  /** Face's quota, one token bucket per Face resource shared by every replica (real time unless told otherwise). */
+  quota: QuotaBucket;
+  /**
+   * The key erasure receipts HMAC the subject with, so a repeated erasure can be matched without the receipt
+   * holding the subject. Redis: derived from the newest STATE_ENCRYPTION_KEY (stable across replicas and
+   * restarts); memory: random per process.
+   */
+  readonly receiptKey: Uint8Array;
   /** Resolves when the backend answers; rejects when it is unreachable (readiness). */
   ping(): Promise<void>;
   /** Closes every store and connection the state opened (it owns them all). */
@@ -38,6 +47,7 @@ export type { ClaimResult, IdempotencyEntry, IdempotencyStore, StoredResponse } 
 export type { DueImage, ImageStore, RetainedImage } from "./image-store.js";
 export type { LeaseStore } from "./lease-store.js";
 export type { LockoutRule, LockoutState, LockoutStore } from "./lockout-store.js";
+export type { QuotaBucket, QuotaGrant, QuotaLane, QuotaPause } from "./quota-bucket.js";
 export type { RateLimitStore, RateLimitVerdict } from "./rate-limit-store.js";
 export type { AttemptSnapshot, Decision, DecisionOutcome, DecisionReason, DigestCheck, SessionSnapshot } from "./session-record.js";
 export type { SessionListPosition, SessionListQuery, SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "./session-store.js";

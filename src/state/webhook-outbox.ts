@@ -10,6 +10,13 @@ export type DeliveryState = "pending" | "delivered" | "failed";
 /** How long a finished delivery stays readable at GET /v1/sessions/{id}/events. */
 export const OUTBOX_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
+/**
+ * How many attempts a delivery keeps (the latest); older ones are dropped and only counted. A receiver failing for
+ * days across redeliveries must not grow a record (and the events answer) without end. Above the backoff's 10 steps
+ * to its 1-hour cap, so counting a series' kept attempts still picks the right backoff step.
+ */
+export const MAX_KEPT_ATTEMPTS = 20;
+
 export interface DeliveryAttempt {
   /** The Webhook-Attempt number; it keeps counting across series, so (webhookId, attempt) is unique. */
   attempt: number;
@@ -42,8 +49,12 @@ export interface WebhookDelivery {
   dueAt?: number;
   /** The highest attempt number handed out by a claim (a claim reserves its number before anything is sent). */
   lastAttempt: number;
-  /** Oldest first. */
+  /** Oldest first; the latest MAX_KEPT_ATTEMPTS only. */
   attempts: DeliveryAttempt[];
+  /** Every attempt recorded, kept or dropped; absent before the first. */
+  attemptCount?: number;
+  /** When the first recorded attempt was made (epoch ms); absent before it. */
+  firstAttemptAt?: number;
   updatedAt: number;
 }
 
@@ -85,6 +96,11 @@ export interface WebhookOutbox {
   record(webhookId: string, lease: string, result: AttemptResult): Promise<boolean>;
   /** Starts a new series for a delivered or failed delivery (redelivery), due now; refuses a pending one. */
   restart(webhookId: string): Promise<RestartResult>;
+  /**
+   * Forgets every delivery of a session, pending ones included (erasure: their bodies name the subject), so none is
+   * sent again. How many were still pending.
+   */
+  deleteBySession(sessionId: string): Promise<number>;
   /** Oldest first. */
   listBySession(sessionId: string): Promise<WebhookDelivery[]>;
   /** The backlog as of the store's clock; an attempt under way counts as pending, not due (its lease moved it). */

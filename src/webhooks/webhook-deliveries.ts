@@ -26,6 +26,8 @@ export function toDeliveryView(d: WebhookDelivery): WebhookDeliveryView {
       ...(a.nextAttemptAt !== undefined && { nextAttemptAt: iso(a.nextAttemptAt) }),
       final: a.final,
     })),
+    attemptCount: d.attemptCount ?? d.attempts.length,
+    firstAttemptAt: d.firstAttemptAt !== undefined ? iso(d.firstAttemptAt) : (d.attempts[0] && iso(d.attempts[0].at)) ?? null,
     event: webhookEventSchema.parse(JSON.parse(d.body)),
   };
 }

@@ -37,7 +37,7 @@ export function createDispatcher(deps: DispatcherDeps): (event: SessionEvent) =>
       id: webhookId,
       type: "session.decided",
       createdAt: event.decision.decidedAt ?? new Date(event.at).toISOString(),
-      data: { sessionId: record.id, kind: record.kind, ...(record.subject !== undefined && { subject: record.subject }), decision: event.decision },
+      data: { sessionId: record.id, kind: record.kind, ...(record.subject !== undefined && { subject: record.subject }), ...(record.consent !== undefined && { consent: record.consent }), decision: event.decision },
     };
     const now = deps.clock.now();
     const added = await deps.outbox.add({

@@ -1,7 +1,8 @@
 /**
  * What an attempt's result means and when the next one is due. Retries follow exponential backoff with jitter
- * (10 s, 20 s, 40 s, ... capped at 1 hour, each ±20 %) for 24 hours from the start of the series; a receiver's
- * Retry-After is honoured as given (at least 1 s) unless it points past the window, which makes the failure final.
+ * (10 s, 20 s, 40 s, ... capped at 1 hour, each ±20 %) for 24 hours from the start of the series. A receiver's
+ * Retry-After can only lengthen the wait: it is floored at the schedule's next step, so `Retry-After: 0` (or a past
+ * date) cannot make us retry every second for a day. A hint past the window makes the failure final.
  */
 import type { DeliveryState } from "../state/webhook-outbox.js";
 
@@ -61,7 +62,8 @@ export function nextStep(result: SendResult, ctx: StepContext): NextStep {
     return { state: "failed", note };
   }
   const hinted = statusCode === 429 || statusCode === 503 ? retryAfterMs(result.retryAfter, ctx.now) : undefined;
-  const delay = hinted !== undefined ? Math.max(1000, hinted) : backoffMs(ctx.attemptInSeries, ctx.random);
+  const scheduled = backoffMs(ctx.attemptInSeries, ctx.random);
+  const delay = hinted !== undefined ? Math.max(scheduled, hinted) : scheduled;
   const dueAt = ctx.now + delay;
   if (dueAt > ctx.seriesStartedAt + RETRY_WINDOW_MS) return { state: "failed", note: "gave up: the 24-hour retry window is over" };
   return { state: "pending", dueAt };

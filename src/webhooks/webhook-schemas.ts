@@ -6,7 +6,7 @@
 import type { OpenAPIV3_1 } from "openapi-types";
 import { z } from "zod";
 import { decisionSchema } from "../sessions/decision/decision-schemas.js";
-import { sessionIdSchema, sessionKindSchema } from "../sessions/session-schemas.js";
+import { consentSchema, sessionIdSchema, sessionKindSchema } from "../sessions/session-schemas.js";
 
 export const WEBHOOK_EVENT_TYPES = ["session.decided"] as const;
 
@@ -19,6 +19,7 @@ export const webhookEventSchema = z
       sessionId: sessionIdSchema,
       kind: sessionKindSchema,
       subject: z.string().optional().describe("Your reference for the end user, as given on create."),
+      consent: consentSchema.optional().describe("The consent evidence, as given on create."),
       decision: decisionSchema,
     }),
   })
@@ -46,7 +47,9 @@ export const webhookDeliverySchema = z
     state: deliveryStateSchema,
     createdAt: z.iso.datetime(),
     nextAttemptAt: z.iso.datetime().nullable().describe("When the next attempt is due; null once final."),
-    attempts: z.array(deliveryAttemptSchema).describe("Oldest first."),
+    attempts: z.array(deliveryAttemptSchema).describe("Oldest first; the latest 20 only (attemptCount counts them all)."),
+    attemptCount: z.number().int().min(0).describe("Every attempt made, including those no longer listed in attempts."),
+    firstAttemptAt: z.iso.datetime().nullable().describe("When the first attempt was made; null before it."),
     event: webhookEventSchema.describe("The body that is (or was) sent."),
   })
   .meta({ id: "WebhookDelivery" });
@@ -75,7 +78,7 @@ export const webhooksOpenApi: Record<string, OpenAPIV3_1.PathItemObject> = {
       description:
         "Signed per Standard Webhooks (https://www.standardwebhooks.com): verify with any of its libraries (e.g. `new Webhook(secret).verify(rawBody, headers)` " +
         "from the standardwebhooks package), which checks the signature over `${webhook-id}.${webhook-timestamp}.${rawBody}` and rejects timestamps more than 5 min off. " +
-        "Dedupe on Webhook-Id, answer 2xx within 10 s. 408, 429 (Retry-After honoured) and 5xx are retried with backoff for 24 hours; other 4xx end the delivery. " +
+        "Dedupe on Webhook-Id, answer 2xx within 10 s. 408, 429 (Retry-After honoured when longer than the backoff) and 5xx are retried with backoff for 24 hours; other 4xx end the delivery. " +
         "Recipes and signed test vectors: docs/webhooks.md.",
       parameters: [
         header("Webhook-Id", "The event id (also the body's id); the same on every retry and redelivery. Signed."),

@@ -15,6 +15,9 @@ import type { WebhookSender } from "./webhook-sender.js";
 import { deliveryHeaders } from "./webhook-signature.js";
 import { loggableUrl } from "./webhook-url.js";
 
+/** The least time between two warn lines about one delivery's failed attempts. */
+const WARN_INTERVAL_MS = 60_000;
+
 export interface WebhookWorkerOptions {
   outbox: WebhookOutbox;
   send: WebhookSender;
@@ -119,6 +122,8 @@ export class WebhookWorker {
     const { clock, outbox, logger } = this.o;
     const at = clock.now();
     const result = await this.send(delivery.url, delivery.body, delivery.webhookId, attempt);
+    // Only the latest attempts are kept; the count still reaches the backoff's cap (10 steps) long before the cap on
+    // kept attempts (MAX_KEPT_ATTEMPTS), so the schedule is the same.
     const attemptInSeries = delivery.attempts.filter((a) => a.series === delivery.series).length + 1;
     const step = nextStep(result, { now: clock.now(), seriesStartedAt: delivery.seriesStartedAt, attemptInSeries, ...(this.o.random && { random: this.o.random }) });
     const error = [result.error, step.note].filter(Boolean).join("; ") || undefined;
@@ -140,8 +145,17 @@ export class WebhookWorker {
       return;
     }
     const final = step.state === "failed";
-    log[final ? "error" : "warn"](
-      { statusCode: result.statusCode, error, ...(step.dueAt !== undefined && { nextAttemptAt: new Date(step.dueAt).toISOString() }) },
+    // One warn line for a series' first failure, then at most one a minute (the backoff's early steps come faster),
+    // each with the count so far: a receiver that is down must not fill the logs at warn. The rest go at debug.
+    const previous = delivery.attempts.at(-1);
+    const level = final ? "error" : attemptInSeries === 1 || previous === undefined || at - previous.at >= WARN_INTERVAL_MS ? "warn" : "debug";
+    log[level](
+      {
+        statusCode: result.statusCode,
+        error,
+        failedAttempts: (delivery.attemptCount ?? delivery.attempts.length) + 1,
+        ...(step.dueAt !== undefined && { nextAttemptAt: new Date(step.dueAt).toISOString() }),
+      },
       final ? "webhook failed for good" : "webhook attempt failed; will retry",
     );
     this.o.events.emit({

@@ -90,7 +90,17 @@ describe("a Face key from Key Vault", () => {
     vault.secrets["face-key"] = NEW_KEY;
     clock.advance(10_000);
     const readsBefore = vault.reads["face-key"] ?? 0;
-    const refused = ids.map((id) => nock(FACE, withKey(OLD_KEY)).get(`${BASE}/detectLiveness-sessions/${id}`).reply(401, denied));
+    // Face refuses once all five reads have reached it (they are paced, not sent as one burst), so the five 401s
+    // come back together, as they would to calls in flight at once.
+    let arrived = 0;
+    let allArrived!: () => void;
+    const together = new Promise<void>((resolve) => (allArrived = resolve));
+    const refuseTogether = async (): Promise<[number, typeof denied]> => {
+      if ((arrived += 1) === ids.length) allArrived();
+      await together;
+      return [401, denied];
+    };
+    const refused = ids.map((id) => nock(FACE, withKey(OLD_KEY)).get(`${BASE}/detectLiveness-sessions/${id}`).reply(refuseTogether));
     const accepted = ids.map((id) => nock(FACE, withKey(NEW_KEY)).get(`${BASE}/detectLiveness-sessions/${id}`).reply(200, { ...session, sessionId: id }));
     const answers = await Promise.all(ids.map((id) => app.inject({ method: "GET", url: `/v1/sessions/${id}`, headers })));
     expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200, 200]);

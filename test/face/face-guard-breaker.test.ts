@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { AppError } from "../../src/errors.js";
 import { createGuardedFaceGateway } from "../../src/face/face-guard.js";
 import { faceGuardDefaults } from "../../src/face/face-guard-options.js";
-import { appError, deferred, FakeFace, flush, memoryLogger, rejection, VirtualTime } from "./face-guard-kit.js";
+import { appError, deferred, FakeFace, flush, memoryLogger, rejection, VirtualTime, quotaOn } from "./face-guard-kit.js";
 
 /** Threshold 3, cool-down 1 s, no retries: each call is one attempt, so counts are easy to read. */
 function setup() {
@@ -13,7 +13,7 @@ function setup() {
   const guard = createGuardedFaceGateway(
     face,
     { ...faceGuardDefaults, maxTps: 100, retry: { maxAttempts: 1 }, breaker: { failureThreshold: 3, cooldownMs: 1000 } },
-    { clock: time, sleep: time.sleep, logger: logs.logger, random: () => 0.5 },
+    { quota: quotaOn(time), clock: time, sleep: time.sleep, logger: logs.logger, random: () => 0.5 },
   );
   const get = (id = "s") => time.run(guard.getSession("liveness", id));
   return { time, face, guard, logs, get };
@@ -129,11 +129,15 @@ describe("face guard: stats", () => {
       upstreamCalls: { createLivenessSession: 1, createLivenessWithVerifySession: 0, getSession: 2, deleteSession: 0, getSessionImage: 0, probe: 1 },
       retries: { createLivenessSession: 0, createLivenessWithVerifySession: 0, getSession: 0, deleteSession: 0, getSessionImage: 0, probe: 0 },
       deletesGoneAfterRetry: 0,
-      rejectedByQueue: { queueFull: 0, waitTooLong: 0, closed: 0 },
+      rejectedByQueue: { queueFull: 0, waitTooLong: 0, closed: 0, quotaUnavailable: 0 },
       rejectedByBreaker: 0,
       retryAfterPauses: 1,
+      granted: { create: 1, read: 3, delete: 0, background: 0 },
+      quotaHolds: { face: 0, background: 0, pause: 0 },
+      quotaErrors: 0,
       breaker: { state: "closed", consecutiveFailures: 0, transitions: { open: 0, halfOpen: 0, closed: 0 } },
       queueLength: 0,
+      queued: { create: 0, read: 0, delete: 0, background: 0 },
       pausedUntil: 0,
     });
     // A snapshot is a copy: later calls do not change it.

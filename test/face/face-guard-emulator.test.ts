@@ -9,7 +9,7 @@ import type { CreateSessionParams } from "../../src/face/face-gateway.js";
 import { createGuardedFaceGateway, type GuardedFaceGateway } from "../../src/face/face-guard.js";
 import { faceGuardDefaults, type FaceGuardOptions } from "../../src/face/face-guard-options.js";
 import { systemClock } from "../../src/lib/clock.js";
-import { memoryLogger } from "./face-guard-kit.js";
+import { memoryLogger, quotaOn } from "./face-guard-kit.js";
 
 /**
  * The real gateway (SDK, HTTP, error mapping) wrapped by the guard, against the real emulator injecting faults over
@@ -33,7 +33,7 @@ async function setup(options: Partial<FaceGuardOptions> = {}, faults?: FaultPlan
   emulator = await startEmulator({ apiKey: KEY, ...(faults && { faults }) });
   const logs = memoryLogger();
   const inner = createFaceGateway({ endpoint: emulator.url, apiVersion: "v1.2", credential: new AzureKeyCredential(KEY), timeoutMs, logger: logs.logger });
-  guard = createGuardedFaceGateway(inner, { ...faceGuardDefaults, maxTps: 50, ...options }, { clock: systemClock, logger: logs.logger });
+  guard = createGuardedFaceGateway(inner, { ...faceGuardDefaults, maxTps: 50, ...options }, { quota: quotaOn(systemClock), clock: systemClock, logger: logs.logger });
   return { emulator, guard, logs };
 }
 
@@ -81,7 +81,8 @@ describe("face guard against the emulator: no orphan sessions", () => {
       { fault: "503" as const, rate: 0.15 },
       { fault: "reset" as const, rate: 0.15 },
     ];
-    const { emulator, guard } = await setup({ breaker: { failureThreshold: 100, cooldownMs: 1000 } }, { seed: 7, rules: faults });
+    // All sixteen at once (a burst that size), so each meets its fault before any Retry-After pauses the rest.
+    const { emulator, guard } = await setup({ burst: 16, breaker: { failureThreshold: 100, cooldownMs: 1000 } }, { seed: 7, rules: faults });
     const results = await Promise.allSettled(Array.from({ length: 16 }, () => guard.createLivenessSession(createParams)));
     const outcomes = results.map(outcome);
     const ours = results.flatMap((r) => (r.status === "fulfilled" ? [r.value.value.sessionId] : []));

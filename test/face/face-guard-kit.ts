@@ -9,7 +9,9 @@ import { CapturedLogs } from "../helpers/captured-logs.js";
 import { AppError, type ErrorCode } from "../../src/errors.js";
 import type { FaceGateway, FaceReply, FaceSession } from "../../src/face/face-gateway.js";
 import type { GuardOperation, Sleep } from "../../src/face/face-guard-policy.js";
+import type { GateQuota } from "../../src/face/face-guard-gate.js";
 import type { Clock } from "../../src/lib/clock.js";
+import { MemoryQuotaBucket } from "../../src/state/memory/quota-bucket-memory.js";
 
 /** Lets every promise chain that is ready run to its next wait. */
 export async function flush(): Promise<void> {
@@ -139,4 +141,9 @@ export function memoryLogger(): { logger: FastifyBaseLogger; lines(): Array<Reco
 export function rejection(result: PromiseSettledResult<unknown>): AppError {
   if (result.status !== "rejected" || !(result.reason instanceof AppError)) throw new Error(`expected an AppError, got ${JSON.stringify(result)}`);
   return result.reason;
+}
+
+/** A quota of its own on `clock`: the in-process bucket, as the memory state holds it. */
+export function quotaOn(clock: Clock, resource = "face.example.test"): GateQuota {
+  return { bucket: new MemoryQuotaBucket(clock), resource };
 }

@@ -8,6 +8,7 @@ describe("face guard options", () => {
     const env = faceGuardEnvSchema.parse({});
     expect(env).toEqual({
       FACE_MAX_TPS: 10,
+      FACE_BACKGROUND_SHARE: 0.3,
       FACE_MAX_QUEUE: 100,
       FACE_MAX_WAIT_MS: 2000,
       FACE_RETRY_MAX_ATTEMPTS: 3,
@@ -20,6 +21,7 @@ describe("face guard options", () => {
   it("when values are given as strings, then they are coerced and mapped onto the options", () => {
     const env = faceGuardEnvSchema.parse({
       FACE_MAX_TPS: "0.33",
+      FACE_BACKGROUND_SHARE: "0.5",
       FACE_MAX_QUEUE: "0",
       FACE_MAX_WAIT_MS: "500",
       FACE_RETRY_MAX_ATTEMPTS: "1",
@@ -28,6 +30,7 @@ describe("face guard options", () => {
     });
     expect(faceGuardOptionsFromEnv(env)).toEqual({
       maxTps: 0.33,
+      backgroundShare: 0.5,
       maxQueue: 0,
       maxWaitMs: 500,
       retry: { maxAttempts: 1 },
@@ -38,6 +41,8 @@ describe("face guard options", () => {
   it.each([
     ["FACE_MAX_TPS", "0"],
     ["FACE_MAX_TPS", "fast"],
+    ["FACE_BACKGROUND_SHARE", "0"],
+    ["FACE_BACKGROUND_SHARE", "1.5"],
     ["FACE_MAX_QUEUE", "-1"],
     ["FACE_MAX_WAIT_MS", "1.5"],
     ["FACE_RETRY_MAX_ATTEMPTS", "0"],
@@ -55,8 +60,8 @@ describe("face guard options", () => {
     }
   });
 
-  it("when the rate is below one per second (F0), then the burst is still one call", () => {
+  it("when nothing else is said, then the burst is one call at any rate, so calls are spaced evenly", () => {
     expect(resolveFaceGuardOptions({ ...faceGuardDefaults, maxTps: 0.33 }).burst).toBe(1);
-    expect(resolveFaceGuardOptions(faceGuardDefaults)).toMatchObject({ burst: 10, retry: { maxAttempts: 3, budgetMs: 5000 } });
+    expect(resolveFaceGuardOptions(faceGuardDefaults)).toMatchObject({ burst: 1, backgroundShare: 0.3, retry: { maxAttempts: 3, budgetMs: 5000 } });
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import { createGuardedFaceGateway } from "../../src/face/face-guard.js";
 import { faceGuardDefaults, type FaceGuardOptions } from "../../src/face/face-guard-options.js";
-import { appError, FakeFace, flush, memoryLogger, rejection, VirtualTime } from "./face-guard-kit.js";
+import { appError, FakeFace, flush, memoryLogger, rejection, VirtualTime, quotaOn } from "./face-guard-kit.js";
 
 function setup(options: Partial<FaceGuardOptions> = {}) {
   const time = new VirtualTime();
@@ -10,7 +10,7 @@ function setup(options: Partial<FaceGuardOptions> = {}) {
   const guard = createGuardedFaceGateway(
     face,
     { ...faceGuardDefaults, retry: { maxAttempts: 1 }, ...options },
-    { clock: time, sleep: time.sleep, logger: memoryLogger().logger, random: () => 0.5 },
+    { quota: quotaOn(time), clock: time, sleep: time.sleep, logger: memoryLogger().logger, random: () => 0.5 },
   );
   return { time, face, guard };
 }
@@ -18,8 +18,22 @@ function setup(options: Partial<FaceGuardOptions> = {}) {
 const getSession = (guard: ReturnType<typeof setup>["guard"], id: string) => guard.getSession("liveness", id);
 
 describe("face guard: token bucket and bounded queue", () => {
-  it("when a burst of maxTps calls arrives, then they go at once and the rest follow at the refill rate", async () => {
+  it("when calls arrive together, then by default they are spaced 1/maxTps apart, so no second holds more than maxTps + 1", async () => {
     const { time, face, guard } = setup({ maxTps: 5 });
+    const calls = Array.from({ length: 4 }, (_, i) => getSession(guard, `s${i}`));
+    await flush();
+    expect(face.count("getSession")).toBe(1);
+    await time.advance(199);
+    expect(face.count("getSession")).toBe(1);
+    await time.advance(1);
+    expect(face.count("getSession")).toBe(2);
+    await time.advance(400);
+    expect(face.count("getSession")).toBe(4);
+    await expect(Promise.all(calls)).resolves.toHaveLength(4);
+  });
+
+  it("when a burst is configured and that many calls arrive, then they go at once and the rest follow at the refill rate", async () => {
+    const { time, face, guard } = setup({ maxTps: 5, burst: 5 });
     const calls = Array.from({ length: 7 }, (_, i) => getSession(guard, `s${i}`));
     await flush();
     expect(face.count("getSession")).toBe(5);
@@ -48,7 +62,7 @@ describe("face guard: token bucket and bounded queue", () => {
     expect(refused.code).toBe("LSO_ERR_UPSTREAM_UNAVAILABLE");
     expect(refused.retryAfterSeconds).toBe(3); // it would have been third in line behind two queued calls
     expect(face.calls.map((c) => c.arg)).toEqual(["a"]);
-    expect(guard.stats().rejectedByQueue).toEqual({ queueFull: 1, waitTooLong: 0, closed: 0 });
+    expect(guard.stats().rejectedByQueue).toEqual({ queueFull: 1, waitTooLong: 0, closed: 0, quotaUnavailable: 0 });
     guard.close();
     await Promise.allSettled(admitted);
   });
@@ -66,7 +80,7 @@ describe("face guard: token bucket and bounded queue", () => {
   });
 
   it("when the queue allows no waiting (maxQueue 0), then only calls with a token available go through", async () => {
-    const { face, guard } = setup({ maxTps: 2, maxQueue: 0 });
+    const { face, guard } = setup({ maxTps: 2, burst: 2, maxQueue: 0 });
     const results = await Promise.allSettled([1, 2, 3].map((i) => getSession(guard, `s${i}`)));
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected"]);
     expect(face.count("getSession")).toBe(2);

@@ -4,13 +4,14 @@ import { AppError } from "../../src/errors.js";
 import { createGuardedFaceGateway } from "../../src/face/face-guard.js";
 import { faceGuardDefaults, type FaceGuardOptions } from "../../src/face/face-guard-options.js";
 import { backoffDelayMs } from "../../src/face/face-guard-policy.js";
-import { appError, FakeFace, memoryLogger, rejection, VirtualTime } from "./face-guard-kit.js";
+import { appError, FakeFace, memoryLogger, rejection, VirtualTime, quotaOn } from "./face-guard-kit.js";
 
 function setup(options: Partial<FaceGuardOptions> = {}) {
   const time = new VirtualTime();
   const face = new FakeFace();
   const logs = memoryLogger();
   const guard = createGuardedFaceGateway(face, { ...faceGuardDefaults, maxTps: 100, ...options }, {
+    quota: quotaOn(time),
     clock: time,
     sleep: time.sleep,
     logger: logs.logger,

@@ -1,7 +1,8 @@
 /**
  * The state backends every contract suite in test/state runs over, written once against the interfaces:
  * `describe.each(backends)("... ($name)", (backend) => { const ctx = stateFixture(backend); ... })`. A backend makes
- * a fresh, empty state on the test's ManualClock; each test gets its own and closes it.
+ * a fresh, empty state on the test's ManualClock (the Face quota's clock included); each test gets its own and
+ * closes it.
  *
  * Redis joins the list when the run has one (redis-global-setup.ts): one real redis-server per test file, started
  * at the first Redis state and stopped after the file; each state gets its own key prefix and connection, so tests
@@ -33,11 +34,11 @@ afterAll(async () => {
 async function createRedisTestState(clock: ManualClock): Promise<State> {
   redisServer ??= startRedisServer();
   const server = await redisServer;
-  return openRedisState(server.url, { keyPrefix: server.keyPrefix(), encryptionKeys: [randomBytes(32)] }, clock);
+  return openRedisState(server.url, { keyPrefix: server.keyPrefix(), encryptionKeys: [randomBytes(32)], quotaClock: clock }, clock);
 }
 
 export const backends: StateBackend[] = [
-  { name: "memory", create: async (clock) => createMemoryState(clock) },
+  { name: "memory", create: async (clock) => createMemoryState(clock, { quotaClock: clock }) },
   ...(redisSource ? [{ name: "redis", create: createRedisTestState }] : []),
 ];
 

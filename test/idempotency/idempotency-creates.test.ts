@@ -48,6 +48,21 @@ describe("POST /v1/sessions with Idempotency-Key", () => {
     expect(stack.logs.text).not.toContain(first.authToken);
   });
 
+  it("when the session is deleted, then a retry with its key answers 404 without its token and creates no new session", async () => {
+    const key = freshKey();
+    const body = { kind: "liveness", deviceCorrelationId: "d-del" };
+    const first = await createWithKey(key, body);
+    expect(first.statusCode).toBe(201);
+    const deleted = await stack.app.inject({ method: "DELETE", url: `/v1/sessions/${first.json().id}`, headers: auth() });
+    expect(deleted.statusCode).toBe(204);
+    const before = faceCreates();
+    const retry = await createWithKey(key, body);
+    expect(retry.statusCode).toBe(404);
+    expect(retry.json().error.code).toBe("LSO_ERR_SESSION_NOT_FOUND");
+    expect(retry.body).not.toContain(first.json().authToken);
+    expect(faceCreates()).toBe(before);
+  });
+
   it("when the same key comes with different parameters, then 422 LSO_ERR_IDEMPOTENCY_MISMATCH and Face is not called", async () => {
     const key = freshKey();
     expect((await createWithKey(key, { kind: "liveness", deviceCorrelationId: "d-1" })).statusCode).toBe(201);

@@ -35,6 +35,7 @@ describe("openapi/openapi.json operations", () => {
         "completeSession",
         "createSession",
         "deleteSession",
+        "eraseSubject",
         "getLiveness",
         "getLockout",
         "getMetrics",

@@ -8,6 +8,7 @@ import { expect, vi } from "vitest";
 import { buildApp, type AppOverrides } from "../../src/app.js";
 import { loadConfig, type EnvInput } from "../../src/config.js";
 import { startEmulator, type RunningEmulator } from "../../src/emulator/emulator-server.js";
+import type { EmulatorRequest } from "../../src/emulator/emulator-state.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import type { SessionEvent } from "../../src/sessions/session-events.js";
 import type { MemorySessionStore } from "../../src/state/memory/session-store-memory.js";
@@ -125,6 +126,18 @@ export const eventsOf = (stack: OutcomeStack, id: string, type?: SessionEvent["t
   stack.events.filter((e) => e.sessionId === id && (type === undefined || e.type === type));
 
 export const faceHas = (stack: OutcomeStack, session: Created) => stack.emulator.state.findSession(session.id, session.kind, Date.now()) !== undefined;
+
+/** Webhooks on, to loopback receivers: what a session with a callbackUrl needs (and what makes the watcher follow it). */
+export const WEBHOOKS_ON = { WEBHOOK_SECRET: "whsec_dGVzdC1zZXNzaW9uLXdlYmhvb2sta2V5LTAxMjM0NTY3", WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" } as const;
+
+/**
+ * Every request Face (the emulator) received for one session, in arrival order: its create (found by the Face
+ * request id the `created` event recorded) and every read and delete naming it.
+ */
+export function faceRequestsFor(stack: OutcomeStack, sessionId: string): EmulatorRequest[] {
+  const createdBy = eventsOf(stack, sessionId, "created")[0]?.faceRequestId;
+  return stack.emulator.state.requestLog().filter((r) => r.sessionId === sessionId || (createdBy !== undefined && r.requestId === createdBy));
+}
 
 export const faceReads = (stack: OutcomeStack) =>
   stack.emulator.state.requestCount("getLivenessSession") + stack.emulator.state.requestCount("getLivenessWithVerifySession");

@@ -1,4 +1,7 @@
-/** When background work is next due for a session: the watcher's polls and backoff, the lapse, and nothing more. */
+/**
+ * When background work is next due for a session: the watcher's reads (sessions with a callbackUrl only) and their
+ * backoff, the lapse, and nothing more.
+ */
 import { describe, expect, it } from "vitest";
 import { SessionSchedule } from "../../src/sessions/session-schedule.js";
 import type { SessionRecord } from "../../src/state/session-store.js";
@@ -17,30 +20,52 @@ const record = (extra: Partial<SessionRecord> = {}): SessionRecord => ({
   lastKnownStatus: "NotStarted",
   lastCheckedAt: T0,
   snapshot: { status: "NotStarted", attempts: [] },
+  callbackUrl: "https://hooks.example/in",
   ...extra,
 });
 
+/** A session nobody registered a webhook for: its caller asks, the server need not. */
+const { callbackUrl: _none, ...withoutCallback } = record();
+
 const decided = (outcome: "approved" | "expired") => ({ decision: { outcome, reasons: [], decidedAt: null }, digestCheck: "notChecked" as const });
 
-const watching = new SessionSchedule({ watchIntervalMs: 5000, retryMs: 60_000, deleteAfterDecision: true });
-const notWatching = new SessionSchedule({ watchIntervalMs: 0, retryMs: 60_000, deleteAfterDecision: false });
+const watching = new SessionSchedule({ watchIntervalMs: 5000, firstPollMs: 15_000, retryMs: 60_000, deleteAfterDecision: true });
+const notWatching = new SessionSchedule({ watchIntervalMs: 0, firstPollMs: 15_000, retryMs: 60_000, deleteAfterDecision: false });
 
 describe("SessionSchedule", () => {
-  it("when a session is created, then its first poll is one interval later; with watching off, its lapse is first", () => {
-    expect(watching.firstDueAt(record())).toBe(T0 + 5000);
+  it("when a session with a callbackUrl is created, then the watcher's first read waits for the device; with watching off, its lapse is first", () => {
+    expect(watching.firstDueAt(record())).toBe(T0 + 15_000);
     expect(notWatching.firstDueAt(record())).toBe(LAPSE);
     expect(watching.firstDueAt(record({ authTokenExpiresAt: T0 + 1000 }))).toBe(T0 + 1000);
   });
 
-  it("when polls find nothing new, then the interval doubles up to 8x; a change brings it back to the base", () => {
-    let r = record();
-    const intervals: number[] = [];
-    for (let i = 0; i < 5; i += 1) {
-      r = { ...r, watchIntervalMs: watching.nextInterval(r, false) };
-      intervals.push(r.watchIntervalMs!);
-    }
-    expect(intervals).toEqual([10_000, 20_000, 40_000, 40_000, 40_000]);
-    expect(watching.nextInterval(r, true)).toBe(5000);
+  it("when a session has no callbackUrl, then nothing is due before its lapse: its caller reads it", () => {
+    expect(watching.watched(withoutCallback, T0)).toBe(false);
+    expect(watching.firstDueAt(withoutCallback)).toBe(LAPSE);
+    expect(watching.dueAt(withoutCallback, T0 + 20_000)).toBe(LAPSE);
+  });
+
+  it("when reads find nothing new, then the interval doubles up to a quarter of the token's lifetime; a change brings it back to the base", () => {
+    const intervalsOf = (r: SessionRecord, reads: number) => {
+      const intervals: number[] = [];
+      for (let i = 0; i < reads; i += 1) {
+        r = { ...r, watchIntervalMs: watching.nextInterval(r, false) };
+        intervals.push(r.watchIntervalMs!);
+      }
+      return intervals;
+    };
+    expect(intervalsOf(record(), 6)).toEqual([10_000, 20_000, 40_000, 80_000, 150_000, 150_000]);
+    const day = 86_400_000;
+    expect(intervalsOf(record({ authTokenExpiresAt: T0 + day }), 14).at(-1)).toBe(day / 4);
+    expect(intervalsOf(record({ authTokenExpiresAt: T0 + 60_000 }), 3)).toEqual([10_000, 15_000, 15_000]);
+    expect(watching.nextInterval(record({ watchIntervalMs: 80_000 }), true)).toBe(5000);
+  });
+
+  it("when a caller reads a watched session, then the watcher's next read moves on unless it is a full interval away already", () => {
+    expect(watching.callerReadMovesWatch(record({ dueAt: T0 + 20_000 }), T0 + 19_000)).toBe(true);
+    expect(watching.callerReadMovesWatch(record({ dueAt: T0 + 20_000 }), T0 + 15_001)).toBe(true);
+    expect(watching.callerReadMovesWatch(record({ dueAt: T0 + 20_000 }), T0 + 15_000)).toBe(false);
+    expect(watching.callerReadMovesWatch({ ...withoutCallback, dueAt: T0 + 20_000 }, T0 + 19_000)).toBe(false);
   });
 
   it("when an open session is watched, then it is due one interval from now, never past its lapse", () => {

@@ -3,7 +3,7 @@
  * after a crash), results fenced by their lease, redelivery series, and finished deliveries kept for their retention.
  */
 import { describe, expect, it } from "vitest";
-import { OUTBOX_RETENTION_MS, type WebhookDelivery } from "../../src/state/webhook-outbox.js";
+import { MAX_KEPT_ATTEMPTS, OUTBOX_RETENTION_MS, type WebhookDelivery } from "../../src/state/webhook-outbox.js";
 import { backends, stateFixture } from "../helpers/state-backends.js";
 
 const LEASE = 40_000;
@@ -34,6 +34,18 @@ describe.each(backends)("WebhookOutbox ($name)", (backend) => {
 
   const delivered = (attempt: number) => ({ attempt: { attempt, series: 1, at: ctx.clock.now(), statusCode: 200, final: true }, state: "delivered" as const });
 
+  it("when a session's deliveries are deleted, then pending ones are counted, none is claimable and the session lists none", async () => {
+    await outbox().add(delivery("evt_1"));
+    await outbox().add(delivery("evt_2"));
+    const [claim] = await outbox().claimDue(1, 1000);
+    await outbox().record(claim!.delivery.webhookId, claim!.lease, delivered(claim!.attempt));
+    await outbox().add(delivery("evt_3", 0, "s2"));
+    expect(await outbox().deleteBySession("s1")).toBe(1);
+    expect(await outbox().listBySession("s1")).toEqual([]);
+    expect((await outbox().claimDue(10, 1000)).map((c) => c.delivery.webhookId)).toEqual(["evt_3"]);
+    expect(await outbox().deleteBySession("s1")).toBe(0);
+  });
+
   it("when the same webhook id is added twice, then the second add is refused and the first stays as it was", async () => {
     expect(await outbox().add(delivery())).toBe(true);
     expect(await outbox().add({ ...delivery(), url: "https://other.example.com/" })).toBe(false);
@@ -59,6 +71,22 @@ describe.each(backends)("WebhookOutbox ($name)", (backend) => {
     expect(await outbox().record("evt_1", retaken!.lease, delivered(2))).toBe(true);
     expect((await outbox().listBySession("s1"))[0]).toMatchObject({ state: "delivered", attempts: [{ attempt: 2 }], updatedAt: ctx.clock.now() });
     expect(await outbox().record("evt_1", retaken!.lease, delivered(2))).toBe(false);
+  });
+
+  it("when a delivery fails many times, then only the latest attempts are kept, and the total and first attempt time are counted", async () => {
+    await outbox().add(delivery());
+    const firstAt = ctx.clock.now();
+    const total = MAX_KEPT_ATTEMPTS + 5;
+    for (let n = 1; n <= total; n += 1) {
+      const [claim] = await outbox().claimDue(10, LEASE);
+      const last = n === total;
+      const attempt = { attempt: claim!.attempt, series: 1, at: ctx.clock.now(), statusCode: 503, final: last };
+      expect(await outbox().record("evt_1", claim!.lease, last ? { attempt, state: "failed" } : { attempt, state: "pending", dueAt: ctx.clock.now() + 1000 })).toBe(true);
+      ctx.clock.advance(1000);
+    }
+    const [stored] = await outbox().listBySession("s1");
+    expect(stored!.attempts.map((a) => a.attempt)).toEqual(Array.from({ length: MAX_KEPT_ATTEMPTS }, (_, i) => total - MAX_KEPT_ATTEMPTS + 1 + i));
+    expect(stored).toMatchObject({ state: "failed", attemptCount: total, firstAttemptAt: firstAt, lastAttempt: total });
   });
 
   it("when a retry is recorded, then the delivery is due again at the time it names, and not before", async () => {

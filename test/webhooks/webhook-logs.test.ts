@@ -25,7 +25,8 @@ describe("webhook logging", () => {
     const { id, authToken } = await stack.createWithCallback();
     await stack.decide(id);
     await stack.advance(15_000);
-    await stack.advance(5_000);
+    // Retry-After: 5 is below the schedule's second step (20 s ±20 %), so the step is what is waited.
+    await stack.advance(25_000);
     expect(stack.receiver.received).toHaveLength(3);
 
     const text = logs.text;
@@ -39,5 +40,20 @@ describe("webhook logging", () => {
     const lines = logs.records().filter((r) => r.webhookId);
     expect(lines.map((r) => r.msg)).toEqual(expect.arrayContaining(["webhook queued", "webhook attempt failed; will retry", "webhook delivered"]));
     for (const line of lines) expect(line.target).toBe(`${target.origin}${target.pathname}`);
+  });
+
+  it("when a receiver keeps failing, then its first failure and at most one a minute are warned, each with the count so far; the rest are debug", async () => {
+    const failing = { status: 503 };
+    stack.receiver.replyWith(failing, failing, failing, failing, failing);
+    const { id } = await stack.createWithCallback();
+    const from = logs.records().length;
+    await stack.decide(id);
+    // Attempts at about 0, 10, 30, 70 and 150 s (±20 %), then the sixth is delivered.
+    for (let i = 0; i < 40; i += 1) await stack.advance(10_000);
+    const failures = logs.records().slice(from).filter((r) => r.msg === "webhook attempt failed; will retry");
+    expect(failures).toHaveLength(5);
+    const warned = failures.filter((r) => r.level === 40);
+    expect(warned.map((r) => r.failedAttempts)).toEqual([1, 5]);
+    expect(failures.filter((r) => r.level === 20)).toHaveLength(3);
   });
 });

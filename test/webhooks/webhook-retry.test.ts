@@ -38,8 +38,14 @@ describe("nextStep", () => {
     }
   });
 
-  it("when 429 says Retry-After: 0, then the retry still waits a second", () => {
-    expect(nextStep({ statusCode: 429, retryAfter: "0" }, ctx)).toEqual({ state: "pending", dueAt: T0 + 1000 });
+  it("when 429 or 503 says Retry-After: 0 or a past date, then the retry still waits for the schedule's next step", () => {
+    expect(nextStep({ statusCode: 429, retryAfter: "0" }, ctx)).toEqual({ state: "pending", dueAt: T0 + 10_000 });
+    const past = new Date(T0 - 60_000).toUTCString();
+    expect(nextStep({ statusCode: 503, retryAfter: past }, { ...ctx, attemptInSeries: 3 })).toEqual({ state: "pending", dueAt: T0 + 40_000 });
+  });
+
+  it("when Retry-After asks for longer than the schedule, then the receiver's hint is honoured", () => {
+    expect(nextStep({ statusCode: 429, retryAfter: "120" }, ctx)).toEqual({ state: "pending", dueAt: T0 + 120_000 });
   });
 
   it("when the next attempt would fall after the 24-hour window, then the failure is final", () => {

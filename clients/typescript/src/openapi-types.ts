@@ -222,6 +222,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/subjects/{subject}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Erase everything this client holds for a subject
+         * @description Deletes every session of the subject (at Face while it may still live there, and here), their retained images, audit trails, webhook deliveries (pending ones are cancelled) and idempotent-create responses (a replay then answers 404). Idempotent: a repeat answers zero counts. A Face deletion that fails is retried in the background and counted in faceDeletionsPending. Leaves one erasure receipt (counts and an HMAC of the subject, never the subject). See docs/privacy.md.
+         */
+        delete: operations["eraseSubject"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/lockouts/{clientId}": {
         parameters: {
             query?: never;
@@ -259,7 +279,7 @@ export interface webhooks {
         put?: never;
         /**
          * POSTed to the session's callbackUrl once its decision settles
-         * @description Signed per Standard Webhooks (https://www.standardwebhooks.com): verify with any of its libraries (e.g. `new Webhook(secret).verify(rawBody, headers)` from the standardwebhooks package), which checks the signature over `${webhook-id}.${webhook-timestamp}.${rawBody}` and rejects timestamps more than 5 min off. Dedupe on Webhook-Id, answer 2xx within 10 s. 408, 429 (Retry-After honoured) and 5xx are retried with backoff for 24 hours; other 4xx end the delivery. Recipes and signed test vectors: docs/webhooks.md.
+         * @description Signed per Standard Webhooks (https://www.standardwebhooks.com): verify with any of its libraries (e.g. `new Webhook(secret).verify(rawBody, headers)` from the standardwebhooks package), which checks the signature over `${webhook-id}.${webhook-timestamp}.${rawBody}` and rejects timestamps more than 5 min off. Dedupe on Webhook-Id, answer 2xx within 10 s. 408, 429 (Retry-After honoured when longer than the backoff) and 5xx are retried with backoff for 24 hours; other 4xx end the delivery. Recipes and signed test vectors: docs/webhooks.md.
          */
         post: operations["sessionDecidedWebhook"];
         delete?: never;
@@ -277,7 +297,7 @@ export interface components {
                  * @description Stable machine-readable code; branch on this, not on message.
                  * @enum {string}
                  */
-                code: "LSO_ERR_VALIDATION" | "LSO_ERR_MALFORMED_BODY" | "LSO_ERR_UNAUTHORIZED" | "LSO_ERR_FORBIDDEN" | "LSO_ERR_SESSION_NOT_FOUND" | "LSO_ERR_SESSION_IMAGE_NOT_FOUND" | "LSO_ERR_ROUTE_NOT_FOUND" | "LSO_ERR_LOCKOUT_NOT_FOUND" | "LSO_ERR_WEBHOOK_NOTHING_TO_REDELIVER" | "LSO_ERR_WEBHOOK_DELIVERY_PENDING" | "LSO_ERR_REQUEST_TIMEOUT" | "LSO_ERR_BODY_TOO_LARGE" | "LSO_ERR_UNSUPPORTED_MEDIA_TYPE" | "LSO_ERR_IMAGE_TOO_SMALL" | "LSO_ERR_IMAGE_TOO_LARGE" | "LSO_ERR_IMAGE_FORMAT" | "LSO_ERR_FACE_INVALID_IMAGE" | "LSO_ERR_WEBHOOKS_DISABLED" | "LSO_ERR_IDEMPOTENCY_MISMATCH" | "LSO_ERR_SESSION_SETTLED" | "LSO_ERR_DEVICE_REFUSED" | "LSO_ERR_RATE_LIMITED" | "LSO_ERR_HEADERS_TOO_LARGE" | "LSO_ERR_LOCKED_OUT" | "LSO_ERR_INTERNAL" | "LSO_ERR_UPSTREAM" | "LSO_ERR_UPSTREAM_AUTH" | "LSO_ERR_UPSTREAM_MISCONFIGURED" | "LSO_ERR_CONSOLE_NOT_BUILT" | "LSO_ERR_UPSTREAM_UNAVAILABLE" | "LSO_ERR_UPSTREAM_TIMEOUT" | "LSO_ERR_STATE_UNAVAILABLE";
+                code: "LSO_ERR_VALIDATION" | "LSO_ERR_MALFORMED_BODY" | "LSO_ERR_UNAUTHORIZED" | "LSO_ERR_FORBIDDEN" | "LSO_ERR_SESSION_NOT_FOUND" | "LSO_ERR_SESSION_IMAGE_NOT_FOUND" | "LSO_ERR_ROUTE_NOT_FOUND" | "LSO_ERR_LOCKOUT_NOT_FOUND" | "LSO_ERR_WEBHOOK_NOTHING_TO_REDELIVER" | "LSO_ERR_WEBHOOK_DELIVERY_PENDING" | "LSO_ERR_REQUEST_TIMEOUT" | "LSO_ERR_BODY_TOO_LARGE" | "LSO_ERR_UNSUPPORTED_MEDIA_TYPE" | "LSO_ERR_IMAGE_TOO_SMALL" | "LSO_ERR_IMAGE_TOO_LARGE" | "LSO_ERR_IMAGE_FORMAT" | "LSO_ERR_FACE_INVALID_IMAGE" | "LSO_ERR_WEBHOOKS_DISABLED" | "LSO_ERR_IDEMPOTENCY_MISMATCH" | "LSO_ERR_SESSION_SETTLED" | "LSO_ERR_DEVICE_REFUSED" | "LSO_ERR_RATE_LIMITED" | "LSO_ERR_HEADERS_TOO_LARGE" | "LSO_ERR_CONSENT_REQUIRED" | "LSO_ERR_LOCKED_OUT" | "LSO_ERR_INTERNAL" | "LSO_ERR_UPSTREAM" | "LSO_ERR_UPSTREAM_AUTH" | "LSO_ERR_UPSTREAM_MISCONFIGURED" | "LSO_ERR_CONSOLE_NOT_BUILT" | "LSO_ERR_UPSTREAM_UNAVAILABLE" | "LSO_ERR_UPSTREAM_TIMEOUT" | "LSO_ERR_STATE_UNAVAILABLE";
                 /** @description Human-readable explanation. */
                 message: string;
                 /** @description Quote this when reporting a problem; it is on every log line of the request. */
@@ -394,6 +414,23 @@ export interface components {
             status: "notStarted" | "running" | "succeeded" | "failed" | "canceled";
             subject?: string;
             deviceCorrelationId?: string;
+            /** @description Evidence of the person's consent; kept with the session, shown in GET, the audit trail and the webhook; never sent to Face. */
+            consent?: {
+                /** @description The version of the notice text the person saw, e.g. 2026-03 or v4. */
+                noticeVersion: string;
+                /**
+                 * Format: date-time
+                 * @description When the person consented (ISO 8601); not in the future, not older than CONSENT_MAX_AGE_SECONDS.
+                 */
+                consentedAt: string;
+                /**
+                 * @description How the person consented.
+                 * @enum {string}
+                 */
+                method: "checkbox" | "button" | "signature" | "verbal" | "other";
+                /** @description Your own record id for this consent. */
+                reference?: string;
+            };
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -436,6 +473,23 @@ export interface components {
                 kind: "liveness" | "livenessWithVerify";
                 /** @description Your reference for the end user, as given on create. */
                 subject?: string;
+                /** @description The consent evidence, as given on create. */
+                consent?: {
+                    /** @description The version of the notice text the person saw, e.g. 2026-03 or v4. */
+                    noticeVersion: string;
+                    /**
+                     * Format: date-time
+                     * @description When the person consented (ISO 8601); not in the future, not older than CONSENT_MAX_AGE_SECONDS.
+                     */
+                    consentedAt: string;
+                    /**
+                     * @description How the person consented.
+                     * @enum {string}
+                     */
+                    method: "checkbox" | "button" | "signature" | "verbal" | "other";
+                    /** @description Your own record id for this consent. */
+                    reference?: string;
+                };
                 decision: components["schemas"]["Decision"];
             };
         };
@@ -452,7 +506,7 @@ export interface components {
             createdAt: string;
             /** @description When the next attempt is due; null once final. */
             nextAttemptAt: string | null;
-            /** @description Oldest first. */
+            /** @description Oldest first; the latest 20 only (attemptCount counts them all). */
             attempts: {
                 /** @description The Webhook-Attempt header of this attempt; it keeps counting across redeliveries. */
                 attempt: number;
@@ -472,6 +526,10 @@ export interface components {
                 /** @description True when this attempt ended the series (delivered or failed for good). */
                 final: boolean;
             }[];
+            /** @description Every attempt made, including those no longer listed in attempts. */
+            attemptCount: number;
+            /** @description When the first attempt was made; null before it. */
+            firstAttemptAt: string | null;
             /** @description The body that is (or was) sent. */
             event: components["schemas"]["WebhookEvent"];
         };
@@ -537,7 +595,7 @@ export interface components {
              */
             at: string;
             /** @enum {string} */
-            event: "created" | "tokenIssued" | "attemptSeen" | "decided" | "webhookDelivered" | "webhookFailed" | "deletedAtFace" | "imageRetained" | "imageDeleted";
+            event: "created" | "tokenIssued" | "attemptSeen" | "decided" | "webhookDelivered" | "webhookFailed" | "deletedAtFace" | "imageRetained" | "imageDeleted" | "subjectErased";
             /** @description The client id for caller actions; "system" for the watcher, cleanup and webhook worker. */
             actor: string;
             /** @description Face's apim-request-id of the call behind the event, when there was one. */
@@ -586,12 +644,48 @@ export interface components {
              * @description imageRetained: until when the session image is kept.
              */
             retainUntil?: string;
+            /** @description created: the consent evidence given on create. */
+            consent?: {
+                /** @description The version of the notice text the person saw, e.g. 2026-03 or v4. */
+                noticeVersion: string;
+                /**
+                 * Format: date-time
+                 * @description When the person consented (ISO 8601); not in the future, not older than CONSENT_MAX_AGE_SECONDS.
+                 */
+                consentedAt: string;
+                /**
+                 * @description How the person consented.
+                 * @enum {string}
+                 */
+                method: "checkbox" | "button" | "signature" | "verbal" | "other";
+                /** @description Your own record id for this consent. */
+                reference?: string;
+            };
+            /** @description subjectErased: what the erasure removed. */
+            erased?: {
+                sessions: number;
+                images: number;
+                faceDeletions: number;
+                faceDeletionsPending: number;
+            };
+            /** @description subjectErased: an HMAC of the subject under a server secret (never the subject). */
+            subjectHmac?: string;
         };
         AuditTrail: {
             /** @description The session id, as returned by POST /v1/sessions (case-insensitive). */
             sessionId: string;
             /** @description Oldest first, in the order the events happened. */
             entries: components["schemas"]["AuditEntry"][];
+        };
+        SubjectErasure: {
+            /** @description Sessions of the subject erased here. */
+            sessions: number;
+            /** @description Retained session images deleted. */
+            images: number;
+            /** @description Sessions deleted at Face now (or found gone there). */
+            faceDeletions: number;
+            /** @description Sessions Face did not confirm deleting yet; the background loop retries them. */
+            faceDeletionsPending: number;
         };
     };
     responses: never;
@@ -976,6 +1070,23 @@ export interface operations {
                      * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, a public (global unicast) host on port 443 or another port the operator allows. See docs/security.md.
                      */
                     callbackUrl?: string;
+                    /** @description Evidence of the person's consent; kept with the session, shown in GET, the audit trail and the webhook; never sent to Face. */
+                    consent?: {
+                        /** @description The version of the notice text the person saw, e.g. 2026-03 or v4. */
+                        noticeVersion: string;
+                        /**
+                         * Format: date-time
+                         * @description When the person consented (ISO 8601); not in the future, not older than CONSENT_MAX_AGE_SECONDS.
+                         */
+                        consentedAt: string;
+                        /**
+                         * @description How the person consented.
+                         * @enum {string}
+                         */
+                        method: "checkbox" | "button" | "signature" | "verbal" | "other";
+                        /** @description Your own record id for this consent. */
+                        reference?: string;
+                    };
                 } | {
                     /** @enum {string} */
                     kind: "livenessWithVerify";
@@ -1004,6 +1115,23 @@ export interface operations {
                      * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, a public (global unicast) host on port 443 or another port the operator allows. See docs/security.md.
                      */
                     callbackUrl?: string;
+                    /** @description Evidence of the person's consent; kept with the session, shown in GET, the audit trail and the webhook; never sent to Face. */
+                    consent?: {
+                        /** @description The version of the notice text the person saw, e.g. 2026-03 or v4. */
+                        noticeVersion: string;
+                        /**
+                         * Format: date-time
+                         * @description When the person consented (ISO 8601); not in the future, not older than CONSENT_MAX_AGE_SECONDS.
+                         */
+                        consentedAt: string;
+                        /**
+                         * @description How the person consented.
+                         * @enum {string}
+                         */
+                        method: "checkbox" | "button" | "signature" | "verbal" | "other";
+                        /** @description Your own record id for this consent. */
+                        reference?: string;
+                    };
                     /** @description Match confidence at or above which Face reports the faces as identical. */
                     verifyConfidenceThreshold?: number;
                     /**
@@ -1037,6 +1165,8 @@ export interface operations {
                      * @description Where to POST the signed session.decided webhook once the session settles: https, at most 2048 characters, no credentials, a public (global unicast) host on port 443 or another port the operator allows. See docs/security.md.
                      */
                     callbackUrl?: string;
+                    /** @description The consent evidence as one JSON text field, e.g. {"noticeVersion":"v4","consentedAt":"...","method":"checkbox"}. */
+                    consent?: string;
                     /** @description Match confidence at or above which Face reports the faces as identical. 0 to 1. */
                     verifyConfidenceThreshold?: string;
                     /** @description The reference image file (livenessWithVerify only): JPEG, PNG, GIF or BMP, 1 KB to 6 MB. */
@@ -2214,6 +2344,115 @@ export interface operations {
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    eraseSubject: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your own id for the request (1 to 128 of A-Z a-z 0-9 . _ : -), echoed back and logged, so traces join up; otherwise one is made. */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description The subject to erase, as given on create (URL-encoded). */
+                subject: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubjectErasure"];
+                };
+            };
+            /** @description Bad Request: LSO_ERR_MALFORMED_BODY, LSO_ERR_VALIDATION. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unauthorized: LSO_ERR_UNAUTHORIZED. */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Payload Too Large: LSO_ERR_BODY_TOO_LARGE. */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unsupported Media Type: LSO_ERR_UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too Many Requests: LSO_ERR_RATE_LIMITED. */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Internal Server Error: LSO_ERR_INTERNAL. */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {

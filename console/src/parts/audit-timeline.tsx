@@ -11,6 +11,7 @@ const eventLabels: Record<AuditEntry["event"], string> = {
   deletedAtFace: "Deleted at Face",
   imageRetained: "Session image kept",
   imageDeleted: "Session image deleted",
+  subjectErased: "Subject erased",
 };
 
 function detail(entry: AuditEntry): string {

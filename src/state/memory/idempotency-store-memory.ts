@@ -4,17 +4,21 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../../lib/clock.js";
-import type { ClaimResult, IdempotencyEntry, IdempotencyStore, StoredResponse } from "../idempotency-store.js";
+import { ERASED_RESPONSE, type ClaimResult, type IdempotencyEntry, type IdempotencyStore, type StoredResponse } from "../idempotency-store.js";
 
 interface Slot {
   entry: IdempotencyEntry;
   /** The owner's claim token while pending. */
   token?: string;
+  /** The session a completed entry created. */
+  sessionId?: string;
   expiresAt: number;
 }
 
 export class MemoryIdempotencyStore implements IdempotencyStore {
   private readonly slots = new Map<string, Slot>();
+  /** Session id → the key of the entry that created it. */
+  private readonly bySession = new Map<string, string>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -27,16 +31,31 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     return { claimed: true, token };
   }
 
-  async complete(key: string, token: string, response: StoredResponse, ttlMs: number): Promise<boolean> {
+  async complete(key: string, token: string, response: StoredResponse, ttlMs: number, sessionId?: string): Promise<boolean> {
     const slot = this.live(key);
     if (slot?.token !== token) return false;
     const entry: IdempotencyEntry = { state: "completed", fingerprint: slot.entry.fingerprint, response: structuredClone(response) };
-    this.slots.set(key, { entry, expiresAt: this.clock.now() + ttlMs });
+    this.slots.set(key, { entry, expiresAt: this.clock.now() + ttlMs, ...(sessionId !== undefined && { sessionId }) });
+    if (sessionId !== undefined) this.bySession.set(sessionId, key);
+    return true;
+  }
+
+  async forgetSession(sessionId: string): Promise<boolean> {
+    const key = this.bySession.get(sessionId);
+    this.bySession.delete(sessionId);
+    const slot = key === undefined ? undefined : this.live(key);
+    if (key === undefined || slot?.sessionId !== sessionId || slot.entry.state !== "completed") return false;
+    this.slots.set(key, { entry: { state: "forgotten", fingerprint: slot.entry.fingerprint }, expiresAt: slot.expiresAt });
     return true;
   }
 
   async release(key: string, token: string): Promise<void> {
     if (this.live(key)?.token === token) this.slots.delete(key);
+  }
+
+  async erase(key: string): Promise<void> {
+    const slot = this.live(key);
+    if (slot) this.slots.set(key, { entry: { state: "completed", fingerprint: "", response: { ...ERASED_RESPONSE } }, expiresAt: slot.expiresAt });
   }
 
   /** Removes every expired entry; returns how many. */
@@ -45,7 +64,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     let removed = 0;
     for (const [key, slot] of this.slots) {
       if (slot.expiresAt <= now) {
-        this.slots.delete(key);
+        this.drop(key, slot);
         removed += 1;
       }
     }
@@ -58,12 +77,18 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
   clear(): void {
     this.slots.clear();
+    this.bySession.clear();
+  }
+
+  private drop(key: string, slot: Slot): void {
+    this.slots.delete(key);
+    if (slot.sessionId !== undefined && this.bySession.get(slot.sessionId) === key) this.bySession.delete(slot.sessionId);
   }
 
   private live(key: string): Slot | undefined {
     const slot = this.slots.get(key);
     if (slot && slot.expiresAt <= this.clock.now()) {
-      this.slots.delete(key);
+      this.drop(key, slot);
       return undefined;
     }
     return slot;

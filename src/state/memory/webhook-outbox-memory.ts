@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../../lib/clock.js";
 import {
+  MAX_KEPT_ATTEMPTS,
   OUTBOX_RETENTION_MS,
   type AttemptResult,
   type DeliveryClaim,
@@ -54,6 +55,9 @@ export class MemoryWebhookOutbox implements WebhookOutbox {
     if (!entry || entry.lease !== lease) return false;
     const d = entry.delivery;
     d.attempts.push(structuredClone(result.attempt));
+    if (d.attempts.length > MAX_KEPT_ATTEMPTS) d.attempts.splice(0, d.attempts.length - MAX_KEPT_ATTEMPTS);
+    d.attemptCount = (d.attemptCount ?? 0) + 1;
+    d.firstAttemptAt ??= result.attempt.at;
     d.state = result.state;
     d.updatedAt = this.clock.now();
     if (result.dueAt === undefined) delete d.dueAt;
@@ -70,6 +74,16 @@ export class MemoryWebhookOutbox implements WebhookOutbox {
     const now = this.clock.now();
     Object.assign(d, { state: "pending", series: d.series + 1, seriesStartedAt: now, dueAt: now, updatedAt: now });
     return { outcome: "restarted", delivery: copy(d) };
+  }
+
+  async deleteBySession(sessionId: string): Promise<number> {
+    let pending = 0;
+    for (const [id, { delivery }] of this.entries) {
+      if (delivery.sessionId !== sessionId) continue;
+      if (delivery.state === "pending") pending += 1;
+      this.entries.delete(id);
+    }
+    return pending;
   }
 
   async listBySession(sessionId: string): Promise<WebhookDelivery[]> {

@@ -45,6 +45,8 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX) {
       bySubject: (clientId: string, subject: string) => `${p}{sessions}:subject:${digest(`${clientId}\u0000${subject}`)}`,
     },
     idempotency: (key: string) => `${p}idem:${digest(key)}`,
+    /** Session id → the name of the idempotency entry that created it (for forgetSession). */
+    idempotencyBySession: (sessionId: string) => `${p}idem-ses:${part(sessionId)}`,
     lockout: {
       failures: (key: string) => `${p}lockout:{${digest(key)}}:fail`,
       state: (key: string) => `${p}lockout:{${digest(key)}}:state`,
@@ -72,6 +74,8 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX) {
       holder: (name: string) => `${p}lease:{${part(name)}}`,
       fence: (name: string) => `${p}lease:{${part(name)}}:fence`,
     },
+    /** Face's quota per Face resource (its host): every lane's tokens and Face's pause, in one hash. */
+    quota: (resource: string) => `${p}quota:{${part(resource)}}`,
     /** A pub/sub channel: not a key, but under the prefix so deployments sharing a Redis do not hear each other. */
     channel: (name: string) => `${p}sig:${name}`,
   };

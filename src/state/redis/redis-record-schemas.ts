@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { FaceOperationState, LivenessDecision, SessionKind } from "../../face/face-gateway.js";
 import { auditEventTypes, type AuditEntry } from "../audit-log.js";
-import { decisionOutcomes, digestChecks, type AttemptSnapshot, type Decision, type SessionSnapshot } from "../session-record.js";
+import { consentMethods, decisionOutcomes, digestChecks, type ConsentEvidence, type AttemptSnapshot, type Decision, type SessionSnapshot } from "../session-record.js";
 import type { SessionRecord } from "../session-store.js";
 import type { DeliveryAttempt } from "../webhook-outbox.js";
 
@@ -38,6 +38,13 @@ const decision = z.object({
   decidedAt: z.string().nullable(),
 }) satisfies z.ZodType<Decision>;
 
+const consentRecord = z.object({
+  noticeVersion: z.string(),
+  consentedAt: z.string(),
+  method: z.enum(consentMethods),
+  reference: z.string().optional(),
+}) satisfies z.ZodType<ConsentEvidence>;
+
 export const sessionRecordSchema = z.object({
   id: z.string(),
   kind: sessionKind,
@@ -52,6 +59,9 @@ export const sessionRecordSchema = z.object({
   lastCheckedAt: z.number(),
   outcomeCountedAt: z.number().optional(),
   callbackUrl: z.string().optional(),
+  consent: consentRecord.optional(),
+  idempotencyKey: z.string().optional(),
+  erased: z.boolean().optional(),
   verifyImageSha256: z.string().optional(),
   clientDigest: z.string().optional(),
   snapshot: sessionSnapshot.optional(),
@@ -96,4 +106,7 @@ export const auditEntrySchema = z.object({
   final: z.boolean().optional(),
   errorCode: z.string().optional(),
   retainUntil: z.string().optional(),
+  consent: consentRecord.optional(),
+  erased: z.object({ sessions: z.number(), images: z.number(), faceDeletions: z.number(), faceDeletionsPending: z.number() }).optional(),
+  subjectHmac: z.string().optional(),
 }) satisfies z.ZodType<AuditEntry>;

@@ -13,7 +13,8 @@
  * Requires Redis >= 7.0 (PEXPIRE NX/GT). Key map, TTLs and the exceptions: docs/state.md.
  */
 import type { Redis } from "ioredis";
-import type { Clock } from "../../lib/clock.js";
+import { createHmac } from "node:crypto";
+import { systemClock, type Clock } from "../../lib/clock.js";
 import { createStateCipher } from "../state-crypto.js";
 import type { State } from "../state.js";
 import { RedisAuditLog } from "./audit-log-redis.js";
@@ -21,6 +22,7 @@ import { RedisIdempotencyStore } from "./idempotency-store-redis.js";
 import { RedisImageStore } from "./image-store-redis.js";
 import { RedisLeaseStore } from "./lease-store-redis.js";
 import { RedisLockoutStore } from "./lockout-store-redis.js";
+import { RedisQuotaBucket } from "./quota-bucket-redis.js";
 import { RedisRateLimitStore } from "./rate-limit-store-redis.js";
 import { openRedisConnection, type RedisConnectionOptions } from "./redis-connection.js";
 import { guardRedisStore, stateErrorOf } from "./redis-errors.js";
@@ -38,6 +40,8 @@ export interface RedisStateOptions {
   /** STATE_ENCRYPTION_KEY, parsed: 32-byte keys, newest first. The first seals; all open. */
   encryptionKeys: readonly Buffer[];
   pingTimeoutMs?: number;
+  /** The Face quota's clock: real time by default, whatever the state's clock is (see state/quota-bucket.ts). */
+  quotaClock?: Clock;
   /** Errors no caller awaits: a signal handler that threw, the subscriber connection's own errors. */
   onError?: (error: unknown, source: string) => void;
 }
@@ -67,6 +71,9 @@ export function createRedisState(redis: Redis, options: RedisStateOptions, clock
     images: guardRedisStore(new RedisImageStore(redis, keys, cipher, clock)),
     leases: guardRedisStore(new RedisLeaseStore(redis, keys, clock)),
     signals: guardRedisStore(signals),
+    quota: guardRedisStore(new RedisQuotaBucket(redis, keys, options.quotaClock ?? systemClock)),
+    // A separate key from the cipher's: HMAC of a fixed label under the sealing key.
+    receiptKey: createHmac("sha256", options.encryptionKeys[0] ?? Buffer.alloc(0)).update("lso erasure receipt key").digest(),
     ping: () => pingWithin(redis, pingTimeoutMs).catch((error: unknown) => Promise.reject(stateErrorOf(error))),
     close: async () => {
       if (closed) return;

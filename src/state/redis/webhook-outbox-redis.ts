@@ -14,6 +14,7 @@ import { z } from "zod";
 import type { Clock } from "../../lib/clock.js";
 import type { StateCipher } from "../state-crypto.js";
 import {
+  MAX_KEPT_ATTEMPTS,
   OUTBOX_RETENTION_MS,
   type AttemptResult,
   type DeliveryClaim,
@@ -73,13 +74,22 @@ end
 return claimed
 `;
 
-/** KEYS: delivery, due. ARGV: now, member, lease, state, dueAt or '', attempt field, attempt JSON, retentionMs, session prefix. */
+/** KEYS: delivery, due. ARGV: now, member, lease, state, dueAt or '', attempt field, attempt JSON, retentionMs, session prefix, attempt time, attempts kept, attempt field prefix. */
 const RECORD = `${KEEP}
 local d, due = KEYS[1], KEYS[2]
 local now, retention = tonumber(ARGV[1]), tonumber(ARGV[8])
 if redis.call('HGET', d, 'lease') ~= ARGV[3] then return 0 end
 redis.call('HDEL', d, 'lease')
 redis.call('HSET', d, ARGV[6], ARGV[7], 'state', ARGV[4], 'updatedAt', now)
+redis.call('HINCRBY', d, 'attemptCount', 1)
+redis.call('HSETNX', d, 'firstAttemptAt', ARGV[10])
+-- Keep the latest ARGV[11] attempts (fields ARGV[12] .. number): drop the lowest numbers beyond that.
+local numbers = {}
+for _, field in ipairs(redis.call('HKEYS', d)) do
+  if string.sub(field, 1, #ARGV[12]) == ARGV[12] then table.insert(numbers, tonumber(string.sub(field, #ARGV[12] + 1))) end
+end
+table.sort(numbers)
+for i = 1, #numbers - tonumber(ARGV[11]) do redis.call('HDEL', d, ARGV[12] .. numbers[i]) end
 local later = 0
 if ARGV[5] == '' then
   redis.call('HDEL', d, 'dueAt')
@@ -120,6 +130,8 @@ const deliveryHash = z.object({
   seriesStartedAt: z.coerce.number(),
   dueAt: z.coerce.number().optional(),
   lastAttempt: z.coerce.number(),
+  attemptCount: z.coerce.number().optional(),
+  firstAttemptAt: z.coerce.number().optional(),
   updatedAt: z.coerce.number(),
 });
 
@@ -180,6 +192,9 @@ export class RedisWebhookOutbox implements WebhookOutbox {
       JSON.stringify(result.attempt),
       OUTBOX_RETENTION_MS,
       outbox.sessionPrefix,
+      result.attempt.at,
+      MAX_KEPT_ATTEMPTS,
+      ATTEMPT_FIELD,
     ];
     return (await this.recordScript.run([outbox.delivery(webhookId), outbox.due], args)) === 1;
   }
@@ -190,6 +205,18 @@ export class RedisWebhookOutbox implements WebhookOutbox {
     const [outcome, pairs] = (await this.restartScript.run([outbox.delivery(webhookId), outbox.due], args)) as [string, unknown?];
     if (outcome === "restarted") return { outcome, delivery: this.decode(pairsToObject(pairs)) };
     return { outcome: outcome === "pending" ? "pending" : "missing" };
+  }
+
+  async deleteBySession(sessionId: string): Promise<number> {
+    const { outbox } = this.keys;
+    const members = await this.redis.lrange(outbox.bySession(sessionId), 0, -1);
+    if (members.length === 0) return 0;
+    const states = await Promise.all(members.map((member) => this.redis.hget(outbox.deliveryPrefix + member, "state")));
+    const tx = this.redis.multi();
+    for (const member of members) tx.del(outbox.deliveryPrefix + member).zrem(outbox.due, member);
+    await tx.del(outbox.bySession(sessionId)).exec();
+    // A lease held by a worker mid-attempt then finds its delivery gone, and its result is dropped.
+    return states.filter((state) => state === "pending").length;
   }
 
   async listBySession(sessionId: string): Promise<WebhookDelivery[]> {
@@ -240,6 +267,8 @@ export class RedisWebhookOutbox implements WebhookOutbox {
       .sort((a, b) => a.attempt - b.attempt);
     const delivery: WebhookDelivery = { ...parsed, url: this.cipher.openText(parsed.url, context(parsed.webhookId)), attempts };
     if (parsed.dueAt === undefined) delete delivery.dueAt;
+    if (parsed.attemptCount === undefined) delete delivery.attemptCount;
+    if (parsed.firstAttemptAt === undefined) delete delivery.firstAttemptAt;
     return delivery;
   }
 }

@@ -83,6 +83,8 @@ describeRedis("the Redis keyspace, store by store", () => {
     await state.audit.append("s1", { at: new Date(now).toISOString(), event: "created", actor: "acme" }, now + HOUR);
     await state.images.put({ sessionId: "s1", clientId: "acme", bytes: image, retainUntil: now + HOUR });
     await state.leases.acquire("watcher", "replica-1", 30_000);
+    await state.quota.take("face.example.test", [{ name: "face", ratePerSec: 10, burst: 1 }]);
+    await state.quota.pause("127.0.0.1:5001", 2000);
 
     const dump = await dumpKeyspace(server().client(), prefix);
     expect(new Set(dump.map((d) => d.type))).toEqual(new Set(["hash", "zset", "list", "string"]));

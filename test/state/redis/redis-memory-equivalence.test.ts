@@ -140,6 +140,25 @@ const otherOps: fc.Arbitrary<Op>[] = [
   fc.constant<Op>({ label: "images due", run: async (s) => byId(await s.images.due(ids.length), (d) => d.sessionId) }),
 ];
 
+/** Short steps too: token buckets change within milliseconds, where 17-digit floats must round alike. */
+const quotaLane = fc.record({
+  name: fc.constantFrom("face", "background"),
+  ratePerSec: fc.constantFrom(0.33, 1, 3, 10, 2.5),
+  burst: fc.integer({ min: 1, max: 3 }),
+});
+const quotaOps: fc.Arbitrary<Op>[] = [
+  advance,
+  fc.integer({ min: 1, max: 700 }).map<Op>((n) => ({ label: `advance ${n}`, run: async (_s, clock) => clock.advance(n) })),
+  fc.tuple(fc.constantFrom("r1", "r2"), fc.uniqueArray(quotaLane, { minLength: 1, maxLength: 2, selector: (l) => l.name })).map<Op>(([r, lanes]) => ({
+    label: `take ${r} ${JSON.stringify(lanes)}`,
+    run: (s) => s.quota.take(r, lanes),
+  })),
+  fc.tuple(fc.constantFrom("r1", "r2"), fc.integer({ min: 1, max: 5 * SECOND })).map<Op>(([r, forMs]) => ({
+    label: `pause ${r} ${forMs}`,
+    run: (s) => s.quota.pause(r, forMs),
+  })),
+];
+
 const outboxOps: fc.Arbitrary<Op>[] = [
   advance,
   fc.tuple(id, fc.integer({ min: -5 * SECOND, max: 10 * SECOND })).map<Op>(([i, due]) => ({
@@ -195,8 +214,8 @@ describeRedis("the Redis backend against the memory backend", () => {
       await fc.assert(
         fc.asyncProperty(fc.array(fc.oneof(...ops), { minLength: 1, maxLength: 40 }), async (sequence) => {
           const clock = new ManualClock();
-          const memory = createMemoryState(clock);
-          const redis = createRedisState(server().client(), { keyPrefix: server().keyPrefix(), encryptionKeys: [randomBytes(32)] }, clock);
+          const memory = createMemoryState(clock, { quotaClock: clock });
+          const redis = createRedisState(server().client(), { keyPrefix: server().keyPrefix(), encryptionKeys: [randomBytes(32)], quotaClock: clock }, clock);
           states.push(memory, redis);
           const memoryRefs: string[] = [];
           const redisRefs: string[] = [];
@@ -215,4 +234,5 @@ describeRedis("the Redis backend against the memory backend", () => {
   same("idempotency", idempotencyOps);
   same("rate limit, lease, audit and image", otherOps);
   same("outbox", outboxOps);
+  same("Face quota", quotaOps);
 });

@@ -1,0 +1,158 @@
+/**
+ * The guard's queues in front of the shared quota: priorities (create, caller read, delete, background read), the
+ * background share, clients served in turn, and the bucket and Face's pause shared between guards. Virtual time;
+ * every assertion is about which calls reached the (fake) Face and in what order.
+ */
+import { describe, expect, it } from "vitest";
+
+import type { FaceCallContext } from "../../src/face/face-gateway.js";
+import { createGuardedFaceGateway, type GuardedFaceGateway } from "../../src/face/face-guard.js";
+import type { GateQuota } from "../../src/face/face-guard-gate.js";
+import { faceGuardDefaults, type FaceGuardOptions } from "../../src/face/face-guard-options.js";
+import { appError, FakeFace, flush, memoryLogger, quotaOn, rejection, VirtualTime } from "./face-guard-kit.js";
+
+function guardOn(time: VirtualTime, quota: GateQuota, options: Partial<FaceGuardOptions> = {}) {
+  const face = new FakeFace();
+  const guard = createGuardedFaceGateway(
+    face,
+    { ...faceGuardDefaults, maxWaitMs: 60_000, retry: { maxAttempts: 1 }, ...options },
+    { quota, clock: time, sleep: time.sleep, logger: memoryLogger().logger, random: () => 0.5 },
+  );
+  return { face, guard };
+}
+
+function setup(options: Partial<FaceGuardOptions> = {}) {
+  const time = new VirtualTime();
+  return { time, ...guardOn(time, quotaOn(time), options) };
+}
+
+const read = (guard: GuardedFaceGateway, id: string, ctx: FaceCallContext = {}) => guard.getSession("liveness", id, ctx);
+const background = (guard: GuardedFaceGateway, id: string, clientId = "acme") => read(guard, id, { priority: "background", clientId });
+/** What Face saw, in order: the session id of reads and deletes, the operation's name otherwise. */
+const seen = (face: FakeFace) => face.calls.map((c) => c.arg ?? c.operation);
+
+describe("face guard: priorities", () => {
+  it("when calls of every kind wait for the quota, then Face sees creates, then caller reads, then deletes, then background reads", async () => {
+    const { time, face, guard } = setup({ maxTps: 1, backgroundShare: 1 });
+    const calls: Promise<unknown>[] = [read(guard, "first")]; // takes the one token there is
+    await flush();
+    calls.push(
+      background(guard, "watch"),
+      guard.deleteSession("liveness", "gone"),
+      read(guard, "caller"),
+      guard.createLivenessSession({} as never),
+    );
+    await time.advance(5000);
+    await Promise.all(calls);
+    expect(seen(face)).toEqual(["first", "createLivenessSession", "caller", "gone", "watch"]);
+  });
+
+  it("when background reads wait beside caller reads, then the background never uses more than its share", async () => {
+    const { time, face, guard } = setup({ maxTps: 10, backgroundShare: 0.3 });
+    const calls = Array.from({ length: 12 }, (_, i) => background(guard, `bg${i}`));
+    await flush();
+    expect(face.count("getSession")).toBe(1);
+    // 3 per second at 10 TPS: one every 333.3 ms, whatever the face lane could give.
+    await time.advance(2010);
+    expect(face.count("getSession")).toBe(7);
+    // Caller reads meanwhile take the face lane's other tokens, one every 100 ms.
+    const callers = Array.from({ length: 5 }, (_, i) => read(guard, `caller${i}`));
+    await time.advance(700);
+    expect(seen(face).filter((id) => String(id).startsWith("caller"))).toHaveLength(5);
+    expect(seen(face).filter((id) => String(id).startsWith("bg"))).toHaveLength(8);
+    await time.advance(2000);
+    await Promise.all([...calls, ...callers]);
+    expect(guard.stats().granted).toMatchObject({ read: 5, background: 12 });
+    expect(guard.stats().quotaHolds.background).toBeGreaterThan(0);
+  });
+
+  it("when the guard waits on the background share and a caller's read arrives, then the read goes at the next token", async () => {
+    const { time, face, guard } = setup({ maxTps: 10, backgroundShare: 0.1 });
+    const calls = [background(guard, "bg1"), background(guard, "bg2")]; // bg2 waits a second for the background lane
+    await time.advance(200);
+    calls.push(read(guard, "caller"));
+    await flush();
+    expect(seen(face)).toEqual(["bg1", "caller"]);
+    await time.advance(1000);
+    await Promise.all(calls);
+    expect(seen(face)).toEqual(["bg1", "caller", "bg2"]);
+  });
+});
+
+describe("face guard: clients in turn", () => {
+  it("when one client has many calls waiting, then another client's call is served after at most one of them", async () => {
+    const { time, face, guard } = setup({ maxTps: 1 });
+    const calls = Array.from({ length: 8 }, (_, i) => read(guard, `acme${i}`, { clientId: "acme" }));
+    await flush();
+    calls.push(read(guard, "globex", { clientId: "globex" }));
+    await time.advance(10_000);
+    await Promise.all(calls);
+    // acme0 had the token already; acme1's turn comes first, then globex's.
+    expect(seen(face).indexOf("globex")).toBeLessThanOrEqual(2);
+    expect(seen(face).filter((id) => String(id).startsWith("acme"))).toEqual(Array.from({ length: 8 }, (_, i) => `acme${i}`));
+  });
+
+  it("when the queue is long for one client, then another client's call is not refused for the first client's wait", async () => {
+    const { time, face, guard } = setup({ maxTps: 1, maxWaitMs: 3000 });
+    const calls = Array.from({ length: 4 }, (_, i) => read(guard, `acme${i}`, { clientId: "acme" }));
+    const late = rejection((await Promise.allSettled([read(guard, "acme-late", { clientId: "acme" })]))[0]!);
+    expect(late.retryAfterSeconds).toBe(4);
+    calls.push(read(guard, "globex", { clientId: "globex" }));
+    // Settled as they go: globex's turn comes before acme's later calls, which may then run out of time.
+    const results = Promise.allSettled(calls);
+    await time.advance(5000);
+    expect((await results).at(-1)?.status).toBe("fulfilled");
+    expect(seen(face).slice(0, 3)).toEqual(["acme0", "acme1", "globex"]);
+  });
+});
+
+describe("face guard: one quota for every replica", () => {
+  it("when two guards share one bucket, then together they send no more than the bucket allows", async () => {
+    const time = new VirtualTime();
+    const quota = quotaOn(time);
+    const a = guardOn(time, quota, { maxTps: 2 });
+    const b = guardOn(time, quota, { maxTps: 2 });
+    const calls = Array.from({ length: 4 }, (_, i) => [read(a.guard, `a${i}`), read(b.guard, `b${i}`)]).flat();
+    await time.advance(999);
+    // One token at once and one every 500 ms: three in the first second, shared between the two.
+    expect(a.face.calls.length + b.face.calls.length).toBe(2);
+    await time.advance(1);
+    expect(a.face.calls.length + b.face.calls.length).toBe(3);
+    await time.advance(3000);
+    await Promise.all(calls);
+    expect(a.face.calls.length + b.face.calls.length).toBe(8);
+  });
+
+  it("when Face throttles one guard, then the other holds off until the pause is over", async () => {
+    const time = new VirtualTime();
+    const quota = quotaOn(time);
+    const a = guardOn(time, quota, { maxTps: 100 });
+    const b = guardOn(time, quota, { maxTps: 100 });
+    a.face.script("getSession", appError("LSO_ERR_UPSTREAM_UNAVAILABLE", 2));
+    await Promise.allSettled([read(a.guard, "throttled")]);
+    const other = read(b.guard, "other");
+    await time.advance(1999);
+    expect(b.face.count("getSession")).toBe(0);
+    await time.advance(1);
+    expect(b.face.count("getSession")).toBe(1);
+    await other;
+    expect(b.guard.stats().quotaHolds.pause).toBe(1);
+    expect(b.guard.stats().pausedUntil).toBe(0);
+  });
+
+  it("when the shared bucket cannot be reached, then waiting calls are refused with 503 and Face is not called", async () => {
+    const time = new VirtualTime();
+    const failing: GateQuota = {
+      resource: "face.example.test",
+      bucket: {
+        take: () => Promise.reject(new Error("connection lost")),
+        pause: () => Promise.reject(new Error("connection lost")),
+      },
+    };
+    const { face, guard } = guardOn(time, failing);
+    const [result] = await Promise.allSettled([read(guard, "s")]);
+    expect(rejection(result!)).toMatchObject({ code: "LSO_ERR_UPSTREAM_UNAVAILABLE", retryAfterSeconds: 1 });
+    expect(face.calls).toEqual([]);
+    expect(guard.stats()).toMatchObject({ quotaErrors: 1, rejectedByQueue: { quotaUnavailable: 1 } });
+  });
+});
