@@ -107,20 +107,7 @@ export function faceMetrics(registry: Registry, now: () => number = Date.now): F
   };
 }
 
-/**
- * What a guard on the shared quota bucket adds to stats(): tokens granted per queue, the waits for them by what held
- * the call (a lane, Face's pause), the quota store's failures, and each queue's depth. Read when present, so these
- * series appear as soon as the guard reports them.
- */
-interface QuotaStats {
-  granted?: Record<string, number>;
-  quotaHolds?: Record<string, number>;
-  quotaErrors?: number;
-  queued?: Record<string, number>;
-}
-
-function guardMetrics(registry: Registry, readStats: () => FaceGuardStats, now: () => number): void {
-  const stats = readStats as () => FaceGuardStats & QuotaStats;
+function guardMetrics(registry: Registry, stats: () => FaceGuardStats, now: () => number): void {
   mirroredCounter(
     registry,
     { name: "lso_face_guard_calls_total", help: "Calls to the Face quota guard by operation and the result the caller got (ok or an LSO_ERR_* code).", labelNames: ["operation", "outcome"] },
@@ -135,7 +122,7 @@ function guardMetrics(registry: Registry, readStats: () => FaceGuardStats, now: 
     registry,
     {
       name: "lso_face_guard_shed_total",
-      help: "Calls refused by the quota guard without calling Face (answered 503), by reason: queueFull, waitTooLong, closed, breakerOpen (and quotaUnavailable with a shared quota).",
+      help: "Calls refused by the quota guard without calling Face (answered 503), by reason: queueFull, waitTooLong, quotaUnavailable, closed, breakerOpen.",
       labelNames: ["reason"],
     },
     () => {
@@ -160,17 +147,17 @@ function guardMetrics(registry: Registry, readStats: () => FaceGuardStats, now: 
       help: "Quota tokens granted (one per request to Face, retries included), by the queue of the call: create, read, delete, background.",
       labelNames: ["priority"],
     },
-    () => Object.entries(stats().granted ?? {}).map(([priority, n]) => [{ priority }, n]),
+    () => Object.entries(stats().granted).map(([priority, n]) => [{ priority }, n]),
   );
   mirroredCounter(
     registry,
     { name: "lso_face_guard_waits_total", help: "Times a call had to wait for the quota, by what held it: a lane (face, background) or Face's Retry-After pause.", labelNames: ["held_by"] },
-    () => Object.entries(stats().quotaHolds ?? {}).map(([heldBy, n]) => [{ held_by: heldBy }, n]),
+    () => Object.entries(stats().quotaHolds).map(([heldBy, n]) => [{ held_by: heldBy }, n]),
   );
   mirroredCounter(
     registry,
     { name: "lso_face_guard_quota_errors_total", help: "Times the shared quota's store could not be asked (the calls waiting were refused).", labelNames: [] },
-    () => [[{}, stats().quotaErrors ?? 0]],
+    () => [[{}, stats().quotaErrors]],
   );
   new Gauge({
     name: "lso_face_guard_queue_depth",
@@ -186,8 +173,7 @@ function guardMetrics(registry: Registry, readStats: () => FaceGuardStats, now: 
     labelNames: ["priority"] as const,
     registers: [registry],
     collect() {
-      this.reset();
-      for (const [priority, n] of Object.entries(stats().queued ?? {})) this.set({ priority }, n);
+      for (const [priority, n] of Object.entries(stats().queued)) this.set({ priority }, n);
     },
   });
   new Gauge({

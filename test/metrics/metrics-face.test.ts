@@ -1,7 +1,7 @@
 /**
  * The Face metrics' two mappings, as units: an error from the Face client to the outcome label an alert reads
- * (Face's 429 apart from its 503, a 5xx apart from a reply we could not use), and the quota guard's stats to series,
- * including what a guard on the shared quota bucket adds (tokens per queue, waits by what held them, queue depths).
+ * (Face's 429 apart from its 503, a 5xx apart from a reply we could not use), and the quota guard's stats to series
+ * (tokens per queue, waits by what held them, queue depths, shed calls, the breaker).
  */
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
@@ -29,53 +29,42 @@ describe("faceOutcome", () => {
   });
 });
 
-const baseStats = (): FaceGuardStats =>
-  ({
-    calls: { createLivenessSession: { ok: 3, LSO_ERR_UPSTREAM_UNAVAILABLE: 1 }, createLivenessWithVerifySession: {}, getSession: {}, deleteSession: {}, getSessionImage: {}, probe: {} },
-    upstreamCalls: { createLivenessSession: 4, createLivenessWithVerifySession: 0, getSession: 0, deleteSession: 0, getSessionImage: 0, probe: 0 },
-    retries: { createLivenessSession: 0, createLivenessWithVerifySession: 0, getSession: 2, deleteSession: 0, getSessionImage: 0, probe: 0 },
-    deletesGoneAfterRetry: 0,
-    rejectedByQueue: { queueFull: 1, waitTooLong: 2, closed: 0 },
-    rejectedByBreaker: 5,
-    retryAfterPauses: 1,
-    breaker: { state: "halfOpen", consecutiveFailures: 3, transitions: { closed: 0, open: 1, halfOpen: 1 } },
-    queueLength: 4,
-    pausedUntil: 0,
-  }) as FaceGuardStats;
-
-async function scrape(stats: FaceGuardStats): Promise<string> {
-  const registry = new Registry();
-  faceMetrics(registry, () => 0).collectGuard(() => stats);
-  return registry.metrics();
-}
+const stats = (): FaceGuardStats => ({
+  calls: { createLivenessSession: { ok: 3, LSO_ERR_UPSTREAM_UNAVAILABLE: 1 }, createLivenessWithVerifySession: {}, getSession: {}, deleteSession: {}, getSessionImage: {}, probe: {} },
+  upstreamCalls: { createLivenessSession: 4, createLivenessWithVerifySession: 0, getSession: 0, deleteSession: 0, getSessionImage: 0, probe: 0 },
+  retries: { createLivenessSession: 0, createLivenessWithVerifySession: 0, getSession: 2, deleteSession: 0, getSessionImage: 0, probe: 0 },
+  deletesGoneAfterRetry: 0,
+  rejectedByQueue: { queueFull: 1, waitTooLong: 2, closed: 0, quotaUnavailable: 1 },
+  rejectedByBreaker: 5,
+  retryAfterPauses: 1,
+  granted: { create: 4, read: 7, delete: 1, background: 2 },
+  quotaHolds: { face: 3, background: 5, pause: 1 },
+  quotaErrors: 2,
+  breaker: { state: "halfOpen", consecutiveFailures: 3, transitions: { closed: 0, open: 1, halfOpen: 1 } },
+  queueLength: 4,
+  queued: { create: 1, read: 0, delete: 0, background: 3 },
+  pausedUntil: 0,
+});
 
 describe("the quota guard's stats as metrics", () => {
-  it("when scraped, then callers' results, retries, shed calls, queue depth and the breaker's state are series", async () => {
-    const text = await scrape(baseStats());
+  it("when scraped, then callers' results, retries, shed calls, tokens per queue, waits, queue depths and the breaker's state are series", async () => {
+    const registry = new Registry();
+    faceMetrics(registry, () => 0).collectGuard(stats);
+    const text = await registry.metrics();
     expect(metric(text, "lso_face_guard_calls_total", { operation: "createLivenessSession", outcome: "ok" })).toBe(3);
     expect(metric(text, "lso_face_guard_calls_total", { outcome: "LSO_ERR_UPSTREAM_UNAVAILABLE" })).toBe(1);
     expect(metric(text, "lso_face_guard_retries_total", { operation: "getSession" })).toBe(2);
     expect(metric(text, "lso_face_guard_shed_total", { reason: "waitTooLong" })).toBe(2);
+    expect(metric(text, "lso_face_guard_shed_total", { reason: "quotaUnavailable" })).toBe(1);
     expect(metric(text, "lso_face_guard_shed_total", { reason: "breakerOpen" })).toBe(5);
-    expect(metric(text, "lso_face_guard_queue_depth")).toBe(4);
-    expect(metric(text, "lso_face_guard_breaker_state", { state: "halfOpen" })).toBe(1);
-    expect(metric(text, "lso_face_guard_breaker_state", { state: "open" })).toBe(0);
-    expect(metric(text, "lso_face_guard_tokens_granted_total")).toBeUndefined();
-  });
-
-  it("when the guard takes its tokens from the shared quota, then tokens per queue, waits by what held them and each queue's depth are series too", async () => {
-    const text = await scrape({
-      ...baseStats(),
-      granted: { create: 4, read: 7, delete: 1, background: 2 },
-      quotaHolds: { face: 3, background: 5, pause: 1 },
-      quotaErrors: 2,
-      queued: { create: 1, read: 0, delete: 0, background: 3 },
-    } as FaceGuardStats);
     expect(metric(text, "lso_face_guard_tokens_granted_total")).toBe(14);
     expect(metric(text, "lso_face_guard_tokens_granted_total", { priority: "create" })).toBe(4);
     expect(metric(text, "lso_face_guard_waits_total", { held_by: "pause" })).toBe(1);
     expect(metric(text, "lso_face_guard_waits_total")).toBe(9);
     expect(metric(text, "lso_face_guard_quota_errors_total")).toBe(2);
+    expect(metric(text, "lso_face_guard_queue_depth")).toBe(4);
     expect(metric(text, "lso_face_guard_queued", { priority: "background" })).toBe(3);
+    expect(metric(text, "lso_face_guard_breaker_state", { state: "halfOpen" })).toBe(1);
+    expect(metric(text, "lso_face_guard_breaker_state", { state: "open" })).toBe(0);
   });
 });

@@ -50,6 +50,10 @@ describe("/metrics after a whole flow", () => {
     expect(metric(text, "lso_face_guard_calls_total", { operation: "createLivenessSession", outcome: "ok" })).toBe(1);
     expect(metric(text, "lso_face_guard_breaker_state", { state: "closed" })).toBe(1);
     expect(metric(text, "lso_face_guard_queue_depth")).toBe(0);
+    // One quota token per request sent to Face; the two creates went through the create queue.
+    expect(metric(text, "lso_face_guard_tokens_granted_total")).toBe(metric(text, "lso_face_requests_total"));
+    expect(metric(text, "lso_face_guard_tokens_granted_total", { priority: "create" })).toBe(2);
+    expect(metric(text, "lso_state_operations_total", { store: "quota" })).toBeGreaterThanOrEqual(metric(text, "lso_face_requests_total")!);
   });
 
   it("when scraped, then the decision, the sessions and the webhook attempt are counted, and the outbox is empty", () => {
