@@ -13,7 +13,7 @@
  */
 import type { FastifyBaseLogger } from "fastify";
 import type { Clock } from "../lib/clock.js";
-import { PeriodicTask } from "../lib/periodic-task.js";
+import { observedRun, PeriodicTask, type RunObserver } from "../lib/periodic-task.js";
 import type { ImageStore } from "../state/image-store.js";
 import type { SessionRecord, SessionStore } from "../state/session-store.js";
 import type { SessionCleanup } from "./session-cleanup.js";
@@ -26,6 +26,8 @@ export interface BackgroundOptions {
   tickMs: number;
   /** SESSION_WATCH_CONCURRENCY: sessions worked on at once (each may read Face). */
   concurrency: number;
+  /** Told of every tick (metrics). */
+  onRun?: RunObserver | undefined;
 }
 
 export interface BackgroundDeps {
@@ -67,7 +69,7 @@ export class SessionBackground {
   ) {
     this.actor = { id: SYSTEM_ACTOR_ID, log: deps.log };
     this.task = new PeriodicTask(
-      () => this.tick(),
+      () => observedRun(() => this.tick(), options.onRun),
       (error) => deps.log.warn({ err: error }, "session background work failed"),
     );
   }

@@ -31,6 +31,13 @@ export class SessionPollHub {
     private readonly intervals: PollIntervals = LONG_POLL_INTERVALS,
   ) {}
 
+  /** Requests waiting now, and the sessions they wait on (metrics). */
+  get counts(): { waiters: number; sessions: number } {
+    let waiters = 0;
+    for (const loop of this.loops.values()) waiters += loop.waiters.size;
+    return { waiters, sessions: this.loops.size };
+  }
+
   isPolling(id: string): boolean {
     return this.loops.has(id);
   }

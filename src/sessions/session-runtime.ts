@@ -9,6 +9,7 @@ import type { FaceGateway } from "../face/face-gateway.js";
 import { IdempotentCreates } from "../idempotency/idempotency-creates.js";
 import type { CallerPolicy } from "../lib/caller-policy.js";
 import type { Clock } from "../lib/clock.js";
+import type { RunObserver } from "../lib/periodic-task.js";
 import { LockoutGuard } from "../lockout/lockout-guard.js";
 import type { LockoutRule } from "../state/lockout-store.js";
 import type { State } from "../state/state.js";
@@ -55,6 +56,8 @@ export interface SessionRuntimeDeps {
   connectionTimeoutMs: number;
   /** The webhook feature's create-time callbackUrl check. */
   checkCallbackUrl?: ((url: string) => void) | undefined;
+  /** Told of every run of the background loop (metrics). */
+  onBackgroundRun?: RunObserver | undefined;
 }
 
 export interface SessionRuntime {
@@ -65,6 +68,8 @@ export interface SessionRuntime {
   lockout: LockoutGuard;
   /** Starts the background loop and listens for settled decisions from any replica. */
   start(): Promise<void>;
+  /** Long-polls waiting now, and the sessions they wait on (metrics). */
+  longPolls(): { waiters: number; sessions: number };
   /** Lets every long-poll go (preClose), so the server can drain. */
   releaseWaiters(): void;
   /** Stops the background work and waits for Face deletions under way. */
@@ -96,7 +101,7 @@ export function createSessionRuntime(deps: SessionRuntimeDeps): SessionRuntime {
   const tickMs = Math.min(settings.sweepIntervalMs, settings.watch.intervalMs > 0 ? Math.min(settings.watch.intervalMs, MAX_TICK_MS) : Infinity);
   const background = new SessionBackground(
     { store, images, sync, cleanup, schedule, events, clock, log: backgroundLog, isPolled: (id) => hub.isPolling(id) },
-    { tickMs, concurrency: settings.watch.concurrency },
+    { tickMs, concurrency: settings.watch.concurrency, onRun: deps.onBackgroundRun },
   );
   let unsubscribe: (() => Promise<void>) | undefined;
 
@@ -133,6 +138,7 @@ export function createSessionRuntime(deps: SessionRuntimeDeps): SessionRuntime {
       unsubscribe ??= await state.signals.subscribe(SETTLED_CHANNEL, (id) => hub.notify(id));
       background.start();
     },
+    longPolls: () => hub.counts,
     releaseWaiters: () => hub.close(),
     close: async () => {
       hub.close();
