@@ -15,7 +15,7 @@ describeRedis("a replica killed with -9", () => {
     cluster = await Cluster.start({
       replicas: 2,
       // The watcher settles sessions nobody reads; short webhook attempts keep their claims short too.
-      env: { SESSION_WATCH_INTERVAL_MS: "500", WEBHOOK_TIMEOUT_MS: "2000" },
+      env: { SESSION_WATCH_INTERVAL_MS: "500", SESSION_WATCH_FIRST_POLL_MS: "500", WEBHOOK_TIMEOUT_MS: "2000" },
     });
   }, 120_000);
   afterAll(async () => cluster?.stop());
