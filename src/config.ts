@@ -218,7 +218,13 @@ export const envSchema = z.object({
   WEBHOOK_ALLOWED_PORTS: portList
     .default([443])
     .describe("Ports a callbackUrl may use, comma separated; default 443 only. With WEBHOOK_ALLOW_PRIVATE_TARGETS=true, loopback and private receivers may use any port."),
-  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000).describe("Timeout of one webhook attempt, in milliseconds."),
+  WEBHOOK_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(20_000)
+    .default(10_000)
+    .describe("Timeout of one webhook attempt, in milliseconds. At most 20 s: an attempt's claim outlasts it by 5 s, and a replica that dies mid-attempt has it retried by another within 30 s."),
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8).describe("Webhook attempts in flight at once, per instance."),
   KEY_VAULT_REFRESH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300).describe("How often Key Vault secrets are re-read, in seconds."),
   AZURE_CLIENT_ID: z
@@ -288,7 +294,7 @@ export const envSchema = z.object({
     .max(3_600_000)
     .default(60_000)
     .describe(
-      "How often the background loop looks for lapsed sessions to settle and delete at Face and expired images to delete (more often while watching is on); also how long a failed Face deletion waits to be retried.",
+      "How long a failed Face deletion (or a failed settle of a lapsed session) waits to be retried. The background loop looks for due work every second, or this often when shorter.",
     ),
   METRICS: z
     .enum(["on", "off"])
