@@ -77,7 +77,8 @@ export function instrumentState<S extends State>(state: S, registry: Registry): 
   // Every store the state holds, named as the state names it: a store added to the State is measured at once.
   const stores = Object.fromEntries(
     Object.entries(state)
-      .filter((entry): entry is [string, object] => typeof entry[1] === "object" && entry[1] !== null)
+      // Stores only: plain values the state carries (the erasure receipt key, a Uint8Array) are handed out as they are.
+      .filter((entry): entry is [string, object] => typeof entry[1] === "object" && entry[1] !== null && !ArrayBuffer.isView(entry[1]))
       .map(([name, store]) => [name, instrumentStore(store, name, observe)]),
   );
   const ping = instrumentStore({ ping: () => state.ping() }, "state", observe);
