@@ -11,6 +11,7 @@ import { EmulatorError, emulatorErrorCatalog, sendFaceError } from "./emulator-e
 import { applyFaultAfter } from "./emulator-fault-hooks.js";
 import type { FaultPlanInput } from "./emulator-fault-plan.js";
 import { registerFaultRoutes } from "./emulator-fault-routes.js";
+import { registerInspectRoutes } from "./emulator-inspect-routes.js";
 import { multipartLimits } from "./emulator-multipart.js";
 import { registerSessionRoutes } from "./emulator-session-routes.js";
 import { SubscriptionKeys } from "./emulator-keys.js";
@@ -107,6 +108,7 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Fast
     { prefix: FACE_BASE_PATH },
   );
   registerFaultRoutes(app, ctx);
+  registerInspectRoutes(app, ctx);
   return app;
 }
 

@@ -131,6 +131,12 @@ export class EmulatorState {
     this.log.length = 0;
   }
 
+  /** Every session Face still holds (expired ones are purged on the way). */
+  liveSessions(now: number): EmulatorSession[] {
+    this.purgeExpired(now);
+    return [...this.sessions.values()];
+  }
+
   addSession(session: EmulatorSession): void {
     this.sessions.set(session.sessionId, session);
     this.tokens.set(session.authToken, session.sessionId);

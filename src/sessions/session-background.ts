@@ -8,12 +8,15 @@
  * and the loop's reads wait behind every caller's in the quota guard (priority "background").
  *
  * claimDue leases each record (moves its dueAt past the work), so replicas sharing a store never work on the same
- * session at once, and a replica that dies mid-work leaves it to be retaken when the lease ends. Face reads go
- * through SessionSync (one per session at a time, shared with callers and long-polls) and the quota guard.
+ * session at once, and a replica that dies mid-work leaves it to be retaken when the lease ends: within
+ * CLAIM_LEASE_MS plus one tick. The claim's number fences this worker's writes (the next poll, the next due time):
+ * once another replica took the record over, they are refused. Face reads go through SessionSync (one per session
+ * at a time here, shared with callers) and the quota guard, and only when no long-poll in the cluster polls the
+ * session already.
  */
 import type { FastifyBaseLogger } from "fastify";
 import type { Clock } from "../lib/clock.js";
-import { PeriodicTask } from "../lib/periodic-task.js";
+import { observedRun, PeriodicTask, type RunObserver } from "../lib/periodic-task.js";
 import type { ImageStore } from "../state/image-store.js";
 import type { SessionRecord, SessionStore } from "../state/session-store.js";
 import type { SessionCleanup } from "./session-cleanup.js";
@@ -26,6 +29,8 @@ export interface BackgroundOptions {
   tickMs: number;
   /** SESSION_WATCH_CONCURRENCY: sessions worked on at once (each may read Face). */
   concurrency: number;
+  /** Told of every tick (metrics). */
+  onRun?: RunObserver | undefined;
 }
 
 export interface BackgroundDeps {
@@ -37,17 +42,19 @@ export interface BackgroundDeps {
   events: SessionEvents;
   clock: Clock;
   log: FastifyBaseLogger;
-  /** True while a long-poll loop already polls the session. */
-  isPolled(id: string): boolean;
+  /** False while a long-poll loop somewhere in the cluster polls the session (it reads Face then, not us). */
+  mayWatch(id: string): Promise<boolean>;
 }
 
 /** Records claimed at a time; a tick claims again while it gets full batches. */
 const BATCH = 50;
 /**
- * How long a claimed record is ours: past any one session's work (a Face read with its quota wait and retries, an
- * image copy, a delete), so a live replica never has its work retaken.
+ * How long a claimed record is ours: past one session's usual work (a Face read with its quota wait, an image copy,
+ * a delete), and short enough that a dead replica's work is retaken within 30 s (this plus a tick of at most 1 s).
+ * A live replica slower than this (Face timing out through every retry) may have the work retaken; the fence then
+ * drops its late writes, and a decision settles once whoever settles it.
  */
-const CLAIM_LEASE_MS = 60_000;
+export const CLAIM_LEASE_MS = 20_000;
 
 /**
  * How long a session that never started (settled expired) is kept after its token lapsed, instead of the 24 hours
@@ -67,7 +74,7 @@ export class SessionBackground {
   ) {
     this.actor = { id: SYSTEM_ACTOR_ID, log: deps.log };
     this.task = new PeriodicTask(
-      () => this.tick(),
+      () => observedRun(() => this.tick(), options.onRun),
       (error) => deps.log.warn({ err: error }, "session background work failed"),
     );
   }
@@ -87,7 +94,11 @@ export class SessionBackground {
       const due = await this.deps.store.claimDue(BATCH, CLAIM_LEASE_MS);
       const queue = [...due];
       const worker = async () => {
-        for (let next = queue.shift(); next && !this.stopped; next = queue.shift()) await this.work(next);
+        for (let next = queue.shift(); next && !this.stopped; next = queue.shift()) {
+          // One session's failure (the store gone for a moment) must not drop the rest of the batch: its own
+          // claim lapses and it is retaken.
+          await this.work(next).catch((error: unknown) => this.deps.log.warn({ err: error, sessionId: next!.id }, "session background work failed"));
+        }
       };
       await Promise.all(Array.from({ length: Math.max(1, this.options.concurrency) }, worker));
       if (due.length < BATCH || this.stopped) break;
@@ -100,13 +111,14 @@ export class SessionBackground {
     const now = clock.now();
     const lapsed = now >= claimed.authTokenExpiresAt;
     if (claimed.erased) return cleanup.finishErasure(claimed, this.actor);
+    const fence = claimed.claim === undefined ? undefined : { claim: claimed.claim };
     let record: SessionRecord | undefined = claimed;
     let failed = false;
-    // A long-poll on this replica reads the session already; the watcher's read would only repeat it.
-    const watchDue = schedule.watched(claimed, now) && !this.deps.isPolled(claimed.id);
+    // Only a watched session is read before its lapse, and only while nobody in the cluster long-polls it.
+    const watchDue = schedule.watched(claimed, now) && (await this.deps.mayWatch(claimed.id));
     if (!claimed.decision && claimed.deletedAtFaceAt === undefined && (lapsed || watchDue)) {
       try {
-        record = await sync.refresh(claimed, this.actor, { poll: schedule.watched(claimed, now) });
+        record = await sync.refresh(claimed, this.actor, { poll: schedule.watched(claimed, now), fence });
       } catch (error) {
         // Face's bad day (or our quota guard saying no): the next due time tries again.
         log.warn({ err: error, sessionId: claimed.id }, lapsed ? "could not settle a lapsed session" : "the background watcher could not read a session");
@@ -123,11 +135,11 @@ export class SessionBackground {
       if (expiresAt < record.expiresAt) record = (await this.deps.store.update(record.id, { expiresAt })) ?? record;
     }
     // Nothing above set the next due time (it still holds our lease): set it now.
-    if (record.dueAt === claimed.dueAt) await this.reschedule(record, failed);
+    if (record.dueAt === claimed.dueAt) await this.reschedule(record, failed, fence);
   }
 
   /** A failed read backs the watcher off as a quiet poll would; a failed lapse settle is retried later. */
-  private async reschedule(record: SessionRecord, failed: boolean): Promise<void> {
+  private async reschedule(record: SessionRecord, failed: boolean, fence: { claim: number } | undefined): Promise<void> {
     const { store, schedule, clock } = this.deps;
     const now = clock.now();
     const watched = schedule.watched(record, now);
@@ -135,7 +147,7 @@ export class SessionBackground {
     const next: SessionRecord = { ...record, ...(watchIntervalMs !== undefined && { watchIntervalMs }) };
     delete next.dueAt;
     const dueAt = failed && !watched ? now + schedule.options.retryMs : schedule.dueAt(next, now);
-    await store.update(record.id, { dueAt, ...(watchIntervalMs !== undefined && { watchIntervalMs }) });
+    await store.update(record.id, { dueAt, ...(watchIntervalMs !== undefined && { watchIntervalMs }) }, fence);
   }
 
   private async deleteExpiredImages(): Promise<void> {

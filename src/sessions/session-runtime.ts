@@ -4,11 +4,13 @@
  * lockout). buildApp starts it when the app is ready and closes it first on close, before the Face client it uses
  * goes away; the stores belong to the state, which closes them.
  */
+import { randomUUID } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
 import type { FaceGateway } from "../face/face-gateway.js";
 import { IdempotentCreates } from "../idempotency/idempotency-creates.js";
 import type { CallerPolicy } from "../lib/caller-policy.js";
 import type { Clock } from "../lib/clock.js";
+import type { RunObserver } from "../lib/periodic-task.js";
 import { LockoutGuard } from "../lockout/lockout-guard.js";
 import type { LockoutRule } from "../state/lockout-store.js";
 import type { State } from "../state/state.js";
@@ -16,7 +18,7 @@ import { isDeclined } from "./decision/decision-outcome-rule.js";
 import { SessionBackground } from "./session-background.js";
 import { SessionCleanup } from "./session-cleanup.js";
 import type { SessionEventBus, SessionEvents } from "./session-events.js";
-import { SessionPollHub } from "./session-poll-hub.js";
+import { CHANGED_CHANNEL, SessionPollHub } from "./session-poll-hub.js";
 import { SessionSchedule } from "./session-schedule.js";
 import { MAX_WAIT_SECONDS, sessionCreatedSchema } from "./session-schemas.js";
 import { SessionService } from "./session-service.js";
@@ -46,7 +48,7 @@ export interface SessionRuntimeDeps {
   idempotencyLeaseMs: number;
   /** LOCKOUT_*, in milliseconds. */
   lockoutRule: LockoutRule;
-  state: Pick<State, "sessions" | "images" | "idempotency" | "lockout" | "signals">;
+  state: Pick<State, "sessions" | "images" | "idempotency" | "lockout" | "leases" | "signals">;
   clock: Clock;
   events: SessionEvents;
   log: FastifyBaseLogger;
@@ -55,6 +57,8 @@ export interface SessionRuntimeDeps {
   connectionTimeoutMs: number;
   /** The webhook feature's create-time callbackUrl check. */
   checkCallbackUrl?: ((url: string) => void) | undefined;
+  /** Told of every run of the background loop (metrics). */
+  onBackgroundRun?: RunObserver | undefined;
 }
 
 export interface SessionRuntime {
@@ -65,13 +69,18 @@ export interface SessionRuntime {
   lockout: LockoutGuard;
   /** Starts the background loop and listens for settled decisions from any replica. */
   start(): Promise<void>;
+  /** Long-polls waiting now, and the sessions they wait on (metrics). */
+  longPolls(): { waiters: number; sessions: number };
   /** Lets every long-poll go (preClose), so the server can drain. */
   releaseWaiters(): void;
   /** Stops the background work and waits for Face deletions under way. */
   close(): Promise<void>;
 }
 
-/** How often the background loop looks for due work, at most. */
+/**
+ * How long the background loop waits between looks for due work, at most: with CLAIM_LEASE_MS, it bounds how long a
+ * dead replica's claimed work waits for another one. A look is one indexed query, so it is cheap however often.
+ */
 const MAX_TICK_MS = 1000;
 
 /** The signal channel that says "this session settled": long-polls on every replica wake at once. */
@@ -90,15 +99,17 @@ export function createSessionRuntime(deps: SessionRuntimeDeps): SessionRuntime {
     deleteAfterDecision: settings.deleteAfterDecision,
   });
   const sync = new SessionSync({ face, store, clock, events, schedule, policyOf, lockout, isFailedOutcome: isDeclined });
-  const hub = new SessionPollHub(sync, log.child({ component: "long-poll" }));
+  // This app's name as a lease holder: unique per process, so two replicas never pass for one another.
+  const holder = `replica-${randomUUID()}`;
+  const hub = new SessionPollHub({ sync, store, leases: state.leases, signals: state.signals, clock, log: log.child({ component: "long-poll" }), holder });
   const cleanup = new SessionCleanup({ face, store, images, events, clock }, { ...settings, retryMs: settings.sweepIntervalMs });
   const backgroundLog = log.child({ component: "session-watch" });
-  const tickMs = Math.min(settings.sweepIntervalMs, settings.watch.intervalMs > 0 ? Math.min(settings.watch.intervalMs, MAX_TICK_MS) : Infinity);
+  const tickMs = Math.min(settings.sweepIntervalMs, settings.watch.intervalMs > 0 ? settings.watch.intervalMs : Infinity, MAX_TICK_MS);
   const background = new SessionBackground(
-    { store, images, sync, cleanup, schedule, events, clock, log: backgroundLog, isPolled: (id) => hub.isPolling(id) },
-    { tickMs, concurrency: settings.watch.concurrency },
+    { store, images, sync, cleanup, schedule, events, clock, log: backgroundLog, mayWatch: (id) => hub.mayWatch(id) },
+    { tickMs, concurrency: settings.watch.concurrency, onRun: deps.onBackgroundRun },
   );
-  let unsubscribe: (() => Promise<void>) | undefined;
+  let unsubscribe: Array<() => Promise<void>> | undefined;
 
   events.subscribe(async (event) => {
     // Waiters wake as soon as a decision settles, whoever settled it (the background loop, /complete, a replica).
@@ -130,15 +141,18 @@ export function createSessionRuntime(deps: SessionRuntimeDeps): SessionRuntime {
     cleanup,
     lockout,
     start: async () => {
-      unsubscribe ??= await state.signals.subscribe(SETTLED_CHANNEL, (id) => hub.notify(id));
+      // Waiters here re-read a session that settled or changed anywhere in the cluster (no Face read).
+      unsubscribe ??= await Promise.all([SETTLED_CHANNEL, CHANGED_CHANNEL].map((channel) => state.signals.subscribe(channel, (id) => hub.notify(id))));
       background.start();
     },
+    longPolls: () => hub.counts,
     releaseWaiters: () => hub.close(),
     close: async () => {
       hub.close();
       await background.stop();
       await cleanup.idle();
-      await unsubscribe?.();
+      await hub.stopped();
+      await Promise.all((unsubscribe ?? []).map((stop) => stop()));
     },
   };
 }

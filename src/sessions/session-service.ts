@@ -104,8 +104,8 @@ export class SessionService {
     const waitMs = Math.min(options.waitMs ?? 0, this.deps.maxWaitMs);
     // A settled session that a caller has read before has nothing left to write or fetch: skip the sync machinery.
     if (!(record.decision && record.decisionReadAt !== undefined && patch === undefined)) {
-      // A waiter joining a running long-poll loop does not read Face itself: that is the loop's job.
-      const readFace = !(waitMs > 0 && hub.isPolling(id));
+      // A long-poll does not read Face itself: the cluster's one poll loop for the session does (session-poll-hub.ts).
+      const readFace = waitMs <= 0;
       record = (await sync.refresh(record, actor, { patch, readFace, readByCaller: true })) ?? this.notFound();
       if (!record.decision && waitMs > 0) {
         await hub.wait(id, actor, waitMs);

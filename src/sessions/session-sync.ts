@@ -14,7 +14,7 @@ import type { CallerPolicy } from "../lib/caller-policy.js";
 import type { Clock } from "../lib/clock.js";
 import type { LockoutGuard } from "../lockout/lockout-guard.js";
 import type { Decision, DigestCheck, SessionSnapshot } from "../state/session-record.js";
-import type { SessionRecord, SessionRecordPatch, SessionStore } from "../state/session-store.js";
+import type { ClaimFence, SessionRecord, SessionRecordPatch, SessionStore } from "../state/session-store.js";
 import type { FailedOutcomeRule } from "./decision/decision-outcome-rule.js";
 import { decide, isFinalAtFace, type Verdict } from "./decision/decision-policy.js";
 import { settledOutcomes } from "./decision/decision-schemas.js";
@@ -64,6 +64,8 @@ export interface RefreshOptions {
   readByCaller?: boolean;
   /** The background loop's scheduled poll: the watcher's backoff moves on, and the next due time is written. */
   poll?: boolean;
+  /** The background loop's claim on the record: its writes are dropped once another replica took the record over. */
+  fence?: ClaimFence | undefined;
 }
 
 /** What one Face read brought. */
@@ -166,7 +168,7 @@ export class SessionSync {
     const writes = Object.keys(patch).filter((key) => key !== "lastCheckedAt");
     if (!writes.length) return next;
     if (changed || watchMoves || options.patch) patch.dueAt = schedule.dueAt({ ...record, ...withoutDue(patch) }, now);
-    const updated = await store.update(record.id, patch);
+    const updated = await store.update(record.id, patch, options.fence);
     if (updated) this.announceAttempts(updated, fresh, actor, fetched);
     return updated;
   }
@@ -193,7 +195,7 @@ export class SessionSync {
       // Someone else settled it first; theirs stands, and what we learnt from Face is kept beside it.
       const current = await store.get(next.id);
       if (!current) return undefined;
-      return this.commit(current, fetched, actor, { readByCaller: options.readByCaller ?? false });
+      return this.commit(current, fetched, actor, { readByCaller: options.readByCaller ?? false, fence: options.fence });
     }
     this.announceAttempts(settled, fresh, actor, fetched);
     await this.announceDecision(settled, verdict, actor, fetched?.faceRequestId, outcomeCountedAt);

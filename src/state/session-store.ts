@@ -63,6 +63,12 @@ export interface SessionRecord {
   dueAt?: number;
   /** The watcher's current poll interval for this session (its backoff); absent until the first poll. */
   watchIntervalMs?: number;
+  /**
+   * How many times claimDue has taken this record (1, 2, ...): the number a worker got is its fencing token. Its
+   * fenced writes are refused once a later claim took the record over (its lease lapsed), so a replica that stalled
+   * past its lease cannot overwrite the work of the one that took over.
+   */
+  claim?: number;
 }
 
 type PatchableField =
@@ -80,6 +86,11 @@ type PatchableField =
 
 /** The fields a patch may set; `dueAt: null` removes the record from the due index. */
 export type SessionRecordPatch = Partial<Pick<SessionRecord, PatchableField>> & { dueAt?: number | null };
+
+/** A background worker's proof that its claim on the record is still the latest (see SessionRecord.claim). */
+export interface ClaimFence {
+  claim: number;
+}
 
 export interface Settlement {
   decision: Decision;
@@ -118,8 +129,11 @@ export interface SessionStore {
   put(record: SessionRecord): Promise<void>;
   /** Undefined when absent or past its expiresAt. */
   get(id: string): Promise<SessionRecord | undefined>;
-  /** Applies the patch and returns the new record, or undefined when the record is gone. */
-  update(id: string, patch: SessionRecordPatch): Promise<SessionRecord | undefined>;
+  /**
+   * Applies the patch and returns the new record, or undefined when the record is gone. With a fence, only while
+   * the record's claim is still fence.claim (atomically); undefined, and nothing written, once a later claim took it.
+   */
+  update(id: string, patch: SessionRecordPatch, fence?: ClaimFence): Promise<SessionRecord | undefined>;
   /**
    * Sets outcomeCountedAt to `at` unless it is set already, atomically (Redis: a Lua compare-and-set), so two
    * concurrent reads of the same session cannot both count its outcome. True when this call set it; false when it
@@ -135,8 +149,9 @@ export interface SessionStore {
   settle(id: string, settlement: Settlement, patch?: SessionRecordPatch): Promise<SessionRecord | undefined>;
   /**
    * Up to `limit` live records whose dueAt <= now, earliest dueAt first. Atomically moves each one's dueAt to
-   * now + leaseMs, so two workers never claim the same record at once and a worker that dies mid-work has the work
-   * retaken after the lease; the worker then sets the real next dueAt (or null when nothing more is due).
+   * now + leaseMs and counts the claim (claim + 1), so two workers never claim the same record at once and a worker
+   * that dies mid-work has the work retaken after the lease; the worker then sets the real next dueAt (or null when
+   * nothing more is due), fenced with the claim it got.
    */
   claimDue(limit: number, leaseMs: number): Promise<SessionRecord[]>;
   /**

@@ -50,6 +50,6 @@ export type { LockoutRule, LockoutState, LockoutStore } from "./lockout-store.js
 export type { QuotaBucket, QuotaGrant, QuotaLane, QuotaPause } from "./quota-bucket.js";
 export type { RateLimitStore, RateLimitVerdict } from "./rate-limit-store.js";
 export type { AttemptSnapshot, Decision, DecisionOutcome, DecisionReason, DigestCheck, SessionSnapshot } from "./session-record.js";
-export type { SessionListPosition, SessionListQuery, SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "./session-store.js";
+export type { ClaimFence, SessionListPosition, SessionListQuery, SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "./session-store.js";
 export type { SignalBus } from "./signal-bus.js";
 export type { AttemptResult, DeliveryAttempt, DeliveryClaim, DeliveryState, RestartResult, WebhookDelivery, WebhookOutbox } from "./webhook-outbox.js";

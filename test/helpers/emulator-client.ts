@@ -153,3 +153,25 @@ export function createVerifySession<T = SessionBody>(
   const { body, headers } = verifyBody(fields, image);
   return faceFetch<T>(url, "/detectLivenessWithVerify-sessions", { method: "POST", headers: keyHeaders(apiKey, headers), body });
 }
+
+export interface SeenRequest {
+  seq: number;
+  at: number;
+  requestId: string;
+  operation: string;
+  sessionId?: string;
+}
+
+/** What an emulator (in this process or another) saw: GET /emulator/requests. */
+export async function emulatorRequests(url: string, apiKey: string): Promise<{ counts: Record<string, number>; requests: SeenRequest[] }> {
+  const response = await fetch(`${url}/emulator/requests`, { headers: keyHeaders(apiKey) });
+  if (response.status !== 200) throw new Error(`GET /emulator/requests answered ${response.status}`);
+  return (await response.json()) as { counts: Record<string, number>; requests: SeenRequest[] };
+}
+
+/** The sessions an emulator still holds: GET /emulator/sessions. */
+export async function emulatorSessions(url: string, apiKey: string): Promise<Array<{ sessionId: string; kind: string; status: string }>> {
+  const response = await fetch(`${url}/emulator/sessions`, { headers: keyHeaders(apiKey) });
+  if (response.status !== 200) throw new Error(`GET /emulator/sessions answered ${response.status}`);
+  return ((await response.json()) as { sessions: Array<{ sessionId: string; kind: string; status: string }> }).sessions;
+}

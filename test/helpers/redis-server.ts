@@ -50,8 +50,8 @@ export interface RedisServer {
   client(options?: RedisOptions): Redis;
   /** Stops the server and starts it again on the same port and dir (AOF replayed, when on). */
   restart(): Promise<void>;
-  /** Stops the server (SIGTERM: AOF flushed) and keeps its port and dir for resume(). */
-  halt(): Promise<void>;
+  /** Stops the server (SIGTERM: AOF flushed; SIGKILL: a crash) and keeps its port and dir for resume(). */
+  halt(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
   /** Starts a halted server again on the same port and dir. */
   resume(): Promise<void>;
   /** Closes every client handed out, stops the server and removes its dir. */
@@ -60,6 +60,8 @@ export interface RedisServer {
 
 export interface RedisServerOptions {
   appendOnly?: boolean;
+  /** appendfsync: "always" makes every acknowledged write durable, even through a kill -9 of the server. */
+  appendFsync?: "always" | "everysec" | "no";
   /** requirepass: clients must AUTH (the URL carries it). */
   password?: string;
 }
@@ -112,6 +114,7 @@ interface Running {
 function spawnServer(bin: string, port: number, dir: string, options: RedisServerOptions): Running {
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", options.appendOnly ? "yes" : "no", "--daemonize", "no"];
   if (options.password !== undefined) args.push("--requirepass", options.password);
+  if (options.appendFsync !== undefined) args.push("--appendfsync", options.appendFsync);
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout?.on("data", (c: Buffer) => (output += c.toString("utf8")));
@@ -142,8 +145,8 @@ async function startOn(bin: string, port: number, dir: string, options: RedisSer
   throw new Error(`redis-server on port ${port} did not answer; output:\n${running.output()}`);
 }
 
-async function stopProcess(running: Running): Promise<void> {
-  if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill("SIGTERM");
+async function stopProcess(running: Running, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill(signal);
   await running.exited;
 }
 
@@ -201,8 +204,8 @@ async function privateServer(bin: string, options: RedisServerOptions): Promise<
   const killOnExit = () => running?.child.kill("SIGKILL");
   process.once("exit", killOnExit);
 
-  const halt = async () => {
-    if (running) await stopProcess(running);
+  const halt = async (signal: "SIGTERM" | "SIGKILL" = "SIGTERM") => {
+    if (running) await stopProcess(running, signal);
     running = undefined;
   };
   const resume = async () => {

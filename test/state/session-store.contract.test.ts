@@ -137,12 +137,32 @@ describe.each(backends)("SessionStore ($name)", (backend) => {
     it("when a record is claimed, then it is leased: answered with dueAt at now + lease, claimed by no one else until the lease ends", async () => {
       const r = await put({ dueAt: ctx.clock.now() });
       const [claimed] = await store().claimDue(10, 5000);
-      expect(claimed).toEqual({ ...r, dueAt: ctx.clock.now() + 5000 });
+      expect(claimed).toEqual({ ...r, dueAt: ctx.clock.now() + 5000, claim: 1 });
       expect(await store().get(r.id)).toEqual(claimed);
       ctx.clock.advance(4999);
       expect(await store().claimDue(10, 5000)).toEqual([]);
       ctx.clock.advance(1);
       expect((await store().claimDue(10, 5000)).map((x) => x.id)).toEqual([r.id]);
+    });
+
+    it("when a lease lapses and another worker claims the record, then the claim number grows and the first worker's fenced writes are refused", async () => {
+      const r = await put({ dueAt: ctx.clock.now() });
+      const [first] = await store().claimDue(10, 1000);
+      expect(await store().update(r.id, { lastAttemptSeen: 1 }, { claim: first!.claim! })).toMatchObject({ lastAttemptSeen: 1 });
+      ctx.clock.advance(1000);
+      const [second] = await store().claimDue(10, 1000);
+      expect(second!.claim).toBeGreaterThan(first!.claim!);
+      expect(await store().update(r.id, { lastAttemptSeen: 2, dueAt: null }, { claim: first!.claim! })).toBeUndefined();
+      expect(await store().get(r.id)).toMatchObject({ lastAttemptSeen: 1, dueAt: second!.dueAt });
+      expect(await store().update(r.id, { dueAt: ctx.clock.now() + 50 }, { claim: second!.claim! })).toMatchObject({ dueAt: ctx.clock.now() + 50 });
+      // Unfenced writes (a caller's read) go through whoever holds the claim.
+      expect(await store().update(r.id, { lastAttemptSeen: 3 })).toMatchObject({ lastAttemptSeen: 3, claim: second!.claim });
+    });
+
+    it("when a record was never claimed, then a fenced write is refused", async () => {
+      const r = await put({ dueAt: ctx.clock.now() + 1000 });
+      expect(await store().update(r.id, { lastAttemptSeen: 1 }, { claim: 1 })).toBeUndefined();
+      expect(await store().get(r.id)).not.toHaveProperty("lastAttemptSeen");
     });
 
     it("when two workers claim at once, then no record goes to both", async () => {

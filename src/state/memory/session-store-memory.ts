@@ -4,7 +4,7 @@
  * process that is what makes settle, markOutcomeCounted and claimDue atomic.
  */
 import type { Clock } from "../../lib/clock.js";
-import type { SessionListQuery, SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "../session-store.js";
+import type { ClaimFence, SessionListQuery, SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "../session-store.js";
 import { DueIndex } from "./due-index.js";
 import { SessionListIndex } from "./session-list-index.js";
 
@@ -30,9 +30,9 @@ export class MemorySessionStore implements SessionStore {
     return record && copy(record);
   }
 
-  async update(id: string, patch: SessionRecordPatch): Promise<SessionRecord | undefined> {
+  async update(id: string, patch: SessionRecordPatch, fence?: ClaimFence): Promise<SessionRecord | undefined> {
     const current = this.live(id);
-    if (!current) return undefined;
+    if (!current || (fence && current.claim !== fence.claim)) return undefined;
     return copy(this.write(applyPatch(current, patch)));
   }
 
@@ -57,7 +57,7 @@ export class MemorySessionStore implements SessionStore {
     const claimed: SessionRecord[] = [];
     for (const id of this.due.takeDue(now, limit)) {
       const current = this.live(id);
-      if (current) claimed.push(copy(this.write({ ...current, dueAt: now + leaseMs })));
+      if (current) claimed.push(copy(this.write({ ...current, dueAt: now + leaseMs, claim: (current.claim ?? 0) + 1 })));
     }
     return claimed;
   }

@@ -74,6 +74,7 @@ export const sessionRecordSchema = z.object({
   faceDeletionDue: z.boolean().optional(),
   dueAt: z.number().optional(),
   watchIntervalMs: z.number().optional(),
+  claim: z.number().optional(),
 }) satisfies z.ZodType<SessionRecord>;
 
 export const deliveryAttemptSchema = z.object({

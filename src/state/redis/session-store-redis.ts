@@ -10,27 +10,29 @@
  */
 import type { Redis } from "ioredis";
 import type { Clock } from "../../lib/clock.js";
-import type { SessionListQuery, SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "../session-store.js";
+import type { ClaimFence, SessionListQuery, SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "../session-store.js";
 import type { StateCipher } from "../state-crypto.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { sessionRecordSchema } from "./redis-record-schemas.js";
 import { defineScript, EXPIRY_GRACE_MS, pairsToObject, type ScriptArg } from "./redis-scripts.js";
 
 /**
- * Applies a patch to a live record (expiresAt > now) unless its guard field is set already; answers the record
- * after the write, or nil when nothing was written.
+ * Applies a patch to a live record (expiresAt > now) unless its guard field is set already, and, with a fence,
+ * only while the record's claim is the fence's; answers the record after the write, or nil when nothing was written.
  * KEYS: record, due. ARGV: now, id, guard ('' for none), dueMode ('keep' | 'set' | 'clear'), due, nSet, nSetNx,
- * then nSet field/value pairs to set, nSetNx pairs to set only where absent, then the fields to delete.
+ * fence ('' for none), then nSet field/value pairs to set, nSetNx pairs to set only where absent, then the fields to
+ * delete.
  */
 const PATCH = `
 local rec, due = KEYS[1], KEYS[2]
-local now, id, guard, dueMode, dueAt = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local setEnd = 8 + 2 * tonumber(ARGV[6])
+local now, id, guard, dueMode, dueAt, fence = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[8]
+local setEnd = 9 + 2 * tonumber(ARGV[6])
 local nxEnd = setEnd + 2 * tonumber(ARGV[7])
 local exp = tonumber(redis.call('HGET', rec, 'expiresAt'))
 if not exp or exp <= now then return nil end
 if guard ~= '' and redis.call('HEXISTS', rec, guard) == 1 then return nil end
-for i = 8, setEnd - 1, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
+if fence ~= '' and redis.call('HGET', rec, 'claim') ~= fence then return nil end
+for i = 9, setEnd - 1, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
 for i = setEnd, nxEnd - 1, 2 do redis.call('HSETNX', rec, ARGV[i], ARGV[i + 1]) end
 for i = nxEnd, #ARGV do redis.call('HDEL', rec, ARGV[i]) end
 if dueMode == 'set' then redis.call('ZADD', due, dueAt, id) elseif dueMode == 'clear' then redis.call('ZREM', due, id) end
@@ -43,7 +45,8 @@ return redis.call('HGETALL', rec)
 
 /**
  * Takes up to `limit` live records due at `now`, earliest first, moving each one's dueAt (field and score) to
- * now + lease. Members whose record is gone or lapsed are dropped from the index on the way.
+ * now + lease and counting the claim (the worker's fencing token). Members whose record is gone or lapsed are
+ * dropped from the index on the way.
  * KEYS: due. ARGV: now, limit, leaseMs, record key prefix.
  */
 const CLAIM_DUE = `
@@ -58,6 +61,7 @@ while #claimed < limit do
     local exp = tonumber(redis.call('HGET', rec, 'expiresAt'))
     if exp and exp > now then
       redis.call('HSET', rec, 'dueAt', now + lease)
+      redis.call('HINCRBY', rec, 'claim', 1)
       redis.call('ZADD', due, now + lease, id)
       claimed[#claimed + 1] = redis.call('HGETALL', rec)
     else
@@ -127,8 +131,8 @@ export class RedisSessionStore implements SessionStore {
     return record.expiresAt > this.clock.now() ? record : undefined;
   }
 
-  async update(id: string, patch: SessionRecordPatch): Promise<SessionRecord | undefined> {
-    return this.patch(id, "", patch);
+  async update(id: string, patch: SessionRecordPatch, fence?: ClaimFence): Promise<SessionRecord | undefined> {
+    return this.patch(id, "", patch, {}, fence);
   }
 
   async markOutcomeCounted(id: string, at: number): Promise<boolean> {
@@ -212,6 +216,7 @@ export class RedisSessionStore implements SessionStore {
     guard: string,
     patch: Partial<Omit<SessionRecord, "dueAt">> & { dueAt?: number | null },
     ifAbsent: Partial<SessionRecord> = {},
+    fence?: ClaimFence,
   ): Promise<SessionRecord | undefined> {
     const { dueAt, ...fields } = patch;
     const { set, del } = fieldsOf(fields);
@@ -225,7 +230,9 @@ export class RedisSessionStore implements SessionStore {
       set.push("dueAt", JSON.stringify(dueAt));
     }
     const member = this.keys.sessions.member(id);
-    const args: ScriptArg[] = [this.clock.now(), member, guard, dueMode, dueAt ?? 0, set.length / 2, setNx.length / 2, ...set, ...setNx, ...del];
+    // The claim field holds JSON like every field: a number's JSON is its decimal, which is what HINCRBY leaves too.
+    const fenceArg = fence ? JSON.stringify(fence.claim) : "";
+    const args: ScriptArg[] = [this.clock.now(), member, guard, dueMode, dueAt ?? 0, set.length / 2, setNx.length / 2, fenceArg, ...set, ...setNx, ...del];
     const reply = await this.patchScript.run([this.keys.sessions.record(id), this.keys.sessions.due], args);
     return reply ? this.decode(pairsToObject(reply)) : undefined;
   }

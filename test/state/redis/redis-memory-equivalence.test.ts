@@ -58,6 +58,10 @@ const sessionOps: fc.Arbitrary<Op>[] = [
     label: `update ${i} due ${due}`,
     run: (s, c) => s.sessions.update(i, { lastAttemptSeen: n, dueAt: due === null ? null : c.now() + due }),
   })),
+  fc.tuple(id, fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 9 })).map<Op>(([i, claim, n]) => ({
+    label: `fenced update ${i} claim ${claim}`,
+    run: (s) => s.sessions.update(i, { lastAttemptSeen: n }, { claim }),
+  })),
   fc.tuple(id, fc.boolean()).map<Op>(([i, counted]) => ({
     label: `settle ${i}`,
     run: (s, c) =>
