@@ -9,9 +9,9 @@
  *   before and after creating N sessions).
  *
  * BENCH_SECONDS (default 3) sets each scenario's duration; BENCH_CONNECTIONS (default 10) its concurrency;
- * BENCH_SESSIONS (default 1000) the sessions created for the memory measurement. Then the hot-path table
- * (bench-hot-paths.ts). `--smoke` runs every scenario for a few hundred milliseconds and 50 sessions: it proves the
- * bench runs, its numbers mean little.
+ * BENCH_SESSIONS (default 1000) the sessions created for the memory measurement. `--smoke` runs every scenario for
+ * a few hundred milliseconds and 50 sessions: it proves the bench runs, its numbers mean little.
+ * Then the hot-path table (bench-hot-paths.ts).
  */
 import { randomBytes } from "node:crypto";
 import autocannon, { type Result } from "autocannon";
@@ -21,9 +21,9 @@ import { DEV_API_KEY, loadConfig } from "../src/config.js";
 import { startEmulator, type RunningEmulator } from "../src/emulator/emulator-server.js";
 import { systemClock } from "../src/lib/clock.js";
 import { createLogger } from "../src/logger.js";
+import { runHotPaths } from "./bench-hot-paths.js";
 import { openRedisState } from "../src/state/redis/redis-state.js";
 import type { State } from "../src/state/state.js";
-import { runHotPaths } from "./bench-hot-paths.js";
 import { startBenchRedis, type BenchRedis } from "./bench-redis.js";
 
 const smoke = process.argv.includes("--smoke");
@@ -144,13 +144,13 @@ async function main(): Promise<void> {
   const baseline = paths[0]!.rps || 1;
   process.stdout.write(`\n${seconds}s per scenario, ${connections} connections, loopback${smoke ? " (smoke run: numbers are not meaningful)" : ""}\n`);
   process.stdout.write(table("Memory state, against GET /healthz", [...paths, ...memoryPaths].map((r) => ({ ...r, ratio: r.rps / baseline })), "vs healthz"));
-  if (redis) {
-    const redisRows = redisPaths.map((r, i) => ({ ...r, ratio: r.rps / (memoryPaths[i]!.rps || 1) }));
-    process.stdout.write(table("Redis state, against the same path on the memory state", redisRows, "vs memory"));
-    process.stdout.write(`\nRedis memory per tracked session: ${Math.round(bytesPerSession!)} bytes (INFO used_memory over ${trackedSessions} sessions)\n`);
-  } else {
+  if (!redis) {
     process.stdout.write("\nRedis state: skipped (no redis-server on PATH and no REDIS_URL)\n");
+    return;
   }
+  const redisRows = redisPaths.map((r, i) => ({ ...r, ratio: r.rps / (memoryPaths[i]!.rps || 1) }));
+  process.stdout.write(table("Redis state, against the same path on the memory state", redisRows, "vs memory"));
+  process.stdout.write(`\nRedis memory per tracked session: ${Math.round(bytesPerSession!)} bytes (INFO used_memory over ${trackedSessions} sessions)\n`);
   process.stdout.write(await runHotPaths({ smoke, seconds, connections }));
 }
 

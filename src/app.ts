@@ -16,10 +16,12 @@ import { createFaceGateway } from "./face/face-client.js";
 import { createGuardedFaceGateway, type GuardedFaceGateway } from "./face/face-guard.js";
 import type { FaceGateway } from "./face/face-gateway.js";
 import { systemClock, type Clock } from "./lib/clock.js";
+import { Lifecycle } from "./lib/lifecycle.js";
 import { MAX_IMAGE_BYTES } from "./lib/image-format.js";
 import { createLogger, genReqId, REQUEST_ID_HEADER, type Logger } from "./logger.js";
 // Import order is the order named schemas register in, and so their order in openapi/openapi.json.
 import { healthRoutes } from "./plugins/health.js";
+import { Readiness } from "./plugins/health-readiness.js";
 import callerAuth from "./plugins/caller-auth.js";
 import errorHandler, { clientErrorHandler, connectHandler, frameworkErrorHandler } from "./plugins/error-handler.js";
 import docs from "./plugins/docs.js";
@@ -41,6 +43,8 @@ import { SubjectErasure } from "./privacy/privacy-erasure.js";
 import { privacyRoutes } from "./privacy/privacy-routes.js";
 import { subscribeAuditTrail } from "./audit/audit-trail.js";
 import { createLeaseMs } from "./idempotency/idempotency-creates.js";
+import { createAppMetrics, type AppMetrics } from "./metrics/metrics.js";
+import metricsPlugin, { metricsRoutes } from "./plugins/metrics.js";
 import { createMemoryState } from "./state/state-memory.js";
 import type { QuotaBucket, State } from "./state/state.js";
 
@@ -77,7 +81,13 @@ const packageVersion = (JSON.parse(readFileSync(new URL("../package.json", impor
  * Retry-After, priorities, safe retries, breaker), inside the key-refresh wrapper (so its one retry after a 401
  * also takes a quota token).
  */
-function defaultFaceGateway(config: AppConfig, credentials: Credentials, logger: Logger, quota: QuotaBucket): { face: FaceGateway; guard: GuardedFaceGateway } {
+function defaultFaceGateway(
+  config: AppConfig,
+  credentials: Credentials,
+  logger: Logger,
+  quota: QuotaBucket,
+  metrics: AppMetrics,
+): { face: FaceGateway; guard: GuardedFaceGateway } {
   const { endpoint } = config.face;
   if (!endpoint) throw new Error("buildApp needs config.face.endpoint (server.ts sets it in emulator mode), or a faceGateway override");
   const faceLogger = logger.child({ component: "face" });
@@ -91,7 +101,12 @@ function defaultFaceGateway(config: AppConfig, credentials: Credentials, logger:
   // The real clock, not overrides.clock: pacing follows Face's real-time quota, and a frozen test clock would stall it.
   // The quota is per Face resource, so its host names the bucket: apps on one state and one resource share it.
   const resource = new URL(endpoint).host;
-  const guard = createGuardedFaceGateway(gateway, config.face.guard, { quota: { bucket: quota, resource }, clock: systemClock, logger: faceLogger });
+  // Metrics sit inside the guard: they count what Face itself was sent, retries included.
+  const guard = createGuardedFaceGateway(metrics.face.instrument(gateway), config.face.guard, {
+    quota: { bucket: quota, resource },
+    clock: systemClock,
+    logger: faceLogger,
+  });
   const face = withCredentialRefresh(guard, { refresh: () => credentials.refreshFaceKey(), version: () => credentials.faceKeyVersion() }, faceLogger);
   return { face, guard };
 }
@@ -106,8 +121,11 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   const clock = overrides.clock ?? systemClock;
   const credentials =
     overrides.credentials ?? (await loadCredentials(config, { ...overrides.credentialDeps, clock, logger: logger.child({ component: "credentials" }) }));
-  const state = overrides.state ?? createMemoryState(clock);
-  const upstream = overrides.faceGateway ? { face: overrides.faceGateway, guard: undefined } : defaultFaceGateway(config, credentials, logger, state.quota);
+  const metrics = createAppMetrics();
+  const state = metrics.instrumentState(overrides.state ?? createMemoryState(clock));
+  const upstream = overrides.faceGateway
+    ? { face: overrides.faceGateway, guard: undefined }
+    : defaultFaceGateway(config, credentials, logger, state.quota, metrics);
   const { face } = upstream;
   const webhookSecrets = webhookSecretSource(config.webhooks, () => credentials.webhookSecrets());
   // The core emits session events; the audit trail (and the webhook dispatcher) subscribe. A listener's failure is
@@ -127,6 +145,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     policyOf: (clientId) => credentials.policies.of(clientId),
     connectionTimeoutMs: config.http.connectionTimeoutMs,
     checkCallbackUrl: callbackUrlCheck(config.webhooks, webhookSecrets),
+    onBackgroundRun: metrics.loops.observer("sessions"),
   });
   const erasure = new SubjectErasure({
     state,
@@ -145,6 +164,18 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     secrets: webhookSecrets,
     userAgent: `liveness-session-orchestrator-webhooks/${packageVersion}`,
     resolve: overrides.webhookResolver,
+    onWorkerPass: metrics.loops.observer("webhooks"),
+  });
+  const lifecycle = new Lifecycle();
+  const readiness = new Readiness({ face, state, credentials: () => credentials.status(), lifecycle, clock, log: logger.child({ component: "readiness" }) });
+  const { guard } = upstream;
+  metrics.watch({
+    readiness: () => readiness.last(),
+    events,
+    outbox: state.outbox,
+    guard: guard && (() => guard.stats()),
+    keyVault: credentials.status().keyVault && (() => credentials.status().keyVault!),
+    longPolls: () => sessions.longPolls(),
   });
 
   const app = Fastify({
@@ -164,6 +195,9 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     clientErrorHandler,
     // Node would answer a missing Host with an empty 400; the onRequest hook below refuses it in the envelope.
     http: { requireHostHeader: false },
+    // A request that reaches us while the server closes (on a connection opened before) is served, with Connection:
+    // close, rather than refused with a bare 503: the state is closed only after every such request is answered.
+    return503OnClosing: false,
   }).withTypeProvider<ZodTypeProvider>();
 
   // The API speaks JSON and multipart only; fastify's built-in text/plain parser would let strings through to zod.
@@ -190,18 +224,35 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   // Requests Node would otherwise answer or drop on its own, without the envelope: odd expectations and CONNECT.
   app.server.on("checkExpectation", (req, res) => app.routing(req, res));
   app.server.on("connect", connectHandler(logger as FastifyBaseLogger));
-  // Long-polls end first, so the server's drain (which waits for in-flight requests) cannot hang on them.
+  // Draining (SIGTERM): every answer asks the client to reconnect, so keep-alive connections move to other replicas
+  // and none is left open for the server's close to wait on.
+  app.addHook("onSend", async (_request, reply) => {
+    if (lifecycle.draining) reply.header("connection", "close");
+  });
+  // Long-polls end first, with the view as it is, so the server's drain (which waits for in-flight requests) cannot hang on them.
   app.addHook("preClose", async () => sessions.releaseWaiters());
   app.addHook("onClose", async () => {
-    // Background session work (the due-work loop, Face deletions) stops while the Face client still works.
-    await sessions.close();
-    upstream.guard?.close();
-    credentials.close();
-    // Attempts under way are recorded (their events emitted) before the listeners drain and the state closes.
-    await webhooks.stop();
-    // Listeners still writing (audit appends) finish before the state they write to closes.
-    await events.drain();
-    await state.close();
+    const steps: Array<[string, () => unknown]> = [
+      // Webhook attempts under way finish and are recorded; nothing new is claimed (the lease hands it to a replica).
+      ["webhooks", () => webhooks.stop()],
+      // Their listeners (a delivery may start a Face deletion) run while Face is still reachable.
+      ["events", () => events.drain()],
+      // Background session work (the due-work loop, Face deletions) stops while the Face client still works.
+      ["sessions", () => sessions.close()],
+      // Listeners still writing (audit appends) finish before the state they write to closes.
+      ["events", () => events.drain()],
+      ["face", () => upstream.guard?.close()],
+      ["credentials", () => credentials.close()],
+      ["state", () => state.close()],
+    ];
+    // Every step runs even when one before it failed: a Redis outage must not leave loops running or the state open.
+    for (const [step, run] of steps) {
+      try {
+        await run();
+      } catch (error) {
+        logger.error({ err: error, step }, "a shutdown step failed; the others go on");
+      }
+    }
   });
   // The webhook worker polls only once the app is ready, so building an app (the OpenAPI generator) sends nothing.
   app.addHook("onReady", async () => webhooks.start());
@@ -209,7 +260,13 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   // The background loop, likewise only once ready. `app.sessionEvents` is the bus, for subscribers outside buildApp.
   app.addHook("onReady", async () => sessions.start());
   app.decorate("sessionEvents", events);
+  // The registry, for the separate metrics port server.ts may open (METRICS_PORT).
+  app.decorate("metrics", metrics);
+  // server.ts starts the drain on SIGTERM.
+  app.decorate("lifecycle", lifecycle);
 
+  // First, so its timing hook covers every route registered after it.
+  await app.register(metricsPlugin, { metrics });
   await app.register(errorHandler);
   await app.register(security, { rateLimitStore: state.rateLimits, perIpPerMinute: config.http.rateLimitPerIpPerMinute });
   await app.register(openapi, { version: packageVersion, webhooks: webhooksOpenApi });
@@ -222,7 +279,9 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     // most 64 KiB and inject sends one chunk, so a mark above any create body keeps that stall from ever arming.
     fileHwm: MULTIPART_PART_HWM_BYTES,
   });
-  await app.register(healthRoutes, { face, clock, credentials: () => credentials.status(), adminKeys: config.adminApiKeys, state });
+  await app.register(healthRoutes, { readiness, adminKeys: config.adminApiKeys });
+  // On the API's port unless METRICS_PORT gives it one of its own (server.ts serves it there).
+  if (config.metrics.enabled && config.metrics.port === undefined) await app.register(metricsRoutes, { registry: metrics.registry, token: config.metrics.token });
   await app.register(
     async (v1) => {
       await v1.register(callerAuth, { keyRing: credentials.keyRing, policies: credentials.policies });

@@ -82,6 +82,16 @@ const keyVaultUrl = z
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /**
+ * Kubernetes injects `<SERVICE>_PORT=tcp://<ip>:<port>` into every pod of a namespace for each Service (service
+ * links): a Service named "metrics" sets METRICS_PORT. Say so, rather than only "expected number".
+ */
+function serviceLinkHint(name: string, raw: string | undefined): string {
+  if (!name.endsWith("_PORT") || !raw || !/^[a-z]+:\/\//.test(raw.trim())) return "";
+  const service = name.slice(0, -"_PORT".length).toLowerCase();
+  return ` (this looks like a Kubernetes service link for a Service named '${service}': set enableServiceLinks: false or rename the Service)`;
+}
+
+/**
  * The Face quota guard's variables. Defaults fit an S0 Face resource (10 TPS); an F0 resource allows 20 calls per
  * minute, i.e. FACE_MAX_TPS=0.33.
  * @see https://learn.microsoft.com/azure/ai-services/computer-vision/identity-quotas-limits
@@ -286,6 +296,28 @@ export const envSchema = z.object({
     .describe(
       "How long a failed Face deletion (or a failed settle of a lapsed session) waits to be retried. The background loop looks for due work every second, or this often when shorter.",
     ),
+  METRICS: z
+    .enum(["on", "off"])
+    .optional()
+    .describe(
+      "Prometheus metrics at GET /metrics: on or off. Unset: on in emulator mode (no FACE_ENDPOINT); otherwise on only when METRICS_PORT or METRICS_TOKEN is set.",
+    ),
+  METRICS_PORT: portSchema
+    .optional()
+    .describe("Serve /metrics on this separate port (on HOST) and not on the API's port; for a scraper inside the network only. 0 picks a free port."),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, "must be at least 16 characters")
+    .optional()
+    .describe("Bearer token /metrics requires (Authorization: Bearer <token>), on whichever port it is served. Secret."),
+  SHUTDOWN_DRAIN_DELAY_MS: int(0, 600_000)
+    .default(5000)
+    .describe(
+      "On SIGTERM: how long the server keeps serving while /readyz already says notReady, so load balancers stop sending before it stops accepting. SIGINT skips it.",
+    ),
+  SHUTDOWN_TIMEOUT_MS: int(1000, 3_600_000)
+    .default(25_000)
+    .describe("Longest a shutdown may take, drain delay included; past it the process exits 1. Keep it below the platform's grace period (Kubernetes: 30 s)."),
   STATE_BACKEND: z
     .enum(["memory", "redis"])
     .optional()
@@ -398,6 +430,15 @@ export interface AppConfig {
   };
   /** Identity used for Entra ID (Face in mode entraId, and Key Vault). */
   azureClientId?: string;
+  /** Prometheus metrics (METRICS*): where /metrics is served, and the bearer token it needs. */
+  metrics: {
+    enabled: boolean;
+    /** A separate port for /metrics (not then on the API's port). */
+    port?: number;
+    token?: string;
+  };
+  /** SIGTERM handling in server.ts (SHUTDOWN_*). */
+  shutdown: { drainDelayMs: number; timeoutMs: number };
   http: {
     trustProxy: boolean | number | string;
     rateLimitPerIpPerMinute: number;
@@ -426,7 +467,9 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
   const parsed = envSchema.safeParse(declaredVariables(known, env));
   const unknown = unknownVariableProblems(known, env, options.alsoKnown);
   if (!parsed.success || unknown.length) {
-    const invalid = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    const invalid = parsed.success
+      ? []
+      : parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}${serviceLinkHint(String(issue.path[0]), env[String(issue.path[0])])}`);
     throw new ConfigError([...invalid, ...unknown]);
   }
   const e = parsed.data;
@@ -472,6 +515,8 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       concurrency: e.WEBHOOK_CONCURRENCY,
     },
+    metrics: { enabled: e.METRICS === undefined ? !e.FACE_ENDPOINT || e.METRICS_PORT !== undefined || e.METRICS_TOKEN !== undefined : e.METRICS === "on" },
+    shutdown: { drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS, timeoutMs: e.SHUTDOWN_TIMEOUT_MS },
     lockout: { maxFailures: e.LOCKOUT_MAX_FAILURES, windowMs: e.LOCKOUT_WINDOW_SECONDS * 1000, cooldownMs: e.LOCKOUT_COOLDOWN_SECONDS * 1000 },
     sessions: {
       deleteAfterDecision: e.DELETE_AFTER_DECISION,
@@ -486,6 +531,8 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
   if (e.FACE_ENDPOINT) config.face.endpoint = e.FACE_ENDPOINT;
   if (e.FACE_APIKEY) config.face.apiKey = e.FACE_APIKEY;
   if (e.AZURE_CLIENT_ID) config.azureClientId = e.AZURE_CLIENT_ID;
+  if (e.METRICS_PORT !== undefined) config.metrics.port = e.METRICS_PORT;
+  if (e.METRICS_TOKEN) config.metrics.token = e.METRICS_TOKEN;
   if (e.KEY_VAULT_URL) {
     const secrets: NonNullable<AppConfig["keyVault"]>["secrets"] = {};
     if (e.FACE_APIKEY_SECRET_NAME) secrets.faceApiKey = e.FACE_APIKEY_SECRET_NAME;
@@ -575,6 +622,17 @@ function crossFieldProblems(e: ParsedEnv): string[] {
   }
   if (e.FACE_ENDPOINT && !e.API_KEYS && !e.API_KEYS_SECRET_NAME) {
     problems.push("API_KEYS: required when FACE_ENDPOINT points at a real Face resource (or set API_KEYS_SECRET_NAME to read them from Key Vault)");
+  }
+  for (const name of ["METRICS_PORT", "METRICS_TOKEN"] as const) {
+    if (e.METRICS === "off" && e[name] !== undefined) problems.push(`${name}: set while METRICS=off; unset it or turn metrics on`);
+  }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    problems.push("METRICS_PORT: must differ from PORT (the point is to keep /metrics off the API's port)");
+  }
+  if (e.SHUTDOWN_DRAIN_DELAY_MS + e.WEBHOOK_TIMEOUT_MS >= e.SHUTDOWN_TIMEOUT_MS) {
+    problems.push(
+      "SHUTDOWN_TIMEOUT_MS: must exceed SHUTDOWN_DRAIN_DELAY_MS + WEBHOOK_TIMEOUT_MS, so a webhook attempt under way when the drain ends may finish",
+    );
   }
   const entraId = e.FACE_ENDPOINT && !e.FACE_APIKEY && !e.FACE_APIKEY_SECRET_NAME;
   if (entraId && !e.FACE_ENDPOINT!.startsWith("https://")) {

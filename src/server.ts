@@ -11,15 +11,15 @@ import { loadCredentials, type Credentials } from "./credentials/credentials.js"
 import { emulatorEnvSchema } from "./emulator/emulator-config.js";
 import { startEmulator, type RunningEmulator } from "./emulator/emulator-server.js";
 import { systemClock } from "./lib/clock.js";
+import { gracefulShutdown } from "./lib/graceful-shutdown.js";
 import { describeRedisEndpoint } from "./lib/redis-url.js";
 import { createLogger, type Logger } from "./logger.js";
+import { buildMetricsApp } from "./plugins/metrics.js";
 import { RedisUnreachableError, RedisVersionError } from "./state/redis/redis-connection.js";
 import { redisErrorReason } from "./state/redis/redis-errors.js";
 import { openRedisState } from "./state/redis/redis-state.js";
 import { createMemoryState } from "./state/state-memory.js";
 import type { State } from "./state/state.js";
-
-const SHUTDOWN_GRACE_MS = 10_000;
 
 const ENV_FILE = ".env";
 
@@ -132,28 +132,29 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    logger.info({ signal }, "shutting down");
-    const force = setTimeout(() => {
-      logger.error("shutdown took too long; exiting");
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
-    force.unref();
-    void (async () => {
-      // The app closes its state last, after the background work and the webhook worker that write to it.
-      await app.close();
-      await emulator?.close();
-      process.exit(0);
-    })();
-  };
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  // METRICS_PORT: /metrics on a port of its own (and not on the API's), for a scraper inside the network only.
+  const metricsApp = config.metrics.enabled && config.metrics.port !== undefined
+    ? await buildMetricsApp(app.metrics.registry, { token: config.metrics.token, logger: logger.child({ component: "metrics" }) })
+    : undefined;
+
+  const shutdown = gracefulShutdown({
+    drain: () => app.lifecycle.startDraining(),
+    drainDelayMs: config.shutdown.drainDelayMs,
+    timeoutMs: config.shutdown.timeoutMs,
+    // The app closes its state last, after the background work and the webhook worker that write to it.
+    close: () => app.close(),
+    // Scrapes keep working until the API is closed; the embedded emulator goes last, as the app's Face.
+    after: [async () => metricsApp?.close(), async () => emulator?.close()],
+    log: logger,
+    exit: (code) => process.exit(code),
+  });
+  // SIGTERM is the platform asking (rolling update, scale-in): drain first. SIGINT is someone at a terminal.
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT", { skipDrainDelay: true }));
 
   const url = await app.listen({ port: config.port, host: config.host });
-  logger.info({ url, faceEndpoint: runtime.face.endpoint, emulatorMode: Boolean(emulator) }, "API ready");
+  const metricsUrl = await metricsApp?.listen({ port: config.metrics.port ?? 0, host: config.host });
+  logger.info({ url, faceEndpoint: runtime.face.endpoint, emulatorMode: Boolean(emulator), ...(metricsUrl && { metricsUrl }) }, "API ready");
 }
 
 main().catch((error: unknown) => {

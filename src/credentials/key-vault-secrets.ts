@@ -29,6 +29,8 @@ export interface SecretsStatus {
   /** True once two refresh intervals passed without a successful read. */
   stale: boolean;
   lastError?: string;
+  /** Re-reads since boot (interval and forced), by result: for metrics. */
+  refreshes: { succeeded: number; failed: number };
 }
 
 const BOOT_ATTEMPTS = 5;
@@ -47,6 +49,7 @@ export class KeyVaultSecrets {
   private readonly listeners: ((name: string, value: string) => void)[] = [];
   private lastRefreshAt = 0;
   private lastError: string | undefined;
+  private readonly refreshes = { succeeded: 0, failed: 0 };
   private inFlight: Promise<boolean> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
@@ -119,6 +122,7 @@ export class KeyVaultSecrets {
       lastRefreshAt: this.lastRefreshAt,
       ageSeconds: Math.floor(ageMs / 1000),
       stale: ageMs > 2 * this.options.refreshMs,
+      refreshes: { ...this.refreshes },
     };
     if (this.lastError) status.lastError = this.lastError;
     return status;
@@ -129,10 +133,12 @@ export class KeyVaultSecrets {
     try {
       next = await this.readAll();
     } catch (error) {
+      this.refreshes.failed += 1;
       this.lastError = (error as KeyVaultError).message;
       this.options.logger.warn({ reason: this.lastError, staleSeconds: this.status().ageSeconds }, "Key Vault refresh failed; serving the last good values");
       return false;
     }
+    this.refreshes.succeeded += 1;
     this.lastRefreshAt = this.options.clock.now();
     this.lastError = undefined;
     const changed = [...next].filter(([name, value]) => this.values.get(name) !== value);

@@ -103,10 +103,13 @@ export function mapFaceHttpFailure(failure: FaceHttpFailure, nowMs: number): Map
   if (status === 408 || status === 409 || status === 429 || status === 503) {
     // 409 ConcurrentOperationConflict and 429 are Face asking us to back off; 408 is a transient gateway timeout.
     const retryAfterSeconds = parseRetryAfter(failure.retryAfter, nowMs);
-    return { error: new AppError("LSO_ERR_UPSTREAM_UNAVAILABLE", { retryAfterSeconds }), level: "warn" };
+    // Face's status rides along (never to callers) so metrics tell a 429 from a 503.
+    return { error: new AppError("LSO_ERR_UPSTREAM_UNAVAILABLE", { retryAfterSeconds, upstreamStatus: status }), level: "warn" };
   }
   return {
-    error: new AppError("LSO_ERR_UPSTREAM"),
+    // Only a 5xx carries its status: the guard reads a 4xx status behind LSO_ERR_UPSTREAM as final, and the
+    // statuses left here (other 4xx, 3xx) are retried today; telling them apart is not the metrics' job.
+    error: new AppError("LSO_ERR_UPSTREAM", status >= 500 ? { upstreamStatus: status } : {}),
     level: "error",
     hint: status >= 500 ? "Face failed" : `Face answered with an unexpected status ${status}`,
   };

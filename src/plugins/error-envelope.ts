@@ -56,9 +56,11 @@ export interface ErrorResponse {
  * each with the envelope schema and the codes it may carry. The status comes from the registry, so a code's
  * documented status cannot drift from the one it is answered with.
  */
-export function errorResponses(codes: readonly ErrorCode[]): Record<number, ErrorResponse> {
+export function errorResponses(codes: readonly ErrorCode[], options: { rateLimited?: boolean } = {}): Record<number, ErrorResponse> {
   const byStatus = new Map<number, Set<ErrorCode>>();
-  for (const code of [...anyRoute, ...codes]) {
+  // Routes exempt from the rate limit (the probes, /metrics: config.rateLimit false) cannot answer 429.
+  const base = options.rateLimited === false ? anyRoute.filter((code) => code !== "LSO_ERR_RATE_LIMITED") : anyRoute;
+  for (const code of [...base, ...codes]) {
     const { status } = errorCatalog[code];
     byStatus.set(status, (byStatus.get(status) ?? new Set()).add(code));
   }

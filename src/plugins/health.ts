@@ -1,108 +1,79 @@
 /**
- * /healthz says the process is alive (for restarts); /readyz says whether it can do useful work (for load balancers):
- * only when Face, or the emulator, answers with our credentials, and the state (Redis) answers a ping. The Face
- * probe result is cached briefly and shared by concurrent callers, so probes from many balancers cost Face one call
- * per interval; the state ping is not cached, so an outage and the recovery show at once. /healthz touches
- * neither: a Redis outage must take a replica out of rotation, not have it restarted.
+ * The probes. /healthz: the process is alive (for restarts; never anything that another replica shares, or an
+ * outage would restart them all). /readyz: this replica can do useful work now (for load balancers; see
+ * health-readiness.ts for what counts). /startupz: it has been ready once (for a startup probe, which holds the
+ * liveness probe off while Key Vault and the state backend come up).
  *
  * Anyone may ask /readyz (balancers send no key), so its public answer is only ready or not. The checks behind it
- * (Face's error code, where the credentials come from, how old the Key Vault values are) describe the operator's
- * set-up, which tells an attacker what to aim at; they are shown to an operator key (ADMIN_API_KEYS, x-admin-key)
- * only. Not to a caller key: tenants have no business with how the service holds its secrets.
+ * (Face's error code, the state backend, where the credentials come from, how old the Key Vault values are) describe
+ * the operator's set-up, which tells an attacker what to aim at; they are shown to an operator key (ADMIN_API_KEYS,
+ * x-admin-key) only. Not to a caller key: tenants have no business with how the service holds its secrets.
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { ADMIN_KEY_HEADER } from "../admin/admin-auth.js";
 import type { ApiKeyEntry } from "../lib/api-key-list.js";
 import { ApiKeyRing } from "../credentials/api-key-ring.js";
-import { AppError, isAppError } from "../errors.js";
+import { AppError } from "../errors.js";
 import { authErrors, errorResponses } from "./error-envelope.js";
-import type { CredentialsStatus } from "../credentials/credentials.js";
-import type { FaceGateway } from "../face/face-gateway.js";
-import type { Clock } from "../lib/clock.js";
-import type { State } from "../state/state.js";
+import type { Readiness } from "./health-readiness.js";
 
-const PROBE_CACHE_MS = 5_000;
+const checksSchema = z.object({
+  shutdown: z.object({ status: z.enum(["running", "draining"]).describe("draining: SIGTERM arrived; the server stops accepting after SHUTDOWN_DRAIN_DELAY_MS.") }),
+  state: z.object({
+    status: z.enum(["up", "down"]).describe("down: the state backend did not answer its ping in time."),
+    backend: z.enum(["memory", "redis"]),
+  }),
+  face: z.object({
+    status: z
+      .enum(["up", "degraded", "down"])
+      .describe("degraded: Face fails, throttles or is slow (still ready: every replica shares Face); down: Face refuses our credentials or has no such route (not ready)."),
+    code: z.string().optional().describe("The LSO_ERR_* code of the failed probe."),
+  }),
+  credentials: z.object({
+    status: z.enum(["up", "stale"]).describe("stale: Key Vault has not answered for two refresh intervals; the last good values are in use."),
+    source: z.enum(["environment", "keyVault"]),
+    faceAuth: z.enum(["key", "keyVault", "entraId"]),
+    ageSeconds: z.number().int().optional().describe("Seconds since the Key Vault values were last confirmed."),
+  }),
+});
 
-const checkSchema = z.object({ status: z.enum(["up", "down"]), code: z.string().optional() });
-const credentialsCheckSchema = z.object({
-  status: z.enum(["up", "stale"]).describe("stale: Key Vault has not answered for two refresh intervals; the last good values are in use."),
-  source: z.enum(["environment", "keyVault"]),
-  faceAuth: z.enum(["key", "keyVault", "entraId"]),
-  ageSeconds: z.number().int().optional().describe("Seconds since the Key Vault values were last confirmed."),
-});
-const stateCheckSchema = z.object({
-  status: z.enum(["up", "down"]),
-  backend: z.enum(["memory", "redis"]).describe("Where sessions and the rest of the state live (STATE_BACKEND)."),
-});
 const readinessSchema = z
   .object({
     status: z.enum(["ready", "notReady"]),
-    checks: z
-      .object({ face: checkSchema, credentials: credentialsCheckSchema, state: stateCheckSchema })
-      .optional()
-      .describe("Only for an operator: sent when x-admin-key holds a key from ADMIN_API_KEYS."),
+    checks: checksSchema.optional().describe("Only for an operator: sent when x-admin-key holds a key from ADMIN_API_KEYS."),
   })
   .meta({ id: "Readiness" });
 
-type Check = z.infer<typeof checkSchema>;
+const startupSchema = z.object({ status: z.enum(["started", "starting"]) }).meta({ id: "Startup" });
 
 export interface HealthOptions {
-  face: FaceGateway;
-  clock: Clock;
-  credentials: () => CredentialsStatus;
+  readiness: Readiness;
   /** ADMIN_API_KEYS: a request carrying one of these in x-admin-key sees the readiness checks. */
   adminKeys: readonly ApiKeyEntry[];
-  state: Pick<State, "backend" | "ping">;
 }
 
-export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { face, clock, credentials, adminKeys, state }) => {
+export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { readiness, adminKeys }) => {
   const operators = new ApiKeyRing(adminKeys);
-  let cached: { at: number; check: Check } | undefined;
-  let inFlight: Promise<Check> | undefined;
-
-  const probeFace = async (): Promise<Check> => {
-    if (cached && clock.now() - cached.at < PROBE_CACHE_MS) return cached.check;
-    inFlight ??= face
-      .probe()
-      .then((): Check => ({ status: "up" }))
-      .catch((error: unknown): Check => {
-        app.log.warn({ code: isAppError(error) ? error.code : undefined }, "readiness: Face probe failed");
-        return { status: "down", code: isAppError(error) ? error.code : "LSO_ERR_INTERNAL" };
-      })
-      .then((check) => {
-        cached = { at: clock.now(), check };
-        inFlight = undefined;
-        return check;
-      });
-    return inFlight;
-  };
+  // Probes skip the per-IP rate limit: its counters live in the state backend, whose outage they must report, not suffer.
+  const config = { rateLimit: false as const };
 
   app.get(
     "/healthz",
     {
+      config,
       schema: {
         tags: ["health"],
         operationId: "getLiveness",
         summary: "Liveness probe",
         security: [],
-        response: { 200: z.object({ status: z.literal("ok") }), ...errorResponses([]) },
+        response: { 200: z.object({ status: z.literal("ok") }), ...errorResponses([], { rateLimited: false }) },
       },
     },
     async () => ({ status: "ok" as const }),
   );
 
   /** True for an operator, false for anyone who sent no admin key; a wrong admin key is refused, as on /admin. */
-  const pingState = async (): Promise<z.infer<typeof stateCheckSchema>> => {
-    try {
-      await state.ping();
-      return { status: "up", backend: state.backend };
-    } catch (error) {
-      app.log.warn({ backend: state.backend, reason: (error as Error).message }, "readiness: the state does not answer");
-      return { status: "down", backend: state.backend };
-    }
-  };
-
   const isOperator = (presented: string | string[] | undefined): boolean => {
     if (presented === undefined) return false;
     if (typeof presented === "string" && presented.length > 0 && operators.verify(presented)) return true;
@@ -112,34 +83,50 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
   app.get(
     "/readyz",
     {
+      config,
       schema: {
         tags: ["health"],
         operationId: "getReadiness",
         summary: "Readiness probe",
-        description: "Public: ready or not. With an operator key (ADMIN_API_KEYS) in x-admin-key, also the checks behind the answer.",
+        description:
+          "Public: ready or not. Not ready while draining for shutdown, when the state backend does not answer, or when Face refuses our credentials; " +
+          "a Face outage leaves it ready (degraded). With an operator key (ADMIN_API_KEYS) in x-admin-key, also the checks behind the answer.",
         // No key needed; an operator key is optional and adds the checks.
         security: [{}, { adminKey: [] }],
-        // 503 is the readiness body (not the error envelope): Face (or the emulator) or the state does not answer.
-        response: { ...errorResponses(authErrors), 200: readinessSchema, 503: readinessSchema },
+        // 503 is the readiness body (not the error envelope).
+        response: { ...errorResponses(authErrors, { rateLimited: false }), 200: readinessSchema, 503: readinessSchema },
       },
     },
     async (request, reply) => {
       const detailed = isOperator(request.headers[ADMIN_KEY_HEADER]);
-      const [faceCheck, stateCheck] = await Promise.all([probeFace(), pingState()]);
-      const ready = faceCheck.status === "up" && stateCheck.status === "up";
-      const status = ready ? ("ready" as const) : ("notReady" as const);
-      if (!detailed) return reply.code(ready ? 200 : 503).send({ status });
-      const { source, faceAuth, keyVault } = credentials();
-      const credentialsCheck = {
-        // Stale values still work (Face answered above): serving on them beats refusing every request.
-        status: keyVault?.stale ? ("stale" as const) : ("up" as const),
-        source,
-        faceAuth,
-        ...(keyVault && { ageSeconds: keyVault.ageSeconds }),
-      };
+      const report = await readiness.evaluate();
+      const status = report.ready ? ("ready" as const) : ("notReady" as const);
+      reply.code(report.ready ? 200 : 503);
+      if (!detailed) return reply.send({ status });
       // The operator's answer names the set-up: never to be kept by a shared cache.
       reply.header("cache-control", "no-store");
-      return reply.code(ready ? 200 : 503).send({ status, checks: { face: faceCheck, credentials: credentialsCheck, state: stateCheck } });
+      return reply.send({ status, checks: report.checks });
+    },
+  );
+
+  app.get(
+    "/startupz",
+    {
+      config,
+      schema: {
+        tags: ["health"],
+        operationId: "getStartup",
+        summary: "Startup probe",
+        description:
+          "200 once this replica has been ready (credentials loaded, the state backend answering, Face accepting our credentials), and from then on; 503 before. " +
+          "The server listens only after Key Vault's secrets are read, so a refused connection also means starting.",
+        security: [],
+        response: { ...errorResponses([], { rateLimited: false }), 200: startupSchema, 503: startupSchema },
+      },
+    },
+    async (_request, reply) => {
+      const started = readiness.started || (await readiness.evaluate()).ready;
+      return reply.code(started ? 200 : 503).send({ status: started ? ("started" as const) : ("starting" as const) });
     },
   );
 };

@@ -43,9 +43,11 @@ export const RESPONSE_HEADERS_KEY = "x-lso-response-headers";
 
 const ref = (name: keyof typeof headerComponents) => ({ $ref: `#/components/headers/${name}` });
 
-/** Every answer of every route: the request id (onRequest hook) and the per-IP rate limit (security plugin). */
-const everyResponse = {
-  [REQUEST_ID_HEADER]: ref("RequestId"),
+/** Every answer of every route carries the request id (onRequest hook). */
+const everyResponse = { [REQUEST_ID_HEADER]: ref("RequestId") };
+
+/** Every answer of a rate-limited route (one that documents a 429) carries the limit's state (security plugin). */
+const rateLimitHeaders = {
   "RateLimit-Limit": ref("RateLimitLimit"),
   "RateLimit-Remaining": ref("RateLimitRemaining"),
   "RateLimit-Reset": ref("RateLimitReset"),
@@ -65,12 +67,14 @@ export function withHeaders<T extends OpenAPIV3_1.Document>(document: T): T {
       const declared = operation[RESPONSE_HEADERS_KEY] ?? {};
       delete operation[RESPONSE_HEADERS_KEY];
       operation.parameters = [{ $ref: "#/components/parameters/RequestId" }, ...(operation.parameters ?? [])];
+      // The probes and /metrics are exempt from the rate limit: no 429, no RateLimit-* headers.
+      const limited = operation.responses?.["429"] !== undefined ? rateLimitHeaders : {};
       for (const [status, response] of Object.entries(operation.responses ?? {}) as Array<[string, OpenAPIV3_1.ResponseObject]>) {
         const own = Object.fromEntries((declared[status] ?? []).map((name) => [name, ref(routeResponseHeaders[name])]));
         // Retry-After comes with an AppError that carries retryAfterSeconds: always on 429, and on Face's 503s.
         const retry: Record<string, OpenAPIV3_1.ReferenceObject> =
           (status === "429" || status === "503") && isErrorEnvelope(response) ? { "Retry-After": ref("RetryAfter") } : {};
-        response.headers = { ...everyResponse, ...retry, ...own, ...response.headers };
+        response.headers = { ...everyResponse, ...limited, ...retry, ...own, ...response.headers };
       }
     }
   }

@@ -99,6 +99,7 @@ async function openapi(app: FastifyInstance, options: OpenApiOptions): Promise<v
         securitySchemes: {
           apiKey: { type: "apiKey", in: "header", name: API_KEY_HEADER, description: "A caller key from API_KEYS (development: dev-only-insecure-api-key)." },
           adminKey: { type: "apiKey", in: "header", name: "x-admin-key", description: "An operator key from ADMIN_API_KEYS." },
+          metricsToken: { type: "http", scheme: "bearer", description: "METRICS_TOKEN, when it is set (docs/operations.md)." },
         },
       },
     },

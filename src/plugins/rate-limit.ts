@@ -4,6 +4,9 @@
  * sized by its policy. Answers 429 LSO_ERR_RATE_LIMITED with Retry-After, and RateLimit-* headers on every answer
  * (draft-ietf-httpapi-ratelimit-headers).
  *
+ * Routes with `config: { rateLimit: false }` (the probes, /metrics) are not counted: they must answer the same
+ * whatever the state backend does, and repeating them costs nothing.
+ *
  * The counting is rate-limiter-flexible's, behind the state layer's RateLimitStore, so replicas on Redis share one
  * count per caller. (@fastify/rate-limit would run at most one of its global limiters per request, and its Redis
  * store has no fallback while Redis is down; the two limiters here must both run, before and after authentication.)
@@ -13,6 +16,13 @@ import { AppError } from "../errors.js";
 import type { RateLimitStore } from "../state/rate-limit-store.js";
 
 const WINDOW_MS = 60_000;
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** false: this route is never rate limited (probes and /metrics). */
+    rateLimit?: false;
+  }
+}
 
 export interface LimiterOptions {
   store: RateLimitStore;
@@ -31,6 +41,7 @@ function setHeaders(reply: FastifyReply, limit: number, remaining: number, reset
 /** An onRequest hook that counts the request against one limiter and refuses it once over the limit. */
 export function rateLimiter(options: LimiterOptions): onRequestHookHandler {
   return async (request, reply) => {
+    if (request.routeOptions.config.rateLimit === false) return;
     const limit = options.limit(request);
     const { allowed, remaining, resetInMs } = await options.store.consume(`${options.name}:${options.key(request)}`, limit, WINDOW_MS);
     const resetSeconds = Math.max(1, Math.ceil(resetInMs / 1000));

@@ -16,7 +16,7 @@
  */
 import type { FastifyBaseLogger } from "fastify";
 import type { Clock } from "../lib/clock.js";
-import { PeriodicTask } from "../lib/periodic-task.js";
+import { observedRun, PeriodicTask, type RunObserver } from "../lib/periodic-task.js";
 import type { ImageStore } from "../state/image-store.js";
 import type { SessionRecord, SessionStore } from "../state/session-store.js";
 import type { SessionCleanup } from "./session-cleanup.js";
@@ -29,6 +29,8 @@ export interface BackgroundOptions {
   tickMs: number;
   /** SESSION_WATCH_CONCURRENCY: sessions worked on at once (each may read Face). */
   concurrency: number;
+  /** Told of every tick (metrics). */
+  onRun?: RunObserver | undefined;
 }
 
 export interface BackgroundDeps {
@@ -72,7 +74,7 @@ export class SessionBackground {
   ) {
     this.actor = { id: SYSTEM_ACTOR_ID, log: deps.log };
     this.task = new PeriodicTask(
-      () => this.tick(),
+      () => observedRun(() => this.tick(), options.onRun),
       (error) => deps.log.warn({ err: error }, "session background work failed"),
     );
   }
@@ -112,7 +114,7 @@ export class SessionBackground {
     const fence = claimed.claim === undefined ? undefined : { claim: claimed.claim };
     let record: SessionRecord | undefined = claimed;
     let failed = false;
-    // A long-poll anywhere in the cluster reads the session already (it holds the poll lease): no second read.
+    // Only a watched session is read before its lapse, and only while nobody in the cluster long-polls it.
     const watchDue = schedule.watched(claimed, now) && (await this.deps.mayWatch(claimed.id));
     if (!claimed.decision && claimed.deletedAtFaceAt === undefined && (lapsed || watchDue)) {
       try {

@@ -67,6 +67,13 @@ export class SessionPollHub {
     this.intervals = deps.intervals ?? LONG_POLL_INTERVALS;
   }
 
+  /** Requests waiting now, and the sessions they wait on (metrics). */
+  get counts(): { waiters: number; sessions: number } {
+    let waiters = 0;
+    for (const loop of this.loops.values()) waiters += loop.waiters.size;
+    return { waiters, sessions: this.loops.size };
+  }
+
   /** Resolves when the session settles or disappears, after `waitMs`, or when the app closes. */
   wait(id: string, actor: Actor, waitMs: number): Promise<void> {
     if (this.closed || waitMs <= 0) return Promise.resolve();

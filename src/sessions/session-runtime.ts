@@ -10,6 +10,7 @@ import type { FaceGateway } from "../face/face-gateway.js";
 import { IdempotentCreates } from "../idempotency/idempotency-creates.js";
 import type { CallerPolicy } from "../lib/caller-policy.js";
 import type { Clock } from "../lib/clock.js";
+import type { RunObserver } from "../lib/periodic-task.js";
 import { LockoutGuard } from "../lockout/lockout-guard.js";
 import type { LockoutRule } from "../state/lockout-store.js";
 import type { State } from "../state/state.js";
@@ -56,6 +57,8 @@ export interface SessionRuntimeDeps {
   connectionTimeoutMs: number;
   /** The webhook feature's create-time callbackUrl check. */
   checkCallbackUrl?: ((url: string) => void) | undefined;
+  /** Told of every run of the background loop (metrics). */
+  onBackgroundRun?: RunObserver | undefined;
 }
 
 export interface SessionRuntime {
@@ -66,6 +69,8 @@ export interface SessionRuntime {
   lockout: LockoutGuard;
   /** Starts the background loop and listens for settled decisions from any replica. */
   start(): Promise<void>;
+  /** Long-polls waiting now, and the sessions they wait on (metrics). */
+  longPolls(): { waiters: number; sessions: number };
   /** Lets every long-poll go (preClose), so the server can drain. */
   releaseWaiters(): void;
   /** Stops the background work and waits for Face deletions under way. */
@@ -102,7 +107,7 @@ export function createSessionRuntime(deps: SessionRuntimeDeps): SessionRuntime {
   const tickMs = Math.min(settings.sweepIntervalMs, settings.watch.intervalMs > 0 ? settings.watch.intervalMs : Infinity, MAX_TICK_MS);
   const background = new SessionBackground(
     { store, images, sync, cleanup, schedule, events, clock, log: backgroundLog, mayWatch: (id) => hub.mayWatch(id) },
-    { tickMs, concurrency: settings.watch.concurrency },
+    { tickMs, concurrency: settings.watch.concurrency, onRun: deps.onBackgroundRun },
   );
   let unsubscribe: Array<() => Promise<void>> | undefined;
 
@@ -140,6 +145,7 @@ export function createSessionRuntime(deps: SessionRuntimeDeps): SessionRuntime {
       unsubscribe ??= await Promise.all([SETTLED_CHANNEL, CHANGED_CHANNEL].map((channel) => state.signals.subscribe(channel, (id) => hub.notify(id))));
       background.start();
     },
+    longPolls: () => hub.counts,
     releaseWaiters: () => hub.close(),
     close: async () => {
       hub.close();

@@ -71,6 +71,16 @@ export interface AttemptResult {
   dueAt?: number;
 }
 
+/** The outbox's backlog, for metrics: cheap (Redis: three reads of the due index), never a scan of deliveries. */
+export interface OutboxStats {
+  /** Deliveries not yet delivered or failed for good: waiting for their due time, due, or under an attempt now. */
+  pending: number;
+  /** Of those, the ones whose time has come and that no attempt holds yet: the worker's backlog. */
+  due: number;
+  /** The earliest due time among pending deliveries (epoch ms); absent when none is pending. */
+  earliestDueAt?: number;
+}
+
 export type RestartResult = { outcome: "restarted"; delivery: WebhookDelivery } | { outcome: "pending" } | { outcome: "missing" };
 
 export interface WebhookOutbox {
@@ -93,4 +103,6 @@ export interface WebhookOutbox {
   deleteBySession(sessionId: string): Promise<number>;
   /** Oldest first. */
   listBySession(sessionId: string): Promise<WebhookDelivery[]>;
+  /** The backlog as of the store's clock; an attempt under way counts as pending, not due (its lease moved it). */
+  stats(): Promise<OutboxStats>;
 }

@@ -5,7 +5,9 @@
  * before), so runDue() after a clock move is deterministic for tests; across instances, leases keep them apart.
  */
 import type { FastifyBaseLogger } from "fastify";
+import { performance } from "node:perf_hooks";
 import type { Clock } from "../lib/clock.js";
+import type { RunObserver } from "../lib/periodic-task.js";
 import type { SessionEvents } from "../sessions/session-events.js";
 import type { DeliveryAttempt, DeliveryClaim, WebhookOutbox } from "../state/webhook-outbox.js";
 import { nextStep, type SendResult } from "./webhook-retry.js";
@@ -30,6 +32,8 @@ export interface WebhookWorkerOptions {
   userAgent: string;
   pollIntervalMs?: number;
   random?: () => number;
+  /** Told of every pass over the outbox (metrics). */
+  onPass?: RunObserver | undefined;
 }
 
 const DEFAULT_POLL_INTERVAL_MS = 1000;
@@ -83,6 +87,8 @@ export class WebhookWorker {
     const { outbox, concurrency, timeoutMs, logger } = this.o;
     const running = new Set<Promise<void>>();
     let started = 0;
+    const startedAt = performance.now();
+    let failed = false;
     try {
       for (;;) {
         const free = concurrency - running.size;
@@ -97,8 +103,11 @@ export class WebhookWorker {
       }
     } catch (error) {
       logger.error({ err: error }, "webhook outbox unavailable; the next poll retries");
+      failed = true;
       await Promise.allSettled(running);
       return started;
+    } finally {
+      this.o.onPass?.(performance.now() - startedAt, failed);
     }
   }
 

@@ -6,6 +6,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import { AppError } from "../errors.js";
 import type { Clock } from "../lib/clock.js";
+import type { RunObserver } from "../lib/periodic-task.js";
 import type { SessionEvents } from "../sessions/session-events.js";
 import type { SessionStore } from "../state/session-store.js";
 import type { WebhookOutbox } from "../state/webhook-outbox.js";
@@ -38,6 +39,8 @@ export interface WebhookDeps {
   userAgent: string;
   /** Replaces DNS for delivery-time address checks (tests rehearse a rebinding with it). */
   resolve?: Resolver | undefined;
+  /** Told of every pass of the delivery worker (metrics). */
+  onWorkerPass?: RunObserver | undefined;
 }
 
 export interface Webhooks {
@@ -96,6 +99,7 @@ export function createWebhooks(config: WebhookSettings, deps: WebhookDeps): Webh
     concurrency: config.concurrency,
     timeoutMs: config.timeoutMs,
     userAgent: deps.userAgent,
+    onPass: deps.onWorkerPass,
   });
   const kick = () => worker.kick();
   deps.events.subscribe(createDispatcher({ outbox, store: deps.store, clock: deps.clock, logger, onQueued: kick }));

@@ -85,6 +85,8 @@ describe("docker/compose.yaml", () => {
       expect(env.STATE_BACKEND, name).toBe("redis");
       // STATE_ENCRYPTION_KEY: base64 of 32 bytes.
       expect(Buffer.from(env.STATE_ENCRYPTION_KEY!, "base64")).toHaveLength(32);
+      // Metrics on an unpublished port of their own, for the stack's Prometheus.
+      expect(config.metrics, name).toEqual({ enabled: true, port: 9464 });
     }
   });
 
@@ -117,14 +119,21 @@ describe("docker/compose.yaml", () => {
     expect(services["api-2"]!.ports).toEqual(["127.0.0.1:3001:3000"]);
   });
 
-  it("when Prometheus's configuration is read, then it scrapes /metrics on every replica's container port", () => {
-    expect(services.prometheus!.volumes).toEqual(["./prometheus.yml:/etc/prometheus/prometheus.yml:ro"]);
+  it("when Prometheus's configuration is read, then it scrapes /metrics on every replica's METRICS_PORT and loads the alert rules", () => {
+    expect(services.prometheus!.volumes).toEqual(["./prometheus.yml:/etc/prometheus/prometheus.yml:ro", "../docs/prometheus-rules.yaml:/etc/docs/prometheus-rules.yaml:ro"]);
     const prometheus = parse(read("docker/prometheus.yml")) as {
+      rule_files: string[];
       scrape_configs: { metrics_path: string; static_configs: { targets: string[] }[] }[];
     };
+    // A path relative to prometheus.yml: the same file in the repository and at the container's mount.
+    expect(prometheus.rule_files).toEqual(["../docs/prometheus-rules.yaml"]);
+    expect(existsSync(new URL("docker/../docs/prometheus-rules.yaml", repo))).toBe(true);
     const [job] = prometheus.scrape_configs;
     expect(job!.metrics_path).toBe("/metrics");
-    expect(job!.static_configs.flatMap((c) => c.targets)).toEqual(apiNames.map((name) => `${name}:3000`));
+    const metricsPort = interpolated(services["api-1"]!.environment).METRICS_PORT;
+    expect(job!.static_configs.flatMap((c) => c.targets)).toEqual(apiNames.map((name) => `${name}:${metricsPort}`));
+    // Not published: only the stack's own network reaches it.
+    expect(Object.values(services).flatMap((s) => s.ports ?? []).some((p) => p.endsWith(`:${metricsPort}`))).toBe(false);
   });
 
   it("when the docs are read, then they give the compose command and README links the operations guide", () => {

@@ -20,7 +20,7 @@ describe("openapi/openapi.json", () => {
 
   it("when read by a client author, then every route, both create encodings and every error code are documented", async () => {
     const document = JSON.parse(await readFile(OPENAPI_PATH, "utf8"));
-    expect(Object.keys(document.paths).sort()).toEqual(["/admin/lockouts/{clientId}", "/healthz", "/readyz", "/v1/sessions", "/v1/sessions/{id}", "/v1/sessions/{id}/audit", "/v1/sessions/{id}/complete", "/v1/sessions/{id}/events", "/v1/sessions/{id}/events/redeliver", "/v1/sessions/{id}/image", "/v1/subjects/{subject}"]);
+    expect(Object.keys(document.paths).sort()).toEqual(["/admin/lockouts/{clientId}", "/healthz", "/metrics", "/readyz", "/startupz", "/v1/sessions", "/v1/sessions/{id}", "/v1/sessions/{id}/audit", "/v1/sessions/{id}/complete", "/v1/sessions/{id}/events", "/v1/sessions/{id}/events/redeliver", "/v1/sessions/{id}/image", "/v1/subjects/{subject}"]);
     expect(Object.keys(document.paths["/v1/sessions"].post.requestBody.content).sort()).toEqual(["application/json", "multipart/form-data"]);
     expect(document.components.schemas.ErrorEnvelope.properties.error.properties.code.enum.sort()).toEqual([...errorCodes].sort());
     expect(document.paths["/v1/sessions/{id}"].get.security).toEqual([{ apiKey: [] }]);

@@ -38,10 +38,12 @@ describe("openapi/openapi.json operations", () => {
         "eraseSubject",
         "getLiveness",
         "getLockout",
+        "getMetrics",
         "getReadiness",
         "getSession",
         "getSessionAudit",
         "getSessionImage",
+        "getStartup",
         "listSessions",
         "listSessionEvents",
         "redeliverWebhook",
@@ -49,9 +51,9 @@ describe("openapi/openapi.json operations", () => {
     );
   });
 
-  it("when read for security, then /v1 needs x-api-key, /admin x-admin-key, /readyz takes an optional x-admin-key, and /healthz nothing", () => {
+  it("when read for security, then /v1 needs x-api-key, /admin x-admin-key, /readyz an optional x-admin-key, /metrics an optional bearer token, the other probes nothing", () => {
     for (const { path, op } of operations()) {
-      const probe = path === "/readyz" ? [{}, { adminKey: [] }] : [];
+      const probe = path === "/readyz" ? [{}, { adminKey: [] }] : path === "/metrics" ? [{}, { metricsToken: [] }] : [];
       const expected = path.startsWith("/v1/") ? [{ apiKey: [] }] : path.startsWith("/admin/") ? [{ adminKey: [] }] : probe;
       expect({ path, security: op.security }).toEqual({ path, security: expected });
     }
@@ -61,7 +63,8 @@ describe("openapi/openapi.json operations", () => {
     for (const { path, method, op } of operations()) {
       const statuses = Object.keys(op.responses);
       expect(statuses.filter((s) => !/^\d{3}$/.test(s)), `${method} ${path}`).toEqual([]);
-      const errors = statuses.filter((s) => Number(s) >= 400 && !(path === "/readyz" && s === "503"));
+      // The probes' 503 is their own body (not ready, starting), not the envelope.
+      const errors = statuses.filter((s) => Number(s) >= 400 && !(["/readyz", "/startupz"].includes(path) && s === "503"));
       expect(errors.length, `${method} ${path}`).toBeGreaterThan(0);
       for (const status of errors) {
         const response = op.responses[status]!;
@@ -73,15 +76,18 @@ describe("openapi/openapi.json operations", () => {
     }
   });
 
-  it("when read for headers, then every answer names x-request-id and RateLimit-*, and every 429 Retry-After", () => {
+  it("when read for headers, then every answer names x-request-id; every rate-limited one RateLimit-* and a 429 with Retry-After; the probes and /metrics neither", () => {
+    const exempt = ["/healthz", "/readyz", "/startupz", "/metrics"];
     for (const { path, method, op } of operations()) {
       expect(op.parameters?.[0], `${method} ${path}`).toEqual({ $ref: "#/components/parameters/RequestId" });
+      const rateLimit = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"];
       for (const [status, response] of Object.entries(op.responses)) {
         const names = Object.keys(response.headers ?? {});
-        expect(names, `${method} ${path} ${status}`).toEqual(expect.arrayContaining(["x-request-id", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]));
+        expect(names, `${method} ${path} ${status}`).toContain("x-request-id");
+        expect(rateLimit.filter((name) => names.includes(name)), `${method} ${path} ${status}`).toEqual(exempt.includes(path) ? [] : rateLimit);
       }
-      // Every route can be rate limited (per IP), so every operation has a 429.
-      expect(Object.keys(op.responses["429"]?.headers ?? {}), `${method} ${path}`).toContain("Retry-After");
+      // Every other route can be rate limited (per IP), so it has a 429, with Retry-After.
+      expect(Object.keys(op.responses["429"]?.headers ?? {}).includes("Retry-After"), `${method} ${path}`).toBe(!exempt.includes(path));
     }
   });
 

@@ -34,7 +34,7 @@ describeBrowser("/docs in Chromium", () => {
 
     const operationIds = await page.locator(".opblock .opblock-summary-operation-id").allTextContents();
     expect(operationIds.sort()).toEqual(
-      ["clearLockout", "completeSession", "createSession", "deleteSession", "eraseSubject", "getLiveness", "getLockout", "getReadiness", "getSession", "getSessionAudit", "getSessionImage", "listSessionEvents", "listSessions", "redeliverWebhook", "sessionDecidedWebhook"].sort(),
+      ["clearLockout", "completeSession", "createSession", "deleteSession", "eraseSubject", "getLiveness", "getLockout", "getMetrics", "getReadiness", "getSession", "getSessionAudit", "getSessionImage", "getStartup", "listSessionEvents", "listSessions", "redeliverWebhook", "sessionDecidedWebhook"].sort(),
     );
     expect(requested.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith("data:"))).toEqual([]);
     expect(complaints).toEqual([]);

@@ -56,24 +56,33 @@ describe("rate limits", () => {
     for (let i = 0; i < 3; i++) codes.push((await stack.app.inject({ method: "GET", url: "/v1/sessions/x", headers: { "x-api-key": `guess-${i}` } })).statusCode);
     codes.push((await stack.app.inject({ method: "GET", url: "/no/such/route" })).statusCode);
     const limited = await stack.app.inject({ method: "GET", url: "/no/such/route" });
-    const limitedWithKey = await stack.app.inject({ method: "GET", url: "/healthz", headers: { "x-api-key": CLIENTS.acme.key } });
+    const limitedWithKey = await stack.app.inject({ method: "GET", url: "/openapi.json", headers: { "x-api-key": CLIENTS.acme.key } });
     expect(codes).toEqual([401, 401, 401, 404]);
     expect(limited.statusCode).toBe(429);
     expect(limited.json().error.code).toBe("LSO_ERR_RATE_LIMITED");
     expect(limitedWithKey.statusCode).toBe(429);
   });
 
+  it("when an IP is over its limit, then the probes and /metrics still answer, and are not counted against it", async () => {
+    stack = await startStack({ RATE_LIMIT_PER_IP_PER_MINUTE: "1" });
+    expect((await stack.app.inject({ method: "GET", url: "/openapi.json" })).statusCode).toBe(200);
+    expect((await stack.app.inject({ method: "GET", url: "/openapi.json" })).statusCode).toBe(429);
+    for (const url of ["/healthz", "/readyz", "/startupz", "/metrics", "/healthz"]) {
+      expect({ url, status: (await stack.app.inject({ method: "GET", url })).statusCode }).toEqual({ url, status: 200 });
+    }
+  });
+
   it("when proxies are not trusted (the default), then X-Forwarded-For cannot buy a fresh limit", async () => {
     stack = await startStack({ RATE_LIMIT_PER_IP_PER_MINUTE: "2" });
     const codes = [];
-    for (let i = 0; i < 3; i++) codes.push((await stack.app.inject({ method: "GET", url: "/healthz", headers: { "x-forwarded-for": `203.0.113.${i}` } })).statusCode);
+    for (let i = 0; i < 3; i++) codes.push((await stack.app.inject({ method: "GET", url: "/openapi.json", headers: { "x-forwarded-for": `203.0.113.${i}` } })).statusCode);
     expect(codes).toEqual([200, 200, 429]);
   });
 
   it("when TRUST_PROXY is set, then each forwarded client address has its own limit", async () => {
     stack = await startStack({ RATE_LIMIT_PER_IP_PER_MINUTE: "2", TRUST_PROXY: "127.0.0.1" });
     const codes = [];
-    for (let i = 0; i < 3; i++) codes.push((await stack.app.inject({ method: "GET", url: "/healthz", headers: { "x-forwarded-for": `203.0.113.${i}` } })).statusCode);
+    for (let i = 0; i < 3; i++) codes.push((await stack.app.inject({ method: "GET", url: "/openapi.json", headers: { "x-forwarded-for": `203.0.113.${i}` } })).statusCode);
     expect(codes).toEqual([200, 200, 200]);
   });
 });

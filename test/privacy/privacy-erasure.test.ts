@@ -12,6 +12,7 @@ import { openRedisState } from "../../src/state/redis/redis-state.js";
 import { createMemoryState } from "../../src/state/state-memory.js";
 import type { State } from "../../src/state/state.js";
 import { auth, createSession, startStack, type TestStack } from "../helpers/app-harness.js";
+import { emulatorDeviceAttempt } from "../helpers/emulator-client.js";
 import { makeTestJpeg } from "../helpers/emulator-images.js";
 import { dumpKeyspace } from "../helpers/redis-keyspace.js";
 import { redisSource, startRedisServer, type RedisServer } from "../helpers/redis-server.js";
@@ -182,11 +183,39 @@ describe.each(backends)("erasure by subject on %s", (backend) => {
     }
   });
 
+  it("when a subject is erased while its device attempts are under way, then no session of that subject survives, here or at Face", async () => {
+    const { app, emulator } = h.stack;
+    const subject = "erase-me-mid-attempt-44";
+    const sessions = await Promise.all(
+      ["device-mid-1", "device-mid-2"].map(async (deviceCorrelationId) => created(await createSession(app, { kind: "liveness", subject, deviceCorrelationId }))),
+    );
+    // One phone has started (Running at Face); the other's attempt races the erasure itself.
+    expect((await emulatorDeviceAttempt(emulator.url, "liveness", sessions[0]!.authToken, { start: true })).status).toBe(200);
+    const [erased, attempt] = await Promise.all([
+      erase(h, subject),
+      emulatorDeviceAttempt(emulator.url, "liveness", sessions[1]!.authToken, { livenessDecision: "realface" }),
+    ]);
+    expect(erased.statusCode).toBe(200);
+    expect(erased.json()).toMatchObject({ sessions: 2, faceDeletionsPending: 0 });
+    // The racing attempt either landed before the deletion or was refused after it; neither brings the session back.
+    expect([200, 401, 404, 410]).toContain(attempt.status);
+    // The phone that started finishes its attempt after the erasure: Face no longer has the session.
+    expect((await emulatorDeviceAttempt(emulator.url, "liveness", sessions[0]!.authToken, { livenessDecision: "realface" })).status).not.toBe(200);
+    for (const session of sessions) {
+      expect((await get(h, session.id)).statusCode).toBe(404);
+      expect(emulator.state.findSession(session.id, "liveness", Date.now())).toBeUndefined();
+    }
+    const listed = await app.inject({ method: "GET", url: `/v1/sessions?subject=${subject}`, headers: auth() });
+    expect(listed.json().items).toEqual([]);
+  });
+
   it("when Face fails to delete during an erasure, then it is counted pending, reads as 404, and the background loop deletes it later", async () => {
     const { app, emulator } = h.stack;
     const subject = "erase-me-later-91";
     const session = await created(await createSession(app, { kind: "liveness", subject, deviceCorrelationId: "device-later" }));
-    emulator.state.faults.set([{ fault: "500", count: 1, operations: ["deleteLivenessSession"] }]);
+    // As many failures as the quota guard makes attempts at a delete, so the erasure's deletion fails whether or not
+    // the guard's retries start in time.
+    emulator.state.faults.set([{ fault: "500", count: 3, operations: ["deleteLivenessSession"] }]);
     const res = await erase(h, subject);
     emulator.state.faults.clear();
     expect(res.json()).toEqual({ sessions: 1, images: 0, faceDeletions: 0, faceDeletionsPending: 1 });

@@ -145,4 +145,25 @@ describe.each(backends)("WebhookOutbox ($name)", (backend) => {
     ctx.clock.advance(OUTBOX_RETENTION_MS - 1);
     expect(await outbox().listBySession("s1")).toHaveLength(1);
   });
+
+  it("when deliveries wait, are due, are under an attempt or finished, then stats counts the pending and the due and names the earliest due time", async () => {
+    expect(await outbox().stats()).toEqual({ pending: 0, due: 0 });
+    const start = ctx.clock.now();
+    await outbox().add(delivery("due-first"));
+    ctx.clock.advance(10);
+    await outbox().add(delivery("due-second"));
+    await outbox().add(delivery("later", 60_000));
+    await outbox().add(delivery("finished"));
+    expect(await outbox().stats()).toEqual({ pending: 4, due: 3, earliestDueAt: start });
+
+    // Claimed: still pending, no longer due (its lease moved it); recorded as delivered: neither.
+    const claims = await outbox().claimDue(2, LEASE);
+    expect(claims.map((c) => c.delivery.webhookId)).toEqual(["due-first", "due-second"]);
+    expect(await outbox().stats()).toEqual({ pending: 4, due: 1, earliestDueAt: start + 10 });
+    await outbox().record("due-first", claims[0]!.lease, delivered(1));
+    await outbox().record("due-second", claims[1]!.lease, delivered(1));
+    const [last] = await outbox().claimDue(1, LEASE);
+    await outbox().record(last!.delivery.webhookId, last!.lease, delivered(1));
+    expect(await outbox().stats()).toEqual({ pending: 1, due: 0, earliestDueAt: start + 10 + 60_000 });
+  });
 });

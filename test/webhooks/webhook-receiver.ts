@@ -42,6 +42,8 @@ export interface ScriptedReply {
   hang?: boolean;
   /** Answer after this long (to hold requests open at the same time). */
   delayMs?: number;
+  /** Answer only once this settles (a test holds a delivery in flight for as long as it needs). */
+  until?: Promise<unknown>;
 }
 
 export class WebhookReceiver {
@@ -68,7 +70,9 @@ export class WebhookReceiver {
         this.received.push({ path: req.url ?? "", headers: req.headers, body, json: JSON.parse(body) as Record<string, unknown> });
         const reply = this.script.shift() ?? { status: 200 };
         if (reply.hang) return;
-        setTimeout(() => res.writeHead(reply.status, reply.headers).end("ok"), reply.delayMs ?? 0);
+        const answer = () => setTimeout(() => res.writeHead(reply.status, reply.headers).end("ok"), reply.delayMs ?? 0);
+        if (reply.until) void reply.until.finally(answer);
+        else answer();
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));

@@ -5,7 +5,16 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../../lib/clock.js";
-import { MAX_KEPT_ATTEMPTS, OUTBOX_RETENTION_MS, type AttemptResult, type DeliveryClaim, type RestartResult, type WebhookDelivery, type WebhookOutbox } from "../webhook-outbox.js";
+import {
+  MAX_KEPT_ATTEMPTS,
+  OUTBOX_RETENTION_MS,
+  type AttemptResult,
+  type DeliveryClaim,
+  type OutboxStats,
+  type RestartResult,
+  type WebhookDelivery,
+  type WebhookOutbox,
+} from "../webhook-outbox.js";
 
 interface Entry {
   delivery: WebhookDelivery;
@@ -83,6 +92,18 @@ export class MemoryWebhookOutbox implements WebhookOutbox {
       .filter((d) => d.sessionId === sessionId)
       .sort((a, b) => a.createdAt - b.createdAt)
       .map(copy);
+  }
+
+  async stats(): Promise<OutboxStats> {
+    const now = this.clock.now();
+    const stats: OutboxStats = { pending: 0, due: 0 };
+    for (const { delivery } of this.entries.values()) {
+      if (delivery.state !== "pending" || delivery.dueAt === undefined) continue;
+      stats.pending += 1;
+      if (delivery.dueAt <= now) stats.due += 1;
+      if (stats.earliestDueAt === undefined || delivery.dueAt < stats.earliestDueAt) stats.earliestDueAt = delivery.dueAt;
+    }
+    return stats;
   }
 
   /** Forgets finished deliveries past their retention; returns how many. */

@@ -18,6 +18,7 @@ import {
   OUTBOX_RETENTION_MS,
   type AttemptResult,
   type DeliveryClaim,
+  type OutboxStats,
   type RestartResult,
   type WebhookDelivery,
   type WebhookOutbox,
@@ -244,6 +245,18 @@ export class RedisWebhookOutbox implements WebhookOutbox {
     }
     // A stable sort: deliveries created in the same millisecond stay in the order they were added.
     return found.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** From the due index alone (a pending delivery is always in it, finished ones leave it when recorded). */
+  async stats(): Promise<OutboxStats> {
+    const { due } = this.keys.outbox;
+    const replies = await this.redis.multi().zcard(due).zcount(due, "-inf", this.clock.now()).zrange(due, 0, 0, "WITHSCORES").exec();
+    const failed = replies?.find(([error]) => error)?.[0];
+    if (!replies || failed) throw failed ?? new Error("Redis discarded the outbox stats transaction");
+    const [pending, ready, first] = replies.map(([, value]) => value) as [number, number, string[]];
+    const stats: OutboxStats = { pending, due: ready };
+    if (first[1] !== undefined) stats.earliestDueAt = Number(first[1]);
+    return stats;
   }
 
   private decode(hash: Record<string, string>): WebhookDelivery {
