@@ -8,7 +8,6 @@
  * A call that could not get through within its bound is refused at once with the wait it would have needed; one
  * whose bound passes while it waits (other replicas take tokens too) is refused then.
  */
-import type { AppError } from "../errors.js";
 import type { Clock } from "../lib/clock.js";
 import { faceCallPriorities, type FaceCallPriority } from "./face-gateway.js";
 import { FairQueue } from "./face-guard-fair-queue.js";
@@ -53,7 +52,8 @@ interface Waiter {
   ticket: GateTicket;
   deadline: number;
   resolve(): void;
-  reject(error: AppError): void;
+  /** An AppError of the guard's, or the bucket's own error (a state outage keeps its code). */
+  reject(error: unknown): void;
   /** Cancels the waiter's deadline timer once it leaves the queue. */
   done: AbortController;
 }
@@ -173,7 +173,9 @@ export class FaceQuotaGate {
       grant = await this.quota.bucket.take(this.quota.resource, this.lanesOf(ticket.priority));
     } catch (error) {
       this.events.quotaError(error);
-      return this.refuse("quotaUnavailable", QUOTA_UNAVAILABLE_WAIT_MS);
+      this.events.refused("quotaUnavailable");
+      // The state's own error (503 LSO_ERR_STATE_UNAVAILABLE): Face is not the one that is away.
+      return Promise.reject(error);
     }
     if (grant.granted) return this.events.granted(ticket.priority);
     this.events.held(grant.heldBy);
@@ -201,9 +203,10 @@ export class FaceQuotaGate {
         try {
           grant = await this.quota.bucket.take(this.quota.resource, this.lanesOf(priority));
         } catch (error) {
-          // Without the shared bucket no replica can tell what Face would allow: refuse rather than guess.
+          // Without the shared bucket no replica can tell what Face would allow: refuse rather than guess, with the
+          // state's own error (503 LSO_ERR_STATE_UNAVAILABLE), since Face is not the one that is away.
           this.events.quotaError(error);
-          this.refuseAll("quotaUnavailable", QUOTA_UNAVAILABLE_WAIT_MS);
+          this.refuseAll("quotaUnavailable", QUOTA_UNAVAILABLE_WAIT_MS, error);
           continue;
         } finally {
           this.asking = false;
@@ -275,12 +278,12 @@ export class FaceQuotaGate {
     return true;
   }
 
-  private refuseAll(reason: GateRefusal, waitMs: number): void {
+  private refuseAll(reason: GateRefusal, waitMs: number, cause?: unknown): void {
     for (const p of faceCallPriorities) {
       for (const waiter of this.queues[p].drain()) {
         waiter.done.abort();
         this.events.refused(reason);
-        waiter.reject(unavailable(waitMs));
+        waiter.reject(cause ?? unavailable(waitMs));
       }
     }
   }

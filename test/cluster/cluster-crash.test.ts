@@ -14,7 +14,8 @@ describeRedis("a replica killed with -9", () => {
   beforeAll(async () => {
     cluster = await Cluster.start({
       replicas: 2,
-      // The watcher settles sessions nobody reads; short webhook attempts keep their claims short too.
+      // The watcher settles sessions nobody reads (they all have a callbackUrl), from half a second on; short webhook
+      // attempts keep their claims short too.
       env: { SESSION_WATCH_INTERVAL_MS: "500", SESSION_WATCH_FIRST_POLL_MS: "500", WEBHOOK_TIMEOUT_MS: "2000" },
     });
   }, 120_000);
@@ -24,7 +25,8 @@ describeRedis("a replica killed with -9", () => {
   const created = async (replica: string) => {
     const res = await cluster.api(replica, "POST", "/v1/sessions", {
       client,
-      body: { kind: "liveness", deviceCorrelationId: `device-${randomUUID()}`, callbackUrl: cluster.receiver.url(`/crash/${randomUUID()}`) },
+      // A short token keeps the watcher's backoff short too (it grows to a quarter of the token's lifetime).
+      body: { kind: "liveness", authTokenTtlSeconds: 90, deviceCorrelationId: `device-${randomUUID()}`, callbackUrl: cluster.receiver.url(`/crash/${randomUUID()}`) },
     });
     expect(res.status, res.body).toBe(201);
     return res.json() as { id: string; authToken: string };
@@ -53,8 +55,10 @@ describeRedis("a replica killed with -9", () => {
       const seen = await cluster.faceRequests();
       for (const s of polled) expect(callsOn(seen, s.id, "getLivenessSession").length).toBeGreaterThanOrEqual(2);
     });
-    waits.push(...polled.map((s) => wait("B", s.id)));
     await eventually(() => expect(cluster.receiver.received.length).toBeGreaterThanOrEqual(4));
+    waits.push(...polled.map((s) => wait("B", s.id)));
+    // B's loops are following A's (they read the record, not Face) when A dies.
+    await eventually(() => expect(cluster.replica("B").process.output()).toContain(`"url":"/v1/sessions/${polled[2]!.id}?`));
 
     await cluster.kill("A");
     await Promise.all([...polled, ...quiet].map(realFace));

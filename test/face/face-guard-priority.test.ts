@@ -10,6 +10,7 @@ import { createGuardedFaceGateway, type GuardedFaceGateway } from "../../src/fac
 import type { GateQuota } from "../../src/face/face-guard-gate.js";
 import { faceGuardDefaults, type FaceGuardOptions } from "../../src/face/face-guard-options.js";
 import { appError, FakeFace, flush, memoryLogger, quotaOn, rejection, VirtualTime } from "./face-guard-kit.js";
+import { StateUnavailableError } from "../../src/state/state-errors.js";
 
 function guardOn(time: VirtualTime, quota: GateQuota, options: Partial<FaceGuardOptions> = {}) {
   const face = new FakeFace();
@@ -140,18 +141,20 @@ describe("face guard: one quota for every replica", () => {
     expect(b.guard.stats().pausedUntil).toBe(0);
   });
 
-  it("when the shared bucket cannot be reached, then waiting calls are refused with 503 and Face is not called", async () => {
+  it("when the shared bucket cannot be reached, then waiting calls are refused with the state's own error and Face is not called", async () => {
     const time = new VirtualTime();
+    // What the Redis bucket throws in an outage; the error handler answers it 503 LSO_ERR_STATE_UNAVAILABLE.
+    const outage = new StateUnavailableError("redis", "connection lost");
     const failing: GateQuota = {
       resource: "face.example.test",
       bucket: {
-        take: () => Promise.reject(new Error("connection lost")),
-        pause: () => Promise.reject(new Error("connection lost")),
+        take: () => Promise.reject(outage),
+        pause: () => Promise.reject(outage),
       },
     };
     const { face, guard } = guardOn(time, failing);
     const [result] = await Promise.allSettled([read(guard, "s")]);
-    expect(rejection(result!)).toMatchObject({ code: "LSO_ERR_UPSTREAM_UNAVAILABLE", retryAfterSeconds: 1 });
+    expect(result).toEqual({ status: "rejected", reason: outage });
     expect(face.calls).toEqual([]);
     expect(guard.stats()).toMatchObject({ quotaErrors: 1, rejectedByQueue: { quotaUnavailable: 1 } });
   });
