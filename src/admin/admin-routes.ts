@@ -1,5 +1,5 @@
 /**
- * The /admin scope: operator routes, authenticated with ADMIN_API_KEYS (admin-auth.ts). Today: read and clear the
+ * The /admin scope: operator routes, authenticated with ADMIN_API_KEYS (plugins/admin-auth.ts). Today: read and clear the
  * lockout of a (client, subject) or (client, device). Every clear is logged as an audit line with the operator id.
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
@@ -9,7 +9,7 @@ import type { ApiKeyEntry } from "../lib/api-key-list.js";
 import { AppError } from "../errors.js";
 import type { LockoutGuard, LockoutTarget } from "../lockout/lockout-guard.js";
 import { authErrors, stateErrors, bodyErrors, errorResponses } from "../plugins/error-envelope.js";
-import adminAuth from "./admin-auth.js";
+import adminAuth from "../plugins/admin-auth.js";
 import { lockoutParamsSchema, lockoutQuerySchema, lockoutStatusSchema, type LockoutQuery, type LockoutStatusView } from "./admin-schemas.js";
 
 export interface AdminRoutesOptions {

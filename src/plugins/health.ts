@@ -11,7 +11,7 @@
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { ADMIN_KEY_HEADER } from "../admin/admin-auth.js";
+import { ADMIN_KEY_HEADER } from "./admin-auth.js";
 import type { ApiKeyEntry } from "../lib/api-key-list.js";
 import { ApiKeyRing } from "../credentials/api-key-ring.js";
 import { AppError } from "../errors.js";
