@@ -4,8 +4,9 @@
 #   1. a stand-in for the Dockerfile's base image (debootstrap + Node and npm from the npm registry), imported under
 #      exactly the name the Dockerfile uses, and cached between runs while its recipe is unchanged;
 #   2. podman build --isolation=chroot --pull=never, with the host's npm settings as a build secret;
-#   3. the image's own CMD (and the emulator, as compose runs it) from the image's filesystem, through chroot, as
-#      the image's user, with its ENV, on a read-only root; one whole session over HTTP; SIGTERM ends both cleanly;
+#   3. the image's own CMD (on a real Redis) and the emulator, as compose runs them, from the image's filesystem,
+#      through chroot, as the image's user, with its ENV, on a read-only root; one whole session over HTTP; SIGTERM
+#      ends both cleanly;
 #   4. the image holds no dev dependency, no tests, no sources, no .env, no npm settings, and runs as non-root.
 # Run as root from anywhere: docker/test-image.sh. .ci/run runs it after the tests.
 set -euo pipefail
@@ -53,6 +54,7 @@ trap 'exit 130' INT TERM
 missing=()
 command -v podman >/dev/null || missing+=(podman)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
+command -v redis-server >/dev/null || missing+=(redis-server)
 if ((${#missing[@]})); then
   say "installing ${missing[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -277,6 +279,16 @@ free_port() {
 api_port=$(free_port)
 emulator_port=$(free_port)
 while [[ $emulator_port == "$api_port" ]]; do emulator_port=$(free_port); done
+redis_port=$(free_port)
+while [[ $redis_port == "$api_port" || $redis_port == "$emulator_port" ]]; do redis_port=$(free_port); done
+state_key=$(head -c 32 /dev/urandom | base64)
+
+# The API runs on Redis, as compose's replicas do (a real FACE_ENDPOINT refuses the memory backend unless told);
+# this also proves the Redis client is among the image's production dependencies.
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp" >"$tmp/redis.log" 2>&1 &
+pids+=("$!")
+for _ in $(seq 50); do redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG || { tail -n 20 "$tmp/redis.log" >&2; die "redis-server did not start"; }
 
 # As an engine does: the image's ENV, then HOME of its user, then the run's own variables (last wins).
 # It execs, so call it with & or inside ( ): the pid is then node's own, and a signal reaches node, not a shell.
@@ -289,6 +301,7 @@ in_image FACE_EMULATOR_PORT="$emulator_port" FACE_APIKEY="$face_key" LOG_LEVEL=i
 emulator_pid=$!
 pids+=("$emulator_pid")
 in_image PORT="$api_port" FACE_ENDPOINT="http://127.0.0.1:$emulator_port" FACE_APIKEY="$face_key" API_KEYS="dev:$api_key" \
+  REDIS_URL="redis://127.0.0.1:$redis_port" STATE_ENCRYPTION_KEY="$state_key" \
   "${api_command[@]}" >"$tmp/api.log" 2>&1 &
 api_pid=$!
 pids+=("$api_pid")
@@ -331,7 +344,7 @@ for name in api emulator; do
   wait "${!pid_var}" || status=$?
   ((status == 0)) || { show_logs; die "the $name exited $status on SIGTERM"; }
 done
-grep -q '"msg":"shutting down"' "$tmp/api.log" || { show_logs; die "the API did not log its drain on SIGTERM"; }
+grep -q '"msg":"shutting down' "$tmp/api.log" || { show_logs; die "the API did not log its drain on SIGTERM"; }
 pids=()
 say "session approved and deleted; SIGTERM ended both processes with 0"
 
