@@ -35,7 +35,10 @@ export interface CreateOptions {
 }
 
 export interface ReadOptions {
-  /** Long-poll: answer as soon as the decision settles, or after this many seconds (0 to 30) with the pending view. */
+  /**
+   * Long-poll: answer as soon as the view changes from the one you hold (the ETag given to getSessionIfChanged, else
+   * the view as the wait begins: a new attempt, status or decision), or after this many seconds (0 to 30).
+   */
   waitSeconds?: number;
 }
 
@@ -48,7 +51,7 @@ export interface LsoClient {
   createVerifySession(fields: CreateVerifySessionFields, verifyImage: Blob | Uint8Array, options?: CreateOptions): Promise<SessionCreated>;
   /** GET /v1/sessions: your sessions, newest first; pass nextCursor back as cursor, with the same filters. */
   listSessions(query?: ListSessionsQuery): Promise<SessionList>;
-  /** GET /v1/sessions/{id}, optionally long-polling until the decision settles. */
+  /** GET /v1/sessions/{id}, optionally long-polling until the view changes. */
   getSession(id: string, options?: ReadOptions): Promise<Session>;
   /** GET /v1/sessions/{id} with If-None-Match: `changed: false` (304) while the view still has that ETag. */
   getSessionIfChanged(id: string, etag: string, options?: ReadOptions): Promise<ConditionalRead>;

@@ -110,7 +110,7 @@ export interface paths {
         };
         /**
          * Read a session's status and decision
-         * @description Answers with an ETag; send it back in If-None-Match to get 304 while nothing changed. With waitSeconds (long-poll), answers as soon as the decision settles, or after that many seconds with the pending view. With clientDigest, the same as POST /v1/sessions/{id}/complete (prefer that: a query string is more often logged by proxies).
+         * @description Answers with an ETag; send it back in If-None-Match to get 304 while nothing changed. With waitSeconds (long-poll), answers as soon as the view changes from the one you hold (the one your If-None-Match names, else the view as the wait began): a new attempt, a new status, a new decision outcome or reason, a settled decision. Otherwise it answers after that many seconds, with 304 when you sent the ETag of the view as it still is. checkedAt alone moving is not a change. With clientDigest, the same as POST /v1/sessions/{id}/complete (prefer that: a query string is more often logged by proxies).
          */
         get: operations["getSession"];
         put?: never;
@@ -1341,7 +1341,7 @@ export interface operations {
             query?: {
                 /** @description The digest the device SDK gave your app when the attempt finished; compared case-insensitively. */
                 clientDigest?: string;
-                /** @description Long-poll: answer as soon as the decision settles, or after this many seconds with the pending view. */
+                /** @description Long-poll: answer as soon as the view changes from the one you hold (If-None-Match, else the view as the wait began), or after this many seconds. */
                 waitSeconds?: number;
             };
             header?: {
