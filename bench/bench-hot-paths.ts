@@ -2,7 +2,7 @@
  * The hot paths in one table, each figure as a ratio against a baseline measured in the same run (so a noisy machine
  * moves both sides alike): a bare Fastify route for the reads, and a one-hop route (one fetch to the same emulator,
  * nothing else) for the paths that call Face. Then what the baselines cannot express: Face calls per session for
- * each way of reading the outcome (from the emulator's request counts), a caller's create latency while others
+ * each way of reading the outcome (bench-face-calls.ts), a caller's create latency while others
  * hold the server busy, memory per tracked session, and idle CPU with many unsettled sessions.
  */
 import autocannon, { type Result } from "autocannon";
@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { setTimeout as sleep } from "node:timers/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { faceCallsPerSession, READ_STYLES } from "./bench-face-calls.js";
 import { buildApp } from "../src/app.js";
 import { DEV_API_KEY, loadConfig } from "../src/config.js";
 import { startEmulator, type RunningEmulator } from "../src/emulator/emulator-server.js";
@@ -95,10 +96,6 @@ async function deviceAttempt(emulator: RunningEmulator, authToken: string): Prom
   return ((await res.json()) as { digest: string }).digest;
 }
 
-function totalFaceCalls(emulator: RunningEmulator): number {
-  return Object.values(emulator.state.requestCounts()).reduce((n, c) => n + c, 0);
-}
-
 async function createMany(server: Server, count: number, concurrency: number): Promise<Array<{ id: string; authToken: string }>> {
   const out: Array<{ id: string; authToken: string }> = [];
   let next = 0;
@@ -110,8 +107,6 @@ async function createMany(server: Server, count: number, concurrency: number): P
   }));
   return out;
 }
-
-type ReadStyle = "long-poll" | "/complete" | "webhook only";
 
 /** A fresh emulator and server for one section, so sessions left by another section (watched, polled) do not count. */
 async function withStack<T>(smoke: boolean, body: (server: Server, emulator: RunningEmulator) => Promise<T>): Promise<T> {
@@ -129,30 +124,6 @@ async function withStack<T>(smoke: boolean, body: (server: Server, emulator: Run
 function collectGarbage(): void {
   setFlagsFromString("--expose-gc");
   (runInNewContext("gc") as () => void)();
-}
-
-/** Face calls per session (create and deletes included) when the caller learns the outcome this way. */
-async function faceCallsPerSession(server: Server, emulator: RunningEmulator, style: ReadStyle, sessions: number, deviceDelayMs: number, settleWaitMs: number): Promise<number> {
-  await sleep(200);
-  const before = totalFaceCalls(emulator);
-  await Promise.all(Array.from({ length: sessions }, async () => {
-    const session = await createSession(server);
-    const device = sleep(deviceDelayMs).then(() => deviceAttempt(emulator, session.authToken));
-    if (style === "long-poll") {
-      await fetch(`${server.url}/v1/sessions/${session.id}?waitSeconds=${Math.ceil((deviceDelayMs + settleWaitMs) / 1000)}`, { headers });
-      await device;
-    } else if (style === "/complete") {
-      const digest = await device;
-      await fetch(`${server.url}/v1/sessions/${session.id}/complete`, { method: "POST", headers, body: JSON.stringify({ clientDigest: digest }) });
-    } else {
-      // No reader: the background watcher settles it, which is what a webhook would announce.
-      await device;
-      const deadline = Date.now() + settleWaitMs;
-      while (!(await server.state.sessions.get(session.id))?.decision && Date.now() < deadline) await sleep(100);
-    }
-  }));
-  await sleep(500); // deletes after the decision run in the background
-  return (totalFaceCalls(emulator) - before) / sessions;
 }
 
 /** One caller's create latency (p50, ms), one request at a time, for a few seconds. */
@@ -196,12 +167,9 @@ export async function runHotPaths(options: HotPathOptions): Promise<string> {
   await baselines.app.close();
   await emulator.close();
 
-  const perStyle = smoke ? 2 : 20;
-  const deviceDelayMs = smoke ? 100 : 1500;
-  const settleWaitMs = smoke ? 2000 : 15_000;
-  for (const style of ["long-poll", "/complete", "webhook only"] as const) {
-    const calls = await withStack(smoke, (s, e) => faceCallsPerSession(s, e, style, perStyle, deviceDelayMs, settleWaitMs));
-    rows.push({ name: `Face calls per session, ${style}`, value: fixed(calls, 2), baseline: "-", ratio: "-" });
+  const calls = await faceCallsPerSession(smoke);
+  for (const style of [...READ_STYLES, "mix"] as const) {
+    rows.push({ name: `Face calls per session, ${style === "mix" ? "mix of the three" : style}`, value: fixed(calls[style], 2), baseline: style === "mix" ? "floor 3" : "-", ratio: "-" });
   }
 
   const latencySeconds = smoke ? 0.3 : Math.max(2, seconds);
