@@ -57,6 +57,8 @@ export interface SessionRecord {
   webhookDeliveredAt?: number;
   /** When the session was deleted at Face (or found gone there). */
   deletedAtFaceAt?: number;
+  /** When its session image, which the client wanted kept, could not be: the image store was full. */
+  imageNotRetainedAt?: number;
   /** A deletion at Face was wanted and failed; background work retries it when dueAt comes. */
   faceDeletionDue?: boolean;
   /** When background work is next due for this session (epoch ms); absent when none is. Indexed: see claimDue. */
@@ -81,6 +83,7 @@ type PatchableField =
   | "decisionReadAt"
   | "webhookDeliveredAt"
   | "deletedAtFaceAt"
+  | "imageNotRetainedAt"
   | "faceDeletionDue"
   | "watchIntervalMs";
 

@@ -73,6 +73,9 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX) {
       bytes: (sessionId: string) => `${p}{images}:img:${part(sessionId)}`,
       meta: (sessionId: string) => `${p}{images}:meta:${part(sessionId)}`,
       due: `${p}{images}:due`,
+      /** The byte bound: ids scored by retainUntil, and a hash of each id's size plus the "#total" field. */
+      held: `${p}{images}:held`,
+      sizes: `${p}{images}:sizes`,
     },
     lease: {
       holder: (name: string) => `${p}lease:{${part(name)}}`,
