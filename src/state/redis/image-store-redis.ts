@@ -29,7 +29,8 @@ const UNCOUNT = `
 local function uncount(held, sizes, id)
   local size = redis.call('HGET', sizes, id)
   if size then
-    redis.call('HINCRBY', sizes, '#total', -tonumber(size))
+    -- 0 - size, not -size: Lua negates 0 to -0, which HINCRBY refuses as "-0".
+    redis.call('HINCRBY', sizes, '#total', 0 - tonumber(size))
     redis.call('HDEL', sizes, id)
   end
   redis.call('ZREM', held, id)
