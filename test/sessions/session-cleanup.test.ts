@@ -98,6 +98,7 @@ describe("session images", () => {
       expect(await own.state.images.put({ sessionId: "filler", clientId: "globex", bytes: filler, retainUntil: own.clock.now() + 60_000 }, maxBytes)).toBe(true);
       const session = await create(own, { enableSessionImage: true });
       await device(own, session, { livenessDecision: "spoofface" });
+      const original = await imageAtFace(own, session.id);
       await read(own, session.id);
       await eventually(() => expect(faceHas(own, session)).toBe(false));
       const refused = await image(own, session.id);
@@ -105,6 +106,7 @@ describe("session images", () => {
       expect(refused.json()).toMatchObject({ error: { code: "LSO_ERR_SESSION_IMAGE_NOT_RETAINED", requestId: expect.any(String) } });
       expect(eventsOf(own, session.id, "imageRetained")).toEqual([]);
       expect(own.logs.text).toContain("the image store is full; the session image is not kept");
+      expect(own.logs.text).not.toContain(original.subarray(0, 64).toString("base64"));
       expect((await own.state.images.get("filler"))?.bytes.length).toBe(filler.length);
 
       // Room again: the next session's image is kept and served.
