@@ -50,10 +50,10 @@ interface Server {
 
 async function startServer(emulator: RunningEmulator, smoke: boolean): Promise<Server> {
   const base = loadConfig({
-    // The bench measures our overhead, not Face's quota or our own rate limits.
+    // The bench measures our overhead, not Face's quota, our own rate limits or the live-session cap.
     FACE_MAX_QUEUE: "10000",
     RATE_LIMIT_PER_IP_PER_MINUTE: "1000000",
-    CLIENT_POLICIES: JSON.stringify({ "*": { rateLimitPerMinute: 1_000_000, decision: { requireClientDigest: false } } }),
+    CLIENT_POLICIES: JSON.stringify({ "*": { rateLimitPerMinute: 1_000_000, maxLiveSessions: 1_000_000, decision: { requireClientDigest: false } } }),
     // A smoke run cannot wait for the default first poll (5 s); a full run measures the default.
     ...(smoke && { SESSION_WATCH_INTERVAL_MS: "100" }),
   });

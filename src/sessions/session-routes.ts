@@ -56,7 +56,9 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
           "Send JSON (verifyImage as base64) or multipart/form-data (verifyImage as a file part). " +
           "With an Idempotency-Key, a retry with the same parameters within 24 hours answers the original 201 with the header " +
           "Idempotent-Replayed: true, and a retry with different parameters answers 422 LSO_ERR_IDEMPOTENCY_MISMATCH. " +
-          "A subject or device with too many declined or spoof outcomes gets 429 LSO_ERR_LOCKED_OUT with Retry-After.",
+          "A subject or device with too many declined or spoof outcomes gets 429 LSO_ERR_LOCKED_OUT with Retry-After. " +
+          "A client holding its most live (unsettled, token not lapsed) sessions (SESSION_MAX_LIVE_PER_CLIENT, or its policy's maxLiveSessions) " +
+          "gets 429 LSO_ERR_TOO_MANY_LIVE_SESSIONS with Retry-After, before Face is called.",
         headers: createSessionHeadersSchema,
         openapiRequestBody: createSessionOpenApiBody,
         response: {
@@ -72,6 +74,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
             "LSO_ERR_WEBHOOKS_DISABLED",
             "LSO_ERR_IDEMPOTENCY_MISMATCH",
             "LSO_ERR_LOCKED_OUT",
+            "LSO_ERR_TOO_MANY_LIVE_SESSIONS",
             ...upstreamErrors,
           ]),
         },
@@ -205,7 +208,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
             description: "The image bytes.",
             content: { "application/octet-stream": { schema: z.string().meta({ format: "binary" }) } },
           },
-          ...errorResponses([...authErrors, ...stateErrors, "LSO_ERR_SESSION_NOT_FOUND", "LSO_ERR_SESSION_IMAGE_NOT_FOUND", ...upstreamErrors]),
+          ...errorResponses([...authErrors, ...stateErrors, "LSO_ERR_SESSION_NOT_FOUND", "LSO_ERR_SESSION_IMAGE_NOT_FOUND", "LSO_ERR_SESSION_IMAGE_NOT_RETAINED", ...upstreamErrors]),
         },
       },
     },

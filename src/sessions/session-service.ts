@@ -159,6 +159,7 @@ export class SessionService {
     if (!record.enableSessionImage) throw new AppError("LSO_ERR_SESSION_IMAGE_NOT_FOUND");
     const retained = await this.deps.images.get(id);
     if (retained) return retained.bytes;
+    if (record.imageNotRetainedAt !== undefined) throw new AppError("LSO_ERR_SESSION_IMAGE_NOT_RETAINED");
     if (record.deletedAtFaceAt !== undefined) throw new AppError("LSO_ERR_SESSION_IMAGE_NOT_FOUND");
     try {
       const current = (await this.deps.sync.refresh(record, { id: caller.clientId, log: caller.log })) ?? this.notFound();
@@ -171,6 +172,8 @@ export class SessionService {
       const isGone = error instanceof AppError && (error.code === "LSO_ERR_SESSION_NOT_FOUND" || error.code === "LSO_ERR_SESSION_IMAGE_NOT_FOUND");
       const copied = isGone ? await this.deps.images.get(id) : undefined;
       if (copied) return copied.bytes;
+      // Or that the cleanup found the image store full and kept none.
+      if (isGone && (await this.deps.store.get(id))?.imageNotRetainedAt !== undefined) throw new AppError("LSO_ERR_SESSION_IMAGE_NOT_RETAINED");
       throw error;
     }
   }

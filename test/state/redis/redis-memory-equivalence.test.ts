@@ -77,6 +77,12 @@ const sessionOps: fc.Arbitrary<Op>[] = [
     run: async (s) => byId(await s.sessions.claimDue(ids.length, lease), (r) => r.id),
   })),
   id.map<Op>((i) => ({ label: `delete ${i}`, run: async (s) => ((await s.sessions.get(i)) ? s.sessions.delete(i) : "expired") })),
+  fc.tuple(fc.constantFrom("t1", "t2", "t3"), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 30 * SECOND })).map<Op>(([t, max, hold]) => ({
+    label: `admit ${t} max ${max} hold ${hold}`,
+    run: (s, c) => s.sessions.admitLive("acme", t, max, c.now() + hold),
+  })),
+  fc.constantFrom("t1", "t2", "t3").map<Op>((t) => ({ label: `release ${t}`, run: (s) => s.sessions.releaseLive("acme", t) })),
+  fc.constant<Op>({ label: "count live", run: (s) => s.sessions.countLive("acme") }),
 ];
 
 const lockoutRule = { maxFailures: 3, windowMs: 10 * SECOND, cooldownMs: 15 * SECOND };
@@ -135,9 +141,9 @@ const otherOps: fc.Arbitrary<Op>[] = [
   })),
   id.map<Op>((i) => ({ label: `audit list ${i}`, run: (s) => s.audit.list(i, 5) })),
   id.map<Op>((i) => ({ label: `audit delete ${i}`, run: async (s) => ((await s.audit.list(i, 1)).length > 0 ? s.audit.deleteSession(i) : "expired") })),
-  fc.tuple(id, fc.integer({ min: 1, max: 20 * SECOND })).map<Op>(([i, keep]) => ({
-    label: `image put ${i}`,
-    run: (s, c) => s.images.put({ sessionId: i, clientId: "acme", bytes: Buffer.from(`image-${i}`), retainUntil: c.now() + keep }),
+  fc.tuple(id, fc.integer({ min: 1, max: 20 * SECOND }), fc.integer({ min: 0, max: 12 }), fc.constantFrom(10, 20, 1000)).map<Op>(([i, keep, size, maxBytes]) => ({
+    label: `image put ${i} ${size} bytes, max ${maxBytes}`,
+    run: (s, c) => s.images.put({ sessionId: i, clientId: "acme", bytes: Buffer.from(`image-${i}`.repeat(size)), retainUntil: c.now() + keep }, maxBytes),
   })),
   id.map<Op>((i) => ({ label: `image get ${i}`, run: async (s) => (await s.images.get(i)) ?? "absent" })),
   id.map<Op>((i) => ({ label: `image delete ${i}`, run: (s) => s.images.delete(i) })),
