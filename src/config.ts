@@ -226,6 +226,15 @@ export const envSchema = z.object({
     .default(10_000)
     .describe("Timeout of one webhook attempt, in milliseconds. At most 20 s: an attempt's claim outlasts it by 5 s, and a replica that dies mid-attempt has it retried by another within 30 s."),
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8).describe("Webhook attempts in flight at once, per instance."),
+  WEBHOOK_MAX_IN_FLIGHT_PER_CLIENT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(4)
+    .describe(
+      "Webhook attempts one client (API key) may have in flight at once, over every replica sharing the state. Clients are served round-robin, so a client whose receiver hangs holds this many slots and no more. Keep it below WEBHOOK_CONCURRENCY.",
+    ),
   KEY_VAULT_REFRESH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300).describe("How often Key Vault secrets are re-read, in seconds."),
   AZURE_CLIENT_ID: z
     .string()
@@ -433,7 +442,7 @@ export interface AppConfig {
   /** ERASURE_RECEIPT_RETENTION_DAYS in ms. */
   erasureReceiptRetentionMs: number;
   /** Outgoing webhooks (WEBHOOK_*); the Key Vault secret (keyVault.secrets.webhook) takes precedence over `secrets`. */
-  webhooks: { secrets: string[]; allowPrivateTargets: boolean; allowedPorts: number[]; timeoutMs: number; concurrency: number };
+  webhooks: { secrets: string[]; allowPrivateTargets: boolean; allowedPorts: number[]; timeoutMs: number; concurrency: number; maxInFlightPerClient: number };
   keyVault?: {
     url: string;
     refreshSeconds: number;
@@ -536,6 +545,7 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
       allowedPorts: e.WEBHOOK_ALLOWED_PORTS,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       concurrency: e.WEBHOOK_CONCURRENCY,
+      maxInFlightPerClient: e.WEBHOOK_MAX_IN_FLIGHT_PER_CLIENT,
     },
     metrics: { enabled: e.METRICS === undefined ? !e.FACE_ENDPOINT || e.METRICS_PORT !== undefined || e.METRICS_TOKEN !== undefined : e.METRICS === "on" },
     shutdown: { drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS, timeoutMs: e.SHUTDOWN_TIMEOUT_MS },

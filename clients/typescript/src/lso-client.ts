@@ -16,6 +16,8 @@ export type AuditTrail = Schemas["AuditTrail"];
 export type SessionList = Schemas["SessionList"];
 /** Filters and paging of GET /v1/sessions: limit, cursor, subject, kind, outcome, createdFrom, createdTo. */
 export type ListSessionsQuery = NonNullable<paths["/v1/sessions"]["get"]["parameters"]["query"]>;
+/** Paging of GET /v1/sessions/{id}/events: limit and cursor. */
+export type ListSessionEventsQuery = NonNullable<paths["/v1/sessions/{id}/events"]["get"]["parameters"]["query"]>;
 export type CreateSessionRequest = NonNullable<paths["/v1/sessions"]["post"]["requestBody"]>["content"]["application/json"];
 /** The fields of a liveness-with-verify create; the reference image goes beside them as a file part. */
 export type CreateVerifySessionFields = Omit<Extract<CreateSessionRequest, { kind: "livenessWithVerify" }>, "verifyImage">;
@@ -61,8 +63,8 @@ export interface LsoClient {
   deleteSession(id: string): Promise<void>;
   /** GET /v1/sessions/{id}/image: the session image bytes (sessions created with enableSessionImage). */
   getSessionImage(id: string): Promise<Uint8Array>;
-  /** GET /v1/sessions/{id}/events: the session's webhook deliveries and their attempts. */
-  listSessionEvents(id: string): Promise<SessionEvents>;
+  /** GET /v1/sessions/{id}/events: the session's webhook deliveries and their attempts, oldest first; pass nextCursor back as cursor. */
+  listSessionEvents(id: string, query?: ListSessionEventsQuery): Promise<SessionEvents>;
   /** POST /v1/sessions/{id}/events/redeliver: send the latest webhook event again. */
   redeliverWebhook(id: string): Promise<WebhookRedelivery>;
   /** GET /v1/sessions/{id}/audit: the session's audit trail, oldest first. */
@@ -129,8 +131,8 @@ export function createLsoClient(options: LsoClientOptions): LsoClient {
     async getSessionImage(id) {
       return new Uint8Array(unwrap(await api.GET("/v1/sessions/{id}/image", { params: session(id), parseAs: "arrayBuffer" })));
     },
-    async listSessionEvents(id) {
-      return unwrap(await api.GET("/v1/sessions/{id}/events", { params: session(id) }));
+    async listSessionEvents(id, query) {
+      return unwrap(await api.GET("/v1/sessions/{id}/events", { params: { ...session(id), query: query ?? {} } }));
     },
     async redeliverWebhook(id) {
       return unwrap(await api.POST("/v1/sessions/{id}/events/redeliver", { params: session(id) }));

@@ -191,7 +191,7 @@ export interface paths {
         };
         /**
          * List a session's webhook deliveries and their attempts
-         * @description Every attempt to POST the session.decided event to the session's callbackUrl: when, the receiver's status or the error, when the next attempt is due, and whether the delivery is delivered, pending or failed for good.
+         * @description Every attempt to POST the session.decided event to the session's callbackUrl: when, the receiver's status or the error, when the next attempt is due, and whether the delivery is delivered, pending or failed for good. Oldest first; cursor pagination as GET /v1/sessions: pass nextCursor back as cursor until it is null (20 deliveries a page unless limit says otherwise, at most 100).
          */
         get: operations["listSessionEvents"];
         put?: never;
@@ -538,6 +538,8 @@ export interface components {
             sessionId: string;
             /** @description Oldest first; empty until the session settles. */
             deliveries: components["schemas"]["WebhookDelivery"][];
+            /** @description Pass as cursor for the next page; null at the end. */
+            nextCursor: string | null;
         };
         WebhookRedelivery: {
             webhookId: string;
@@ -2108,7 +2110,12 @@ export interface operations {
     };
     listSessionEvents: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Deliveries per page, 1 to 100 (default 20). */
+                limit?: number;
+                /** @description nextCursor from the previous page of this session's events. Opaque: do not build or change it. */
+                cursor?: string;
+            };
             header?: {
                 /** @description Your own id for the request (1 to 128 of A-Z a-z 0-9 . _ : -), echoed back and logged, so traces join up; otherwise one is made. */
                 "x-request-id"?: components["parameters"]["RequestId"];

@@ -67,6 +67,13 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX) {
       deliveryPrefix: `${p}{outbox}:dlv:`,
       sessionPrefix: `${p}{outbox}:ses:`,
       due: `${p}{outbox}:due`,
+      /** A client's name in the keys below (and in its deliveries' `client` field): a hash, never the client id. */
+      client: (clientId: string) => digest(clientId),
+      /** Per client: its pending deliveries by due time, and its attempts under way by the end of their lease. */
+      queuePrefix: `${p}{outbox}:q:`,
+      flightPrefix: `${p}{outbox}:fly:`,
+      /** The clients with pending deliveries, scored by the claim that last served them: the round-robin. */
+      clients: `${p}{outbox}:clients`,
     },
     audit: (sessionId: string) => `${p}audit:${part(sessionId)}`,
     images: {

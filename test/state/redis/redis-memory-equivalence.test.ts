@@ -177,7 +177,7 @@ const outboxOps: fc.Arbitrary<Op>[] = [
       s.outbox.add({
         webhookId: i,
         sessionId: i === "c" ? "s2" : "s1",
-        clientId: "acme",
+        clientId: i === "c" ? "globex" : "acme",
         type: "session.decided",
         url: `https://hooks.example/${i}?token=secret`,
         body: `{"id":"${i}"}`,
@@ -191,10 +191,10 @@ const outboxOps: fc.Arbitrary<Op>[] = [
         updatedAt: c.now(),
       }),
   })),
-  fc.integer({ min: 1, max: 10 * SECOND }).map<Op>((lease) => ({
-    label: `claim ${lease}`,
+  fc.tuple(fc.integer({ min: 1, max: 10 * SECOND }), fc.option(fc.integer({ min: 1, max: 2 }), { nil: undefined })).map<Op>(([lease, cap]) => ({
+    label: `claim ${lease} cap ${cap}`,
     run: async (s, _c, refs) =>
-      byId(await s.outbox.claimDue(ids.length, lease), (c) => c.delivery.webhookId).map((claim) => {
+      byId(await s.outbox.claimDue(ids.length, lease, cap === undefined ? {} : { maxInFlightPerClient: cap }), (c) => c.delivery.webhookId).map((claim) => {
         refs.push(claim.lease);
         return { ...claim, lease: `#${refs.length - 1}` };
       }),
