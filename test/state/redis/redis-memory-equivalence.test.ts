@@ -225,7 +225,11 @@ describeRedis("the Redis backend against the memory backend", () => {
         fc.asyncProperty(fc.array(fc.oneof(...ops), { minLength: 1, maxLength: 40 }), async (sequence) => {
           const clock = new ManualClock();
           const memory = createMemoryState(clock, { quotaClock: clock });
-          const redis = createRedisState(server().client(), { keyPrefix: server().keyPrefix(), encryptionKeys: [randomBytes(32)], quotaClock: clock }, clock);
+          // A fresh connection is not ready yet, and the rate limiter counts in its insurance limiter (in memory)
+          // until it is, as it does while Redis is away: wait for ready, as the server does at boot.
+          const client = server().client();
+          await client.ping();
+          const redis = createRedisState(client, { keyPrefix: server().keyPrefix(), encryptionKeys: [randomBytes(32)], quotaClock: clock }, clock);
           states.push(memory, redis);
           const memoryRefs: string[] = [];
           const redisRefs: string[] = [];
