@@ -15,6 +15,8 @@ interface Seen {
   status: number;
   code?: string;
   retryAfter?: string | null;
+  /** A connection error's cause, for a failure's message. */
+  error?: string;
   /** When the answer came, relative to the outage. */
   phase: "before" | "outage" | "after";
 }
@@ -36,8 +38,9 @@ describeRedis("Redis restarting under traffic", () => {
     let phase: Seen["phase"] = "before";
     const created = new Map<string, { key: string; body: string; phase: Seen["phase"] }>();
     const decided = new Map<string, unknown>();
-    const note = (replica: string, what: string, answer: ApiAnswer | undefined) => {
+    const note = (replica: string, what: string, answer: ApiAnswer | undefined, error?: unknown) => {
       const entry: Seen = { replica, what, status: answer?.status ?? 0, phase };
+      if (error) entry.error = String((error as { cause?: unknown }).cause ?? error);
       if (answer && answer.status >= 400) {
         entry.code = (answer.json().error as { code?: string } | undefined)?.code;
         entry.retryAfter = answer.headers.get("retry-after");
@@ -49,7 +52,7 @@ describeRedis("Redis restarting under traffic", () => {
       cluster.api(replica, method, path, { client: "globex", ...options }).then(
         (answer) => note(replica, what, answer),
         // A connection error (status 0) is no documented answer: the assertions below catch it.
-        () => note(replica, what, undefined),
+        (error: unknown) => note(replica, what, undefined, error),
       );
 
     let running = true;
@@ -72,7 +75,10 @@ describeRedis("Redis restarting under traffic", () => {
     // What went on, for a failure's message: answers per phase, replica, call and status.
     const summary = () => {
       const tally = new Map<string, number>();
-      for (const s of seen) tally.set(`${s.phase} ${s.replica} ${s.what} ${s.status}`, (tally.get(`${s.phase} ${s.replica} ${s.what} ${s.status}`) ?? 0) + 1);
+      for (const s of seen) {
+        const key = `${s.phase} ${s.replica} ${s.what} ${s.status}${s.error ? ` ${s.error}` : ""}`;
+        tally.set(key, (tally.get(key) ?? 0) + 1);
+      }
       return JSON.stringify(Object.fromEntries(tally));
     };
 
