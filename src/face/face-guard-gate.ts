@@ -62,7 +62,7 @@ interface Waiter {
 const QUOTA_UNAVAILABLE_WAIT_MS = 1000;
 
 export class FaceQuotaGate {
-  private readonly queues = Object.fromEntries(faceCallPriorities.map((p) => [p, new FairQueue<Waiter>()])) as Record<FaceCallPriority, FairQueue<Waiter>>;
+  private readonly queues: Record<FaceCallPriority, FairQueue<Waiter>>;
   private readonly lanes: Record<"caller" | "background", QuotaLane[]>;
   private readonly intervalMs: number;
   private readonly backgroundIntervalMs: number;
@@ -83,7 +83,10 @@ export class FaceQuotaGate {
     private readonly clock: Clock,
     private readonly sleep: Sleep,
     private readonly events: GateEvents,
+    /** Each client's weight in its turns (CALLER_POLICIES faceQuotaWeight); 1 for every client by default. */
+    weightOf?: (clientId: string) => number,
   ) {
+    this.queues = Object.fromEntries(faceCallPriorities.map((p) => [p, new FairQueue<Waiter>(weightOf)])) as Record<FaceCallPriority, FairQueue<Waiter>>;
     const backgroundTps = settings.maxTps * settings.backgroundShare;
     const face: QuotaLane = { name: FACE_LANE, ratePerSec: settings.maxTps, burst: settings.burst };
     // Background reads never need a burst: one token at a time keeps them at their share in every window.

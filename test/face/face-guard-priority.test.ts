@@ -12,12 +12,12 @@ import { faceGuardDefaults, type FaceGuardOptions } from "../../src/face/face-gu
 import { appError, FakeFace, flush, memoryLogger, quotaOn, rejection, VirtualTime } from "./face-guard-kit.js";
 import { StateUnavailableError } from "../../src/state/state-errors.js";
 
-function guardOn(time: VirtualTime, quota: GateQuota, options: Partial<FaceGuardOptions> = {}) {
+function guardOn(time: VirtualTime, quota: GateQuota, options: Partial<FaceGuardOptions> = {}, clientWeight?: (clientId: string) => number) {
   const face = new FakeFace();
   const guard = createGuardedFaceGateway(
     face,
     { ...faceGuardDefaults, maxWaitMs: 60_000, retry: { maxAttempts: 1 }, ...options },
-    { quota, clock: time, sleep: time.sleep, logger: memoryLogger().logger, random: () => 0.5 },
+    { quota, clock: time, sleep: time.sleep, logger: memoryLogger().logger, random: () => 0.5, ...(clientWeight && { clientWeight }) },
   );
   return { face, guard };
 }
@@ -104,6 +104,33 @@ describe("face guard: clients in turn", () => {
     await time.advance(5000);
     expect((await results).at(-1)?.status).toBe("fulfilled");
     expect(seen(face).slice(0, 3)).toEqual(["acme0", "acme1", "globex"]);
+  });
+});
+
+describe("face guard: client weights", () => {
+  it("when a client has weight 3 and another weight 1, then while both wait Face sees three of the first for each of the second", async () => {
+    const time = new VirtualTime();
+    const weights: Record<string, number> = { acme: 3 };
+    const { face, guard } = guardOn(time, quotaOn(time), { maxTps: 1 }, (clientId) => weights[clientId] ?? 1);
+    const calls = [read(guard, "first", { clientId: "other" })]; // takes the one token there is
+    await flush();
+    for (let i = 0; i < 6; i++) calls.push(read(guard, `acme${i}`, { clientId: "acme" }), read(guard, `globex${i}`, { clientId: "globex" }));
+    await time.advance(20_000);
+    await Promise.all(calls);
+    expect(seen(face)).toEqual(["first", "acme0", "acme1", "acme2", "globex0", "acme3", "acme4", "acme5", "globex1", "globex2", "globex3", "globex4", "globex5"]);
+  });
+
+  it("when a client's weight changes while it waits, then its next turn follows the new weight", async () => {
+    const time = new VirtualTime();
+    const weights: Record<string, number> = {};
+    const { face, guard } = guardOn(time, quotaOn(time), { maxTps: 1 }, (clientId) => weights[clientId] ?? 1);
+    const calls = [read(guard, "first", { clientId: "other" })];
+    await flush();
+    for (let i = 0; i < 4; i++) calls.push(read(guard, `acme${i}`, { clientId: "acme" }), read(guard, `globex${i}`, { clientId: "globex" }));
+    weights.acme = 2;
+    await time.advance(20_000);
+    await Promise.all(calls);
+    expect(seen(face)).toEqual(["first", "acme0", "acme1", "globex0", "acme2", "acme3", "globex1", "globex2", "globex3"]);
   });
 });
 
