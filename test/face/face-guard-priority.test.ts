@@ -80,6 +80,40 @@ describe("face guard: priorities", () => {
   });
 });
 
+describe("face guard: a create beside busy background and readers", () => {
+  it("when the background share is used up and watcher reads wait, then a create is admitted next, at once", async () => {
+    const { time, face, guard } = setup({ maxTps: 10, backgroundShare: 0.1 });
+    const calls = Array.from({ length: 5 }, (_, i) => background(guard, `bg${i}`)); // bg0 spends the share for 1 s
+    await time.advance(200);
+    expect(seen(face)).toEqual(["bg0"]);
+    expect(guard.stats().queued.background).toBe(4);
+    calls.push(guard.createLivenessSession({} as never));
+    await flush();
+    expect(seen(face)).toEqual(["bg0", "createLivenessSession"]);
+    await time.advance(5000);
+    await Promise.all(calls);
+    expect(seen(face)).toEqual(["bg0", "createLivenessSession", "bg1", "bg2", "bg3", "bg4"]);
+  });
+
+  it("when one tenant's reads take every token as it comes, then another tenant's create goes within half an interval, before them", async () => {
+    const { time, face, guard } = setup({ maxTps: 10 });
+    const reads = Array.from({ length: 20 }, (_, i) => read(guard, `noisy${i}`, { clientId: "noisy" }));
+    // Reads leave half a token for creates: one at 0, then one every 100 ms.
+    await time.advance(110);
+    expect(seen(face)).toEqual(["noisy0", "noisy1"]);
+    const create = guard.createLivenessSession({} as never, { clientId: "quiet" });
+    // Half a token was left at 100 ms; the create needs one, due at 150 ms, not the next read's turn at 200 ms.
+    await time.advance(39);
+    expect(face.count("createLivenessSession")).toBe(0);
+    await time.advance(1);
+    expect(seen(face)).toEqual(["noisy0", "noisy1", "createLivenessSession"]);
+    await create;
+    await time.advance(5000);
+    await Promise.all(reads);
+    expect(face.count("getSession")).toBe(20);
+  });
+});
+
 describe("face guard: clients in turn", () => {
   it("when one client has many calls waiting, then another client's call is served after at most one of them", async () => {
     const { time, face, guard } = setup({ maxTps: 1 });
@@ -159,9 +193,10 @@ describe("face guard: one quota for every replica", () => {
     a.face.script("getSession", appError("LSO_ERR_UPSTREAM_UNAVAILABLE", 2));
     await Promise.allSettled([read(a.guard, "throttled")]);
     const other = read(b.guard, "other");
-    await time.advance(1999);
+    await time.advance(2000);
+    // A read must leave the creates' half-token reserve: it goes half an interval after the pause's end.
     expect(b.face.count("getSession")).toBe(0);
-    await time.advance(1);
+    await time.advance(5);
     expect(b.face.count("getSession")).toBe(1);
     await other;
     expect(b.guard.stats().quotaHolds.pause).toBe(1);
