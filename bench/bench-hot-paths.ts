@@ -167,11 +167,12 @@ function collectGarbage(): void {
 }
 
 /** Face calls per session (create and deletes included) when the caller learns the outcome this way. */
-async function faceCallsPerSession(server: Server, emulator: RunningEmulator, style: ReadStyle, sessions: number, deviceDelayMs: number, settleWaitMs: number): Promise<number> {
+async function faceCallsPerSession(server: Server, emulator: RunningEmulator, style: ReadStyle, sessions: number, deviceDelayMs: number, settleWaitMs: number, callbackUrl: string): Promise<number> {
   await sleep(200);
   const before = totalFaceCalls(emulator);
   await Promise.all(Array.from({ length: sessions }, async () => {
-    const session = await createSession(server);
+    // Only a session with a callbackUrl is watched: without one, nobody would read its outcome before its lapse.
+    const session = await createSession(server, style === "webhook only" ? watchedBody(callbackUrl) : createBody);
     const device = sleep(deviceDelayMs).then(() => deviceAttempt(emulator, session.authToken));
     if (style === "long-poll") {
       await fetch(`${server.url}/v1/sessions/${session.id}?waitSeconds=${Math.ceil((deviceDelayMs + settleWaitMs) / 1000)}`, { headers });
@@ -251,9 +252,14 @@ async function faceCallRows(smoke: boolean): Promise<Row[]> {
   const perStyle = smoke ? 2 : 20;
   const deviceDelayMs = smoke ? 100 : 1500;
   const settleWaitMs = smoke ? 2000 : 15_000;
-  for (const style of ["long-poll", "/complete", "webhook only"] as const) {
-    const calls = await withStack(smoke, (s, e) => faceCallsPerSession(s, e, style, perStyle, deviceDelayMs, settleWaitMs));
-    rows.push({ name: `Face calls per session, ${style}`, value: fixed(calls, 2), baseline: "-", ratio: "-" });
+  const receiver = await startReceiver();
+  try {
+    for (const style of ["long-poll", "/complete", "webhook only"] as const) {
+      const calls = await withStack(smoke, (s, e) => faceCallsPerSession(s, e, style, perStyle, deviceDelayMs, settleWaitMs, receiver.url));
+      rows.push({ name: `Face calls per session, ${style}`, value: fixed(calls, 2), baseline: "-", ratio: "-" });
+    }
+  } finally {
+    await receiver.app.close();
   }
   return rows;
 }
