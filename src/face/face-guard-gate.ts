@@ -100,7 +100,7 @@ export class FaceQuotaGate {
   ) {
     this.queues = Object.fromEntries(faceCallPriorities.map((p) => [p, new FairQueue<Waiter>(weightOf)])) as Record<FaceCallPriority, FairQueue<Waiter>>;
     const backgroundTps = settings.maxTps * settings.backgroundShare;
-    // One lane, two views of it: creates may take its last token, every other call must leave it there.
+    // One lane, two views of it: creates may spend its last half token, every other call must leave it there.
     const face: QuotaLane = { name: FACE_LANE, ratePerSec: settings.maxTps, burst: settings.burst + CREATE_RESERVE };
     const faceLeavingReserve: QuotaLane = { ...face, reserve: CREATE_RESERVE };
     // Background reads never need a burst: one token at a time keeps them at their share in every window.
@@ -262,12 +262,13 @@ export class FaceQuotaGate {
   }
 
   /**
-   * Hands the token to the most urgent call queued now (one may have arrived while the bucket answered), never to a
-   * call less urgent than the one it was taken for: a token taken without the background lane would pass the
-   * background share, and one taken from the create reserve would spend it on a read.
+   * Hands the token to the most urgent call queued now (one may have arrived while the bucket answered), among those
+   * the take's lanes allowed: a token taken without the background lane never goes to a background read (that
+   * would pass the background share), and one taken for a create (which may spend the reserve) only to a create.
    */
   private release(takenFor: FaceCallPriority): void {
     for (const p of faceCallPriorities) {
+      if (p === "background" && takenFor !== "background") return;
       const waiter = this.queues[p].shift();
       if (waiter) {
         waiter.done.abort();
@@ -275,7 +276,7 @@ export class FaceQuotaGate {
         waiter.resolve();
         return;
       }
-      if (p === takenFor) return;
+      if (takenFor === "create") return;
     }
   }
 
