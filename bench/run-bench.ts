@@ -62,10 +62,10 @@ interface Server {
 
 async function startServer(emulator: RunningEmulator, state?: State): Promise<Server> {
   const base = loadConfig({
-    // The bench measures our overhead, not Face's quota or our own rate limits.
+    // The bench measures our overhead, not Face's quota, our own rate limits or the live-session cap.
     FACE_MAX_QUEUE: "10000",
     RATE_LIMIT_PER_IP_PER_MINUTE: "1000000",
-    CLIENT_POLICIES: JSON.stringify({ "*": { rateLimitPerMinute: 1_000_000, decision: { requireClientDigest: false } } }),
+    CLIENT_POLICIES: JSON.stringify({ "*": { rateLimitPerMinute: 1_000_000, maxLiveSessions: 1_000_000, decision: { requireClientDigest: false } } }),
     // The request paths only: a watcher polling the thousands of sessions the run creates would compete with them.
     SESSION_WATCH_INTERVAL_MS: "0",
   });

@@ -177,7 +177,7 @@ export const envSchema = z.object({
   CLIENT_POLICIES: jsonOf(callerPoliciesSchema)
     .optional()
     .describe(
-      'Per-client policies as JSON: {"<clientId>" or "*": {"allowedKinds": [...], "rateLimitPerMinute": n, "maxTokenTtlSeconds": n, "sessionImages": bool, "faceQuotaWeight": n}}.',
+      'Per-client policies as JSON: {"<clientId>" or "*": {"allowedKinds": [...], "rateLimitPerMinute": n, "maxTokenTtlSeconds": n, "sessionImages": bool, "maxLiveSessions": n, "faceQuotaWeight": n}}.',
     ),
   TRUST_PROXY: z
     .string()
@@ -226,6 +226,15 @@ export const envSchema = z.object({
     .default(10_000)
     .describe("Timeout of one webhook attempt, in milliseconds. At most 20 s: an attempt's claim outlasts it by 5 s, and a replica that dies mid-attempt has it retried by another within 30 s."),
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8).describe("Webhook attempts in flight at once, per instance."),
+  WEBHOOK_MAX_IN_FLIGHT_PER_CLIENT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(4)
+    .describe(
+      "Webhook attempts one client (API key) may have in flight at once, over every replica sharing the state. Clients are served round-robin, so a client whose receiver hangs holds this many slots and no more. Keep it below WEBHOOK_CONCURRENCY.",
+    ),
   KEY_VAULT_REFRESH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300).describe("How often Key Vault secrets are re-read, in seconds."),
   AZURE_CLIENT_ID: z
     .string()
@@ -251,6 +260,24 @@ export const envSchema = z.object({
     .max(2_592_000)
     .default(86_400)
     .describe("How long a session image (enableSessionImage) is kept here once the session is deleted at Face; 0 keeps none."),
+  SESSION_IMAGE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1_099_511_627_776)
+    .default(268_435_456)
+    .describe(
+      "The most bytes of retained session images kept at once: per replica in memory, for the whole deployment on Redis. When full, a new image is not kept (its GET answers 410 LSO_ERR_SESSION_IMAGE_NOT_RETAINED) and the images already kept stay until their retention ends.",
+    ),
+  SESSION_MAX_LIVE_PER_CLIENT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(1000)
+    .describe(
+      "Live (unsettled, token not lapsed) sessions one client may hold at once, across every replica; a create past it answers 429 LSO_ERR_TOO_MANY_LIVE_SESSIONS before Face is called. A client's policy (maxLiveSessions) overrides it.",
+    ),
   SESSION_WATCH_INTERVAL_MS: z.coerce
     .number()
     .int()
@@ -403,6 +430,10 @@ export interface AppConfig {
   sessions: {
     deleteAfterDecision: boolean;
     imageRetentionMs: number;
+    /** SESSION_IMAGE_MAX_BYTES */
+    imageMaxBytes: number;
+    /** SESSION_MAX_LIVE_PER_CLIENT: the live-session cap of a client whose policy sets none. */
+    maxLivePerClient: number;
     watch: { intervalMs: number; firstPollMs: number; concurrency: number };
     sweepIntervalMs: number;
     /** CONSENT_MAX_AGE_SECONDS in ms. */
@@ -411,7 +442,7 @@ export interface AppConfig {
   /** ERASURE_RECEIPT_RETENTION_DAYS in ms. */
   erasureReceiptRetentionMs: number;
   /** Outgoing webhooks (WEBHOOK_*); the Key Vault secret (keyVault.secrets.webhook) takes precedence over `secrets`. */
-  webhooks: { secrets: string[]; allowPrivateTargets: boolean; allowedPorts: number[]; timeoutMs: number; concurrency: number };
+  webhooks: { secrets: string[]; allowPrivateTargets: boolean; allowedPorts: number[]; timeoutMs: number; concurrency: number; maxInFlightPerClient: number };
   keyVault?: {
     url: string;
     refreshSeconds: number;
@@ -514,6 +545,7 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
       allowedPorts: e.WEBHOOK_ALLOWED_PORTS,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       concurrency: e.WEBHOOK_CONCURRENCY,
+      maxInFlightPerClient: e.WEBHOOK_MAX_IN_FLIGHT_PER_CLIENT,
     },
     metrics: { enabled: e.METRICS === undefined ? !e.FACE_ENDPOINT || e.METRICS_PORT !== undefined || e.METRICS_TOKEN !== undefined : e.METRICS === "on" },
     shutdown: { drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS, timeoutMs: e.SHUTDOWN_TIMEOUT_MS },
@@ -521,6 +553,8 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): AppC
     sessions: {
       deleteAfterDecision: e.DELETE_AFTER_DECISION,
       imageRetentionMs: e.SESSION_IMAGE_RETENTION_SECONDS * 1000,
+      imageMaxBytes: e.SESSION_IMAGE_MAX_BYTES,
+      maxLivePerClient: e.SESSION_MAX_LIVE_PER_CLIENT,
       watch: { intervalMs: e.SESSION_WATCH_INTERVAL_MS, firstPollMs: e.SESSION_WATCH_FIRST_POLL_MS, concurrency: e.SESSION_WATCH_CONCURRENCY },
       sweepIntervalMs: e.SESSION_SWEEP_INTERVAL_MS,
       consentMaxAgeMs: e.CONSENT_MAX_AGE_SECONDS * 1000,

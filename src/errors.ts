@@ -10,6 +10,10 @@ export const errorCatalog = {
   LSO_ERR_FORBIDDEN: { status: 403, message: "This client is not allowed to do that." },
   LSO_ERR_SESSION_NOT_FOUND: { status: 404, message: "No such session." },
   LSO_ERR_SESSION_IMAGE_NOT_FOUND: { status: 404, message: "This session has no session image." },
+  LSO_ERR_SESSION_IMAGE_NOT_RETAINED: {
+    status: 410,
+    message: "This session's image was not kept: the image store was full when the session was deleted at Azure AI Face.",
+  },
   LSO_ERR_ROUTE_NOT_FOUND: { status: 404, message: "No such route." },
   LSO_ERR_LOCKOUT_NOT_FOUND: { status: 404, message: "No lockout or recent failure to clear." },
   LSO_ERR_WEBHOOK_NOTHING_TO_REDELIVER: { status: 409, message: "This session has no webhook event to redeliver (it has not settled, or has no callbackUrl)." },
@@ -28,6 +32,10 @@ export const errorCatalog = {
   LSO_ERR_RATE_LIMITED: { status: 429, message: "Too many requests." },
   LSO_ERR_HEADERS_TOO_LARGE: { status: 431, message: "The request headers are too large." },
   LSO_ERR_CONSENT_REQUIRED: { status: 422, message: "This client must send consent evidence (consent) with every create." },
+  LSO_ERR_TOO_MANY_LIVE_SESSIONS: {
+    status: 429,
+    message: "This client holds as many live sessions as it may; one frees when a session settles, is deleted, or its token lapses.",
+  },
   LSO_ERR_LOCKED_OUT: { status: 429, message: "Too many failed liveness checks for this subject or device; retry after the cool-down." },
   LSO_ERR_INTERNAL: { status: 500, message: "Internal server error." },
   LSO_ERR_UPSTREAM: { status: 502, message: "Azure AI Face answered with an unexpected response." },

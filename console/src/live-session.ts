@@ -1,7 +1,7 @@
 /**
  * Follows one session live: a long-poll on GET /v1/sessions/{id}?waitSeconds= while the decision can still
- * change (the server answers as soon as it settles, else after the wait), with the ETag so an unchanged view costs
- * a 304. The audit trail and webhook deliveries are re-read whenever the view changes, and every few seconds while a
+ * change (the server answers as soon as the view differs from the ETag sent: a status, an attempt, the decision;
+ * else after the wait), with the ETag so an unchanged view costs a 304. The audit trail and webhook deliveries are re-read whenever the view changes, and every few seconds while a
  * delivery is still pending. refresh() lets an action (a device attempt, a digest) show its effect at once.
  */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";

@@ -47,6 +47,13 @@ export const callerPolicySchema = z.strictObject({
     .boolean()
     .default(false)
     .describe("Every create must carry consent evidence; one without it answers 422 LSO_ERR_CONSENT_REQUIRED before Face is called."),
+  maxLiveSessions: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .optional()
+    .describe("Live (unsettled, token not lapsed) sessions this client may hold at once; unset: SESSION_MAX_LIVE_PER_CLIENT."),
   // prefault, not default: zod 4 returns a default as is, so the inner defaults would not apply to `{}`.
   decision: decisionPolicySchema.prefault({}).describe("How outcomes are decided for this client."),
 });

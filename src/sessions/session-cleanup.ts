@@ -18,6 +18,8 @@ export interface CleanupOptions {
   deleteAfterDecision: boolean;
   /** SESSION_IMAGE_RETENTION_SECONDS in ms; 0 keeps no image. */
   imageRetentionMs: number;
+  /** SESSION_IMAGE_MAX_BYTES: the most bytes of images the ImageStore holds at once. */
+  imageMaxBytes: number;
   /** SESSION_SWEEP_INTERVAL_MS: how long a failed deletion waits before the background loop retries it. */
   retryMs: number;
 }
@@ -145,7 +147,13 @@ export class SessionCleanup {
       throw error; // keep the session at Face, so the image is not lost; the background loop retries
     }
     const retainUntil = clock.now() + this.options.imageRetentionMs;
-    await images.put({ sessionId: record.id, clientId: record.clientId, bytes: reply.value, retainUntil });
+    if (!(await images.put({ sessionId: record.id, clientId: record.clientId, bytes: reply.value, retainUntil }, this.options.imageMaxBytes))) {
+      // The deletion at Face goes ahead: Face's copy must not outlive the decision for want of room here. The
+      // record says why the image is missing, so its GET can answer 410 rather than a bare 404.
+      actor.log.warn({ sessionId: record.id, imageMaxBytes: this.options.imageMaxBytes }, "the image store is full; the session image is not kept");
+      await this.deps.store.update(record.id, { imageNotRetainedAt: clock.now() });
+      return;
+    }
     events.emit({ type: "imageRetained", ...this.base(record.id, record.clientId, actor, reply.requestId), retainUntil });
   }
 

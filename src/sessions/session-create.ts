@@ -1,9 +1,11 @@
 /**
- * Creating a session: check the caller's policy and lockout, create it at Face (asking for the verify image hash),
- * remember who owns it with a first snapshot, and announce it (created, tokenIssued).
+ * Creating a session: check the caller's policy and lockout, take one of its live-session slots, create it at Face
+ * (asking for the verify image hash), remember who owns it with a first snapshot, and announce it (created,
+ * tokenIssued).
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
+import { AppError } from "../errors.js";
 import type { CreateSessionParams, FaceCallContext, FaceGateway } from "../face/face-gateway.js";
 import type { CallerPolicy } from "../lib/caller-policy.js";
 import type { Clock } from "../lib/clock.js";
@@ -44,15 +46,52 @@ export interface CreateDeps {
   checkCallbackUrl?: ((url: string) => void) | undefined;
   /** CONSENT_MAX_AGE_SECONDS in ms. */
   consentMaxAgeMs: number;
+  /** SESSION_MAX_LIVE_PER_CLIENT: the live-session cap of a client whose policy sets none. */
+  maxLivePerClient: number;
+  /** How long a create may hold its live-session slot before it is taken back: longer than any create can take. */
+  liveHoldMs: number;
 }
 
+/**
+ * The longest Retry-After a refused create is told. A slot surely frees when the earliest token lapses, which may
+ * be hours away; one may free much sooner (a settle, a delete), so the caller is told to look again within a minute.
+ */
+const MAX_LIVE_RETRY_AFTER_SECONDS = 60;
+
 export async function createSession(deps: CreateDeps, input: CreateSessionInput, caller: CreateContext): Promise<SessionCreated> {
-  const { face, clock, events } = deps;
+  const { clock } = deps;
   enforcePolicy(input, caller.policy);
   enforceConsent(input, caller.policy, clock.now(), deps.consentMaxAgeMs);
   if (input.callbackUrl !== undefined) deps.checkCallbackUrl?.(input.callbackUrl);
   // Before Face is called: a locked-out subject or device must not cost a Face transaction.
   await deps.lockout?.assertNotLocked(caller.clientId, input);
+  // Last of the checks, as it takes a slot: a create refused by any other check holds none.
+  const ticket = await admit(deps, caller);
+  try {
+    return await createAdmitted(deps, input, caller);
+  } finally {
+    // The record, once stored, holds a slot of its own; a create that failed frees the one it took.
+    await deps.store.releaseLive(caller.clientId, ticket).catch((error: unknown) => caller.log.warn({ err: error }, "could not free a live-session slot; it frees itself"));
+  }
+}
+
+/**
+ * Takes one of the client's live-session slots, or refuses with 429 before Face is called: a client that creates
+ * sessions and never finishes them must not fill the store (each record is kept for the token's life and a day).
+ */
+async function admit(deps: CreateDeps, caller: CreateContext): Promise<string> {
+  const ticket = randomUUID();
+  const now = deps.clock.now();
+  const max = caller.policy.maxLiveSessions ?? deps.maxLivePerClient;
+  const admission = await deps.store.admitLive(caller.clientId, ticket, max, now + deps.liveHoldMs);
+  if (admission.admitted) return ticket;
+  const retryAfterSeconds = Math.min(MAX_LIVE_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil((admission.freesAt - now) / 1000)));
+  caller.log.info({ maxLiveSessions: max }, "create refused: the client holds its most live sessions");
+  throw new AppError("LSO_ERR_TOO_MANY_LIVE_SESSIONS", { retryAfterSeconds });
+}
+
+async function createAdmitted(deps: CreateDeps, input: CreateSessionInput, caller: CreateContext): Promise<SessionCreated> {
+  const { face, clock, events } = deps;
   const params: CreateSessionParams = {
     livenessOperationMode: input.livenessOperationMode,
     authTokenTimeToLiveInSeconds: input.authTokenTtlSeconds,

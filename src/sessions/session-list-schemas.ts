@@ -3,13 +3,12 @@
  * page it answers. A summary carries what a list needs to pick a session; the full view is GET /v1/sessions/{id}.
  */
 import { z } from "zod";
+import { MAX_CURSOR_CHARS } from "../lib/list-cursor.js";
 import { decisionOutcomeSchema } from "./decision/decision-schemas.js";
 import { attemptStatusSchema, sessionIdSchema, sessionKindSchema } from "./session-schemas.js";
 
 export const DEFAULT_LIST_LIMIT = 20;
 export const MAX_LIST_LIMIT = 100;
-/** A cursor is a few dozen characters; anything much longer is not one of ours. */
-export const MAX_CURSOR_CHARS = 256;
 
 const instant = (what: string) =>
   z.iso

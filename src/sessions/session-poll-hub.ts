@@ -1,7 +1,14 @@
 /**
  * Long-poll (GET …?waitSeconds=N): every waiter on one session, on every replica, shares one upstream poll loop, so
- * Face sees one read per interval however many callers wait and wherever they are. The interval backs off from
- * 0.5 s to 4 s and resets when the session changes.
+ * Face sees one read per interval however many callers wait and wherever they are. Each waiter says what counts as
+ * news to it (a view other than the one its caller holds) and is let go on the first read that brings it.
+ *
+ * The pace follows what Face says of the device: while the session is NotStarted no attempt can land before Face
+ * first says Running, so reads back off from 1 s to 4 s (a person takes longer than the gap between starting the
+ * check and finishing it); once the device is under way an attempt may land at any moment, so it is read every
+ * second, and a waiter hears of it within about a second. A Face read of the session made here by anyone else (a
+ * caller's GET or /complete) counts as the loop's own, so the two never read one after the other; and a read of a
+ * session changed or created within the interval waits for the rest of it.
  *
  * Each replica with waiters on a session runs one loop for it. The loop holding the session's poll lease
  * ("poll:<id>") is the poller: it reads Face and publishes on "sessions:changed" when the view changed (a settled
@@ -9,7 +16,9 @@
  * the record (never Face) when signalled and every minimum interval, and try for the lease each time, so when the
  * poller dies its lease lapses and a follower takes over. A poller that runs out of waiters keeps the lease until its own
  * next poll would have been due, so whoever follows polls no sooner than it would have; a crashed poller's lease
- * lapses LEASE_SLACK_MS later still. On close, every waiter is let go, so no request outlives the app.
+ * lapses LEASE_SLACK_MS later still. A loop whose waiters all left stays (reading nothing) until its next read was
+ * due, so a caller that comes straight back (having been answered a change) joins the same pace instead of causing
+ * a read of its own. On close, every waiter is let go, so no request outlives the app.
  */
 import type { FastifyBaseLogger } from "fastify";
 import type { Clock } from "../lib/clock.js";
@@ -20,11 +29,18 @@ import { snapshotFingerprint, snapshotOfRecord } from "./session-snapshot.js";
 import type { Actor, SessionSync } from "./session-sync.js";
 
 export interface PollIntervals {
+  /** A follower's pace (store reads only), and how long the watcher's read keeps a long-poll off Face. */
   minMs: number;
+  /** The poller's pace while the device is under way (Running): the longest an attempt waits to be seen. */
+  activeMs: number;
+  /** The poller's longest gap while the device has not started (NotStarted), doubling from activeMs. */
   maxMs: number;
 }
 
-export const LONG_POLL_INTERVALS: PollIntervals = { minMs: 500, maxMs: 4000 };
+export const LONG_POLL_INTERVALS: PollIntervals = { minMs: 500, activeMs: 1000, maxMs: 4000 };
+
+/** True when the session, as just read, is news to this waiter: its caller is then answered. */
+export type WaiterCheck = (record: SessionRecord) => boolean;
 
 /** Published by the poller with the session id when the session's view changed: followers re-read the record. */
 export const CHANGED_CHANNEL = "sessions:changed";
@@ -51,9 +67,12 @@ export interface PollHubDeps {
 }
 
 interface Loop {
-  waiters: Set<() => void>;
+  /** Each waiter's release, with what counts as news to it. */
+  waiters: Map<() => void, WaiterCheck | undefined>;
   /** Cuts the loop's current sleep short (a signal arrived). */
   wake?: () => void;
+  /** When someone else here last read the session at Face (real time): the loop's next read counts from it. */
+  readElsewhereAt?: number;
 }
 
 export class SessionPollHub {
@@ -65,28 +84,36 @@ export class SessionPollHub {
 
   constructor(private readonly deps: PollHubDeps) {
     this.intervals = deps.intervals ?? LONG_POLL_INTERVALS;
+    deps.sync.onFaceRead((id) => this.readElsewhere(id));
   }
 
   /** Requests waiting now, and the sessions they wait on (metrics). */
   get counts(): { waiters: number; sessions: number } {
     let waiters = 0;
-    for (const loop of this.loops.values()) waiters += loop.waiters.size;
-    return { waiters, sessions: this.loops.size };
+    let sessions = 0;
+    for (const loop of this.loops.values()) {
+      waiters += loop.waiters.size;
+      if (loop.waiters.size) sessions += 1;
+    }
+    return { waiters, sessions };
   }
 
-  /** Resolves when the session settles or disappears, after `waitMs`, or when the app closes. */
-  wait(id: string, actor: Actor, waitMs: number): Promise<void> {
+  /**
+   * Resolves when the session settles or disappears, when a read of it satisfies `isNews`, after `waitMs`, or when
+   * the app closes.
+   */
+  wait(id: string, actor: Actor, waitMs: number, isNews?: WaiterCheck): Promise<void> {
     if (this.closed || waitMs <= 0) return Promise.resolve();
     return new Promise((resolve) => {
       const existing = this.loops.get(id);
-      const loop: Loop = existing ?? { waiters: new Set() };
+      const loop: Loop = existing ?? { waiters: new Map() };
       const done = () => {
         clearTimeout(timer);
         loop.waiters.delete(done);
         resolve();
       };
       const timer = setTimeout(done, waitMs);
-      loop.waiters.add(done);
+      loop.waiters.set(done, isNews);
       // Started once the waiter is in: a loop with no waiters ends at its first step.
       if (!existing) this.startLoop(id, actor, loop);
     });
@@ -97,19 +124,33 @@ export class SessionPollHub {
     this.loops.get(id)?.wake?.();
   }
 
+  /** A caller changed the session here without settling it (a client digest): waiters on every replica re-read it. */
+  async changed(id: string): Promise<void> {
+    this.notify(id);
+    await this.publishChange(id);
+  }
+
+  /** Someone here read the session at Face: a loop on it takes that read for its own, and re-reads the record. */
+  private readElsewhere(id: string): void {
+    const loop = this.loops.get(id);
+    if (!loop) return;
+    loop.readElsewhereAt = Date.now();
+    loop.wake?.();
+  }
+
   /**
    * For the background watcher: true when nobody in the cluster polls the session, and then the watcher holds the
-   * poll lease for one minimum interval, so a long-poll starting meanwhile does not read Face right after it.
+   * poll lease for one active interval, so a long-poll starting meanwhile does not read Face right after it.
    */
   async mayWatch(id: string): Promise<boolean> {
-    return (await this.deps.leases.acquire(leaseName(id), `${this.deps.holder}:watch`, this.intervals.minMs)) !== undefined;
+    return (await this.deps.leases.acquire(leaseName(id), `${this.deps.holder}:watch`, this.intervals.activeMs)) !== undefined;
   }
 
   /** Lets every waiter go; stopped() then resolves once every loop has handed its lease over. */
   close(): void {
     this.closed = true;
     for (const loop of this.loops.values()) {
-      for (const release of [...loop.waiters]) release();
+      for (const release of [...loop.waiters.keys()]) release();
       loop.wake?.();
     }
   }
@@ -126,24 +167,41 @@ export class SessionPollHub {
 
   private async run(id: string, actor: Actor, loop: Loop): Promise<void> {
     const { sync, store, clock, log } = this.deps;
+    const { minMs, activeMs } = this.intervals;
     // The loop's Face reads are logged under the hub, not under whichever request happened to start it.
     const loopActor: Actor = { id: actor.id, log };
-    let interval = this.intervals.minMs;
+    let interval = activeMs;
     let fingerprint: string | undefined;
     let polling = false;
     let lastPollAt: number | undefined;
     let settled = false;
-    // Real time, as the sleeps are: when this loop next reads (Face as the poller, the record as a follower).
-    let dueAt = 0;
+    // Real time, as the sleeps are: when this loop next reads (Face as the poller, the record as a follower). Unset
+    // until the first look at the record, which sets it (firstDueAt).
+    let dueAt: number | undefined;
     for (;;) {
+      if (this.closed) break;
+      if (loop.readElsewhereAt !== undefined) {
+        // Someone here just read Face for this session: our next read counts from theirs.
+        if (dueAt !== undefined) dueAt = Math.max(dueAt, loop.readElsewhereAt + interval);
+        delete loop.readElsewhereAt;
+      }
       // Checked with no await before the delete below, so a waiter can never join a loop that is ending.
-      if (this.closed || loop.waiters.size === 0) break;
-      const due = Date.now() >= dueAt;
+      if (loop.waiters.size === 0) {
+        if (dueAt === undefined || Date.now() >= dueAt) break;
+        // Nobody waits: keep the pace (reading nothing) until the next read was due, for a caller coming back.
+        await this.sleepUntil(loop, dueAt);
+        continue;
+      }
+      const due = dueAt !== undefined && Date.now() >= dueAt;
       let record: SessionRecord | undefined;
       try {
         if (due) polling = await this.takeTurn(id, polling, interval);
         record = due && polling ? await sync.refreshById(id, loopActor) : await store.get(id);
-        if (due && polling) lastPollAt = clock.now();
+        if (due && polling) {
+          lastPollAt = clock.now();
+          // Our own read came back through onFaceRead too; it is not someone else's.
+          delete loop.readElsewhereAt;
+        }
       } catch (error) {
         log.warn({ err: error, sessionId: id }, "long-poll could not read the session; retrying");
         interval = Math.min(interval * 2, this.intervals.maxMs);
@@ -153,25 +211,53 @@ export class SessionPollHub {
       }
       if (!record || record.decision) {
         settled = true;
-        for (const release of [...loop.waiters]) release();
+        for (const release of [...loop.waiters.keys()]) release();
         break;
       }
-      if (due) {
-        const next = snapshotFingerprint(snapshotOfRecord(record));
-        const changed = fingerprint !== undefined && next !== fingerprint;
-        // The first read sets the baseline: the second comes one minimum interval later. Only the poller backs off
-        // (a follower's reads cost no Face call); a follower that takes over starts at its own pace.
-        const backOff = polling && !changed && fingerprint !== undefined;
-        interval = backOff ? Math.min(interval * 2, this.intervals.maxMs) : changed ? this.intervals.minMs : interval;
+      this.releaseNews(loop, record);
+      if (dueAt === undefined) {
+        dueAt = this.firstDueAt(record);
+        await this.sleepUntil(loop, dueAt);
+        continue;
+      }
+      const next = snapshotFingerprint(snapshotOfRecord(record));
+      const changed = fingerprint !== undefined && next !== fingerprint;
+      if (due || changed) {
+        // Only the poller backs off (a follower's reads cost no Face call); a follower that takes over starts anew.
+        interval = this.nextInterval(record, interval, fingerprint === undefined || changed);
         fingerprint = next;
         // A follower looks again (and tries for the lease) at the fastest pace: a store read, never Face.
-        dueAt = Date.now() + (polling ? interval : this.intervals.minMs);
+        if (due) dueAt = polling ? Date.now() + interval : Date.now() + minMs;
+        else if (polling && lastPollAt !== undefined) dueAt = Math.min(dueAt, Date.now() + interval);
         if (changed && polling) await this.publishChange(id);
       }
       await this.sleepUntil(loop, dueAt);
     }
     this.loops.delete(id);
     if (polling) await this.handOver(id, settled ? undefined : lastPollAt, interval);
+  }
+
+  /** Lets go every waiter to whom the session as read is news. */
+  private releaseNews(loop: Loop, record: SessionRecord): void {
+    for (const [release, isNews] of [...loop.waiters]) {
+      if (isNews?.(record)) release();
+    }
+  }
+
+  /**
+   * The poller's next gap: every activeMs once the device is under way (an attempt may land at any moment), else
+   * from activeMs doubling to maxMs while nothing changes (no attempt can land before Face says Running).
+   */
+  private nextInterval(record: SessionRecord, interval: number, fresh: boolean): number {
+    const { activeMs, maxMs } = this.intervals;
+    if (snapshotOfRecord(record).status !== "NotStarted") return activeMs;
+    return fresh ? activeMs : Math.min(interval * 2, maxMs);
+  }
+
+  /** Real time of the loop's first read: at once, unless the session was read (or created) within activeMs. */
+  private firstDueAt(record: SessionRecord): number {
+    const sinceChecked = this.deps.clock.now() - record.lastCheckedAt;
+    return Date.now() + Math.max(0, Math.min(this.intervals.activeMs, this.intervals.activeMs - sinceChecked));
   }
 
   /** Holds (or takes) the poll lease through the next poll and one slow Face read; false while another holds it. */

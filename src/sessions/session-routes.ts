@@ -56,7 +56,9 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
           "Send JSON (verifyImage as base64) or multipart/form-data (verifyImage as a file part). " +
           "With an Idempotency-Key, a retry with the same parameters within 24 hours answers the original 201 with the header " +
           "Idempotent-Replayed: true, and a retry with different parameters answers 422 LSO_ERR_IDEMPOTENCY_MISMATCH. " +
-          "A subject or device with too many declined or spoof outcomes gets 429 LSO_ERR_LOCKED_OUT with Retry-After.",
+          "A subject or device with too many declined or spoof outcomes gets 429 LSO_ERR_LOCKED_OUT with Retry-After. " +
+          "A client holding its most live (unsettled, token not lapsed) sessions (SESSION_MAX_LIVE_PER_CLIENT, or its policy's maxLiveSessions) " +
+          "gets 429 LSO_ERR_TOO_MANY_LIVE_SESSIONS with Retry-After, before Face is called.",
         headers: createSessionHeadersSchema,
         openapiRequestBody: createSessionOpenApiBody,
         response: {
@@ -72,6 +74,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
             "LSO_ERR_WEBHOOKS_DISABLED",
             "LSO_ERR_IDEMPOTENCY_MISMATCH",
             "LSO_ERR_LOCKED_OUT",
+            "LSO_ERR_TOO_MANY_LIVE_SESSIONS",
             ...upstreamErrors,
           ]),
         },
@@ -118,8 +121,11 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
         summary: "Read a session's status and decision",
         description:
           "Answers with an ETag; send it back in If-None-Match to get 304 while nothing changed. With waitSeconds (long-poll), " +
-          "answers as soon as the decision settles, or after that many seconds with the pending view. With clientDigest, " +
-          "the same as POST /v1/sessions/{id}/complete (prefer that: a query string is more often logged by proxies).",
+          "answers as soon as the view changes from the one you hold (the one your If-None-Match names, else the view as the " +
+          "wait began): a new attempt, a new status, a new decision outcome or reason, a settled decision. Otherwise it answers " +
+          "after that many seconds, with 304 when you sent the ETag of the view as it still is. checkedAt alone moving is not " +
+          "a change. With clientDigest, the same as POST /v1/sessions/{id}/complete (prefer that: a query string is more often " +
+          "logged by proxies).",
         params: sessionParamsSchema,
         querystring: sessionQuerySchema,
         headers: readSessionHeadersSchema,
@@ -134,9 +140,10 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
     async (request, reply) => {
       const { clientDigest, waitSeconds } = request.query;
       const caller = { clientId: request.clientId, log: request.log };
-      const { body, etag } = await service.readEncoded(request.params.id, caller, { clientDigest, waitMs: waitSeconds * 1000 }, encoderFor(reply));
+      const ifNoneMatch = request.headers["if-none-match"];
+      const { body, etag } = await service.readEncoded(request.params.id, caller, { clientDigest, waitMs: waitSeconds * 1000, ifNoneMatch }, encoderFor(reply));
       reply.header("etag", etag);
-      if (matchesEtag(request.headers["if-none-match"], etag)) return reply.code(304).send();
+      if (matchesEtag(ifNoneMatch, etag)) return reply.code(304).send();
       return reply.type(JSON_TYPE).send(body as unknown as SessionView); // already encoded: sent as is
     },
   );
@@ -201,7 +208,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
             description: "The image bytes.",
             content: { "application/octet-stream": { schema: z.string().meta({ format: "binary" }) } },
           },
-          ...errorResponses([...authErrors, ...stateErrors, "LSO_ERR_SESSION_NOT_FOUND", "LSO_ERR_SESSION_IMAGE_NOT_FOUND", ...upstreamErrors]),
+          ...errorResponses([...authErrors, ...stateErrors, "LSO_ERR_SESSION_NOT_FOUND", "LSO_ERR_SESSION_IMAGE_NOT_FOUND", "LSO_ERR_SESSION_IMAGE_NOT_RETAINED", ...upstreamErrors]),
         },
       },
     },

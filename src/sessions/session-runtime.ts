@@ -35,6 +35,10 @@ declare module "fastify" {
 export interface SessionSettings {
   deleteAfterDecision: boolean;
   imageRetentionMs: number;
+  /** SESSION_IMAGE_MAX_BYTES */
+  imageMaxBytes: number;
+  /** SESSION_MAX_LIVE_PER_CLIENT */
+  maxLivePerClient: number;
   watch: { intervalMs: number; firstPollMs: number; concurrency: number };
   /** CONSENT_MAX_AGE_SECONDS in ms. */
   consentMaxAgeMs: number;
@@ -133,6 +137,9 @@ export function createSessionRuntime(deps: SessionRuntimeDeps): SessionRuntime {
     lockout,
     checkCallbackUrl: deps.checkCallbackUrl,
     consentMaxAgeMs: settings.consentMaxAgeMs,
+    maxLivePerClient: settings.maxLivePerClient,
+    // A create's slot is held as long as its idempotency key may be: the longest a create can take.
+    liveHoldMs: deps.idempotencyLeaseMs,
     maxWaitMs: Math.max(0, Math.min(MAX_WAIT_SECONDS * 1000, deps.connectionTimeoutMs - 1000)),
   });
 

@@ -233,7 +233,7 @@ export const sessionQuerySchema = z.object({
     .min(0)
     .max(MAX_WAIT_SECONDS)
     .default(0)
-    .describe("Long-poll: answer as soon as the decision settles, or after this many seconds with the pending view."),
+    .describe("Long-poll: answer as soon as the view changes from the one you hold (If-None-Match, else the view as the wait began), or after this many seconds."),
 });
 
 export const completeSessionBodySchema = z.strictObject({ clientDigest: clientDigestSchema });

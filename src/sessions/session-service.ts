@@ -18,6 +18,7 @@ import type { SessionPollHub } from "./session-poll-hub.js";
 import type { SessionCreated, SessionView } from "./session-schemas.js";
 import { latestImageId, snapshotOfRecord } from "./session-snapshot.js";
 import type { Actor, SessionSync } from "./session-sync.js";
+import { contentTagOf, contentTagsOf } from "./session-http.js";
 import { toSessionView } from "./session-view.js";
 import { SettledViewCache, type EncodedView } from "./session-view-cache.js";
 
@@ -30,8 +31,10 @@ export interface CallerContext {
 
 export interface ReadOptions {
   clientDigest?: string | undefined;
-  /** Long-poll: how long to wait for the decision to settle, in ms. */
+  /** Long-poll: how long to wait for the view to change, in ms. */
   waitMs?: number;
+  /** Long-poll: the caller's If-None-Match, the view it holds; without one, the view as the wait begins. */
+  ifNoneMatch?: string | undefined;
 }
 
 export interface SessionServiceDeps extends CreateDeps {
@@ -52,6 +55,8 @@ export type EncodeView = (view: SessionView) => EncodedView;
 
 export class SessionService {
   private readonly settledViews = new SettledViewCache();
+  /** Content tags by record object: every waiter on a session checks the same record after each read. */
+  private readonly contentTags = new WeakMap<SessionRecord, { exposeScores: boolean; tag: string }>();
 
   constructor(private readonly deps: SessionServiceDeps) {}
 
@@ -100,6 +105,7 @@ export class SessionService {
     const { sync, hub } = this.deps;
     const actor: Actor = { id: caller.clientId, log: caller.log };
     let record = await this.owned(id, caller);
+    const exposeScores = this.deps.policyOf(record.clientId).decision.exposeScores;
     const patch = options.clientDigest === undefined ? undefined : this.digestPatch(record, options.clientDigest);
     const waitMs = Math.min(options.waitMs ?? 0, this.deps.maxWaitMs);
     // A settled session that a caller has read before has nothing left to write or fetch: skip the sync machinery.
@@ -107,14 +113,29 @@ export class SessionService {
       // A long-poll does not read Face itself: the cluster's one poll loop for the session does (session-poll-hub.ts).
       const readFace = waitMs <= 0;
       record = (await sync.refresh(record, actor, { patch, readFace, readByCaller: true })) ?? this.notFound();
+      // A digest changes the pending decision: waiters on this session, here and on other replicas, look again.
+      if (patch && !record.decision) await hub.changed(id);
       if (!record.decision && waitMs > 0) {
-        await hub.wait(id, actor, waitMs);
+        const tagOf = (r: SessionRecord) => this.contentTagOf(r, exposeScores);
+        // What the caller holds: the views its ETags name, or else the view as the wait begins.
+        const held = new Set(contentTagsOf(options.ifNoneMatch));
+        if (!held.size) held.add(tagOf(record));
+        // A caller whose view is already out of date is answered at once.
+        if (held.has(tagOf(record))) await hub.wait(id, actor, waitMs, (r) => !held.has(tagOf(r)));
         record = (await sync.refreshById(id, actor, { readFace: false, readByCaller: true })) ?? this.notFound();
       }
     }
     // The caller now holds the settled decision: Face's copy is no longer needed (DELETE_AFTER_DECISION).
     if (record.decision) this.deps.cleanup.decisionRead(record, actor);
-    return { record, exposeScores: this.deps.policyOf(record.clientId).decision.exposeScores };
+    return { record, exposeScores };
+  }
+
+  private contentTagOf(record: SessionRecord, exposeScores: boolean): string {
+    const known = this.contentTags.get(record);
+    if (known?.exposeScores === exposeScores) return known.tag;
+    const tag = contentTagOf(this.viewOf(record, exposeScores));
+    this.contentTags.set(record, { exposeScores, tag });
+    return tag;
   }
 
   /** The caller's own sessions, newest first, from the store's per-client index; never calls Face. */
@@ -138,6 +159,7 @@ export class SessionService {
     if (!record.enableSessionImage) throw new AppError("LSO_ERR_SESSION_IMAGE_NOT_FOUND");
     const retained = await this.deps.images.get(id);
     if (retained) return retained.bytes;
+    if (record.imageNotRetainedAt !== undefined) throw new AppError("LSO_ERR_SESSION_IMAGE_NOT_RETAINED");
     if (record.deletedAtFaceAt !== undefined) throw new AppError("LSO_ERR_SESSION_IMAGE_NOT_FOUND");
     try {
       const current = (await this.deps.sync.refresh(record, { id: caller.clientId, log: caller.log })) ?? this.notFound();
@@ -150,6 +172,8 @@ export class SessionService {
       const isGone = error instanceof AppError && (error.code === "LSO_ERR_SESSION_NOT_FOUND" || error.code === "LSO_ERR_SESSION_IMAGE_NOT_FOUND");
       const copied = isGone ? await this.deps.images.get(id) : undefined;
       if (copied) return copied.bytes;
+      // Or that the cleanup found the image store full and kept none.
+      if (isGone && (await this.deps.store.get(id))?.imageNotRetainedAt !== undefined) throw new AppError("LSO_ERR_SESSION_IMAGE_NOT_RETAINED");
       throw error;
     }
   }

@@ -82,8 +82,14 @@ const sameSnapshot = (a: SessionSnapshot | undefined, b: SessionSnapshot) => a !
 export class SessionSync {
   /** In-flight refreshes by session id: the first reader's Face read and write, which later readers share. */
   private readonly flights = new Map<string, Promise<SessionRecord | undefined>>();
+  private readonly readListeners: Array<(id: string) => void> = [];
 
   constructor(private readonly deps: SessionSyncDeps) {}
+
+  /** Told the session id after every Face read that answered (the long-poll hub paces its reads by them). */
+  onFaceRead(listener: (id: string) => void): void {
+    this.readListeners.push(listener);
+  }
 
   verdictOf(record: SessionRecord): Verdict {
     const now = this.deps.clock.now();
@@ -118,7 +124,12 @@ export class SessionSync {
     }
     if (options.readFace === false || !this.faceMayChange(record)) return this.commit(record, undefined, actor, options);
     const flight = this.fetch(record, actor)
-      .then((fetched) => this.commit(record, fetched, actor, options))
+      .then(async (fetched) => {
+        const committed = await this.commit(record, fetched, actor, options);
+        // After the write, so a listener that re-reads the record finds what this read brought.
+        for (const listener of this.readListeners) listener(record.id);
+        return committed;
+      })
       .finally(() => this.flights.delete(record.id));
     this.flights.set(record.id, flight);
     return flight;

@@ -18,7 +18,13 @@ export interface DueImage {
 }
 
 export interface ImageStore {
-  put(image: RetainedImage): Promise<void>;
+  /**
+   * Keeps the image (replacing one kept for the same session) unless the images held would then pass `maxBytes`
+   * (their bytes as given, before sealing): false, and nothing written, when it does not fit. Images whose
+   * retention ended count no more, deleted yet or not. Images already kept are never evicted to make room. The
+   * memory backend counts per process; Redis counts for every replica together, atomically with the write.
+   */
+  put(image: RetainedImage, maxBytes?: number): Promise<boolean>;
   /** Undefined when absent or past its retention. */
   get(sessionId: string): Promise<RetainedImage | undefined>;
   /** True when an image was removed. */

@@ -57,6 +57,8 @@ export interface SessionRecord {
   webhookDeliveredAt?: number;
   /** When the session was deleted at Face (or found gone there). */
   deletedAtFaceAt?: number;
+  /** When its session image, which the client wanted kept, could not be: the image store was full. */
+  imageNotRetainedAt?: number;
   /** A deletion at Face was wanted and failed; background work retries it when dueAt comes. */
   faceDeletionDue?: boolean;
   /** When background work is next due for this session (epoch ms); absent when none is. Indexed: see claimDue. */
@@ -81,6 +83,7 @@ type PatchableField =
   | "decisionReadAt"
   | "webhookDeliveredAt"
   | "deletedAtFaceAt"
+  | "imageNotRetainedAt"
   | "faceDeletionDue"
   | "watchIntervalMs";
 
@@ -124,6 +127,9 @@ export interface SessionListPosition {
   id: string;
 }
 
+/** What admitLive answers: a slot was taken, or the client is at its cap and one frees at `freesAt` at the latest. */
+export type LiveAdmission = { admitted: true } | { admitted: false; freesAt: number };
+
 export interface SessionStore {
   /** Writes the whole record (and indexes its dueAt, when set). */
   put(record: SessionRecord): Promise<void>;
@@ -162,4 +168,20 @@ export interface SessionStore {
   listByClient(query: SessionListQuery): Promise<SessionRecord[]>;
   /** True when a record was removed. */
   delete(id: string): Promise<boolean>;
+  /**
+   * The live-session cap. A client's live sessions are its records that are unsettled, not erased and whose token
+   * has not lapsed, plus the admissions still held. Takes a slot for `ticket` (a create about to call Face) unless
+   * the client holds `max` already, atomically (Redis: one script), so two replicas cannot both take the last slot.
+   * The ticket holds its slot until releaseLive or `holdUntil`, whichever comes first, so a create that died
+   * mid-way frees it by itself. A record leaves the count when it settles, is erased or deleted, or its token lapses
+   * (no background work needed): put, settle and delete keep the count in the same write as the record.
+   */
+  admitLive(clientId: string, ticket: string, max: number, holdUntil: number): Promise<LiveAdmission>;
+  /** Gives back a ticket's slot (its record, once put, holds its own). */
+  releaseLive(clientId: string, ticket: string): Promise<void>;
+  /** How many slots the client holds now (live records and held tickets). */
+  countLive(clientId: string): Promise<number>;
 }
+
+/** Live while unsettled, not erased and within its token's life: what holds a slot of the live-session cap. */
+export const holdsLiveSlot = (record: SessionRecord, now: number): boolean => !record.decision && !record.erased && record.authTokenExpiresAt > now;

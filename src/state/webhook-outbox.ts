@@ -4,6 +4,12 @@
  * Redis: a hash per delivery, a sorted set of due times, a set per session, and claims as a Lua script that moves
  * the due score forward by the lease, so two instances never send the same attempt at once. Finished deliveries
  * stay readable for OUTBOX_RETENTION_MS.
+ *
+ * Claims are fair per client (the tenant whose session it is): due deliveries wait in one queue per client, a claim
+ * serves the clients round-robin (least recently served first), and a client with maxInFlightPerClient attempts
+ * under way gets no more until one ends or its lease lapses. Per client rather than per target host, because the
+ * host is the tenant's to choose (a wildcard DNS name gives it as many hosts as it likes), while clients are the
+ * operator's API keys: a bounded set that a tenant cannot multiply.
  */
 export type DeliveryState = "pending" | "delivered" | "failed";
 
@@ -81,17 +87,26 @@ export interface OutboxStats {
   earliestDueAt?: number;
 }
 
+export interface ClaimOptions {
+  /**
+   * The most attempts one client may have under way at once, counted over everyone sharing the outbox (on Redis,
+   * every replica): a claim whose lease lapsed no longer counts. Unbounded when absent.
+   */
+  maxInFlightPerClient?: number;
+}
+
 export type RestartResult = { outcome: "restarted"; delivery: WebhookDelivery } | { outcome: "pending" } | { outcome: "missing" };
 
 export interface WebhookOutbox {
   /** Adds a delivery unless one with its webhookId exists (Redis: HSETNX), so a repeated event is sent once. */
   add(delivery: WebhookDelivery): Promise<boolean>;
   /**
-   * Up to `limit` pending deliveries due now, oldest due first. Each is leased until now + leaseMs: its due time
-   * moves there and a fresh lease token is handed out, so if this instance dies mid-attempt another one sends it
-   * again after the lease, and the first one's late result is refused (fencing).
+   * Up to `limit` pending deliveries due now: one per client in turn, least recently served client first, each
+   * client's oldest due first, skipping clients at their in-flight cap. Each is leased until now + leaseMs: its due
+   * time moves there and a fresh lease token is handed out, so if this instance dies mid-attempt another one sends
+   * it again after the lease, and the first one's late result is refused (fencing).
    */
-  claimDue(limit: number, leaseMs: number): Promise<DeliveryClaim[]>;
+  claimDue(limit: number, leaseMs: number, options?: ClaimOptions): Promise<DeliveryClaim[]>;
   /** Records an attempt and the state it leads to; false (and nothing changes) when the lease is no longer ours. */
   record(webhookId: string, lease: string, result: AttemptResult): Promise<boolean>;
   /** Starts a new series for a delivered or failed delivery (redelivery), due now; refuses a pending one. */

@@ -4,9 +4,25 @@
  * once the webhook is delivered), falling back to the session record for a session with nothing sent yet.
  */
 import { AppError } from "../errors.js";
+import { decodeListCursor, encodeListCursor, type ListPosition } from "../lib/list-cursor.js";
 import type { SessionStore } from "../state/session-store.js";
 import type { WebhookDelivery, WebhookOutbox } from "../state/webhook-outbox.js";
-import { webhookEventSchema, type WebhookDeliveryView } from "./webhook-schemas.js";
+import { webhookEventSchema, type SessionEventsQuery, type WebhookDeliveryView } from "./webhook-schemas.js";
+
+export interface DeliveryPage {
+  deliveries: WebhookDelivery[];
+  nextCursor: string | null;
+}
+
+/** A cursor names its session: replayed on another session's events, it is refused rather than misread. */
+const cursorScope = (sessionId: string) => `events:${sessionId}`;
+
+function decodeEventsCursor(cursor: string, sessionId: string): ListPosition {
+  const position = decodeListCursor(cursor, cursorScope(sessionId));
+  if (typeof position === "object") return position;
+  const message = position === "other-scope" ? "was issued for another session's events; start without a cursor" : "is not a cursor this API issued";
+  throw new AppError("LSO_ERR_VALIDATION", { fields: [{ path: "querystring.cursor", message }] });
+}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -46,6 +62,24 @@ export class WebhookDeliveries {
     const record = await this.store.get(sessionId);
     if (!record || record.clientId !== clientId) throw new AppError("LSO_ERR_SESSION_NOT_FOUND");
     return [];
+  }
+
+  /**
+   * One page, oldest first. Deliveries are only ever appended to a session's list, so a page resumes after the
+   * cursor's delivery; should that one be gone, after its creation time.
+   */
+  async page(sessionId: string, clientId: string, query: SessionEventsQuery): Promise<DeliveryPage> {
+    const after = query.cursor === undefined ? undefined : decodeEventsCursor(query.cursor, sessionId);
+    const all = await this.list(sessionId, clientId);
+    let start = 0;
+    if (after) {
+      const at = all.findIndex((d) => d.webhookId === after.id);
+      start = at >= 0 ? at + 1 : all.filter((d) => d.createdAt <= after.createdAt).length;
+    }
+    const deliveries = all.slice(start, start + query.limit);
+    const last = deliveries.at(-1);
+    const more = start + query.limit < all.length && last !== undefined;
+    return { deliveries, nextCursor: more ? encodeListCursor({ createdAt: last.createdAt, id: last.webhookId }, cursorScope(sessionId)) : null };
   }
 
   /** A new series for the latest event: same Webhook-Id and body, attempt numbers continue, a fresh 24-hour window. */

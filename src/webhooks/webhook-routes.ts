@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { authErrors, stateErrors, bodyErrors, errorResponses } from "../plugins/error-envelope.js";
 import { sessionParamsSchema } from "../sessions/session-schemas.js";
 import { toDeliveryView, type WebhookDeliveries } from "./webhook-deliveries.js";
-import { redeliveryAcceptedSchema, sessionEventsSchema } from "./webhook-schemas.js";
+import { DEFAULT_EVENTS_LIMIT, MAX_EVENTS_LIMIT, redeliveryAcceptedSchema, sessionEventsQuerySchema, sessionEventsSchema } from "./webhook-schemas.js";
 
 export interface WebhookRoutesOptions {
   deliveries: WebhookDeliveries;
@@ -21,15 +21,17 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = async 
         summary: "List a session's webhook deliveries and their attempts",
         description:
           "Every attempt to POST the session.decided event to the session's callbackUrl: when, the receiver's status or the error, " +
-          "when the next attempt is due, and whether the delivery is delivered, pending or failed for good.",
+          "when the next attempt is due, and whether the delivery is delivered, pending or failed for good. Oldest first; " +
+          `cursor pagination as GET /v1/sessions: pass nextCursor back as cursor until it is null (${DEFAULT_EVENTS_LIMIT} deliveries a page unless limit says otherwise, at most ${MAX_EVENTS_LIMIT}).`,
         params: sessionParamsSchema,
+        querystring: sessionEventsQuerySchema,
         response: { 200: sessionEventsSchema, ...errorResponses([...authErrors, ...stateErrors, "LSO_ERR_SESSION_NOT_FOUND"]) },
       },
     },
-    async (request) => ({
-      sessionId: request.params.id,
-      deliveries: (await deliveries.list(request.params.id, request.clientId)).map(toDeliveryView),
-    }),
+    async (request) => {
+      const page = await deliveries.page(request.params.id, request.clientId, request.query);
+      return { sessionId: request.params.id, deliveries: page.deliveries.map(toDeliveryView), nextCursor: page.nextCursor };
+    },
   );
 
   app.post(

@@ -5,6 +5,7 @@
  */
 import type { OpenAPIV3_1 } from "openapi-types";
 import { z } from "zod";
+import { MAX_CURSOR_CHARS } from "../lib/list-cursor.js";
 import { decisionSchema } from "../sessions/decision/decision-schemas.js";
 import { consentSchema, sessionIdSchema, sessionKindSchema } from "../sessions/session-schemas.js";
 
@@ -54,8 +55,33 @@ export const webhookDeliverySchema = z
   })
   .meta({ id: "WebhookDelivery" });
 
+export const DEFAULT_EVENTS_LIMIT = 20;
+export const MAX_EVENTS_LIMIT = 100;
+
+export const sessionEventsQuerySchema = z.strictObject({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_EVENTS_LIMIT)
+    .default(DEFAULT_EVENTS_LIMIT)
+    .describe(`Deliveries per page, 1 to ${MAX_EVENTS_LIMIT} (default ${DEFAULT_EVENTS_LIMIT}).`),
+  cursor: z
+    .string()
+    .min(1)
+    .max(MAX_CURSOR_CHARS)
+    .optional()
+    .describe("nextCursor from the previous page of this session's events. Opaque: do not build or change it."),
+});
+
+export type SessionEventsQuery = z.infer<typeof sessionEventsQuerySchema>;
+
 export const sessionEventsSchema = z
-  .object({ sessionId: sessionIdSchema, deliveries: z.array(webhookDeliverySchema).describe("Oldest first; empty until the session settles.") })
+  .object({
+    sessionId: sessionIdSchema,
+    deliveries: z.array(webhookDeliverySchema).describe("Oldest first; empty until the session settles."),
+    nextCursor: z.string().nullable().describe("Pass as cursor for the next page; null at the end."),
+  })
   .meta({ id: "SessionWebhookEvents" });
 
 export const redeliveryAcceptedSchema = z

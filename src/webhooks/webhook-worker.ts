@@ -1,8 +1,11 @@
 /**
  * The background worker: claims due deliveries from the outbox, sends each one signed, records the attempt and
  * what follows (delivered, a retry at a later due time, or a final failure), and tells the session's subscribers.
- * Sends run at most `concurrency` at a time. Passes never overlap within an instance (each one waits for the one
- * before), so runDue() after a clock move is deterministic for tests; across instances, leases keep them apart.
+ * Sends run at most `concurrency` at a time, and at most `maxInFlightPerClient` per client across every instance
+ * (the outbox counts them), served round-robin between clients: a client whose receiver hangs holds its own slots
+ * only, and never the pass. Passes never overlap within an instance (each one waits for the one before), so runDue()
+ * after a clock move is deterministic for tests; a kick or a poll during a pass wakes that pass instead, so what
+ * became due is claimed at once rather than after the attempts under way. Across instances, leases keep them apart.
  */
 import type { FastifyBaseLogger } from "fastify";
 import { performance } from "node:perf_hooks";
@@ -27,6 +30,8 @@ export interface WebhookWorkerOptions {
   events: SessionEvents;
   logger: FastifyBaseLogger;
   concurrency: number;
+  /** Attempts one client may have under way at once, over all instances (WEBHOOK_MAX_IN_FLIGHT_PER_CLIENT). */
+  maxInFlightPerClient?: number;
   /** Per-attempt timeout; the claim's lease outlasts it so a live attempt is never taken over. */
   timeoutMs: number;
   userAgent: string;
@@ -49,6 +54,11 @@ export class WebhookWorker {
   private timer: NodeJS.Timeout | undefined;
   private started = false;
   private closed = false;
+  /** Passes queued or running: while there is one, a kick wakes it rather than queueing another. */
+  private passes = 0;
+  /** Counts kicks, so a pass can tell whether one came while it was claiming. */
+  private kicks = 0;
+  private wake: (() => void) | undefined;
 
   constructor(private readonly o: WebhookWorkerOptions) {}
 
@@ -66,40 +76,59 @@ export class WebhookWorker {
 
   /** Sends everything due now (by the injected clock) and resolves when those attempts are recorded. */
   runDue(): Promise<number> {
-    const next = this.pass.then(() => this.drain());
+    this.passes += 1;
+    const next = this.pass.then(() => this.drain()).finally(() => (this.passes -= 1));
     this.pass = next.catch(() => 0);
     return next;
   }
 
-  /** Something became due (a new event, a redelivery): look now rather than at the next poll. */
+  /** Something became due (a new event, a redelivery, the poll): look now rather than after the pass under way. */
   kick(): void {
-    if (this.started && !this.closed) void this.runDue();
+    if (!this.started || this.closed) return;
+    this.kicks += 1;
+    if (this.passes > 0) this.wake?.();
+    else void this.runDue();
   }
 
   private schedule(): void {
     if (this.closed) return;
-    this.timer = setTimeout(() => void this.runDue().finally(() => this.schedule()), this.o.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+    this.timer = setTimeout(() => {
+      this.kick();
+      this.schedule();
+    }, this.o.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
     // The poll must never keep a process alive that is otherwise done.
     this.timer.unref();
   }
 
+  /** Resolves at the next kick. */
+  private nextKick(): Promise<void> {
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+
   private async drain(): Promise<number> {
-    const { outbox, concurrency, timeoutMs, logger } = this.o;
+    const { outbox, concurrency, timeoutMs, logger, maxInFlightPerClient } = this.o;
     const running = new Set<Promise<void>>();
+    const claimOptions = maxInFlightPerClient === undefined ? {} : { maxInFlightPerClient };
     let started = 0;
     const startedAt = performance.now();
     let failed = false;
     try {
       for (;;) {
+        const kicks = this.kicks;
         const free = concurrency - running.size;
-        const claims = free > 0 && !this.closed ? await outbox.claimDue(free, timeoutMs + LEASE_MARGIN_MS) : [];
+        const claims = free > 0 && !this.closed ? await outbox.claimDue(free, timeoutMs + LEASE_MARGIN_MS, claimOptions) : [];
         for (const claim of claims) {
           const run: Promise<void> = this.attemptSafely(claim).finally(() => running.delete(run));
           running.add(run);
           started += 1;
         }
+        // A kick while claiming may have found nothing to wake: claim again before waiting or ending.
+        if (this.kicks !== kicks && !this.closed) continue;
         if (running.size === 0) return started;
-        if (claims.length === 0 || running.size >= concurrency) await Promise.race(running);
+        // Wait for a free slot; with slots free but nothing claimable (every due client at its cap, or nothing due),
+        // a kick also ends the wait, so a healthy client's event is not held behind another's hanging attempts.
+        if (running.size >= concurrency) await Promise.race(running);
+        else if (claims.length === 0) await Promise.race([...running, this.nextKick()]);
       }
     } catch (error) {
       logger.error({ err: error }, "webhook outbox unavailable; the next poll retries");

@@ -25,6 +25,8 @@ export interface WebhookSettings {
   allowedPorts: number[];
   timeoutMs: number;
   concurrency: number;
+  /** WEBHOOK_MAX_IN_FLIGHT_PER_CLIENT */
+  maxInFlightPerClient: number;
 }
 
 export interface WebhookDeps {
@@ -97,6 +99,7 @@ export function createWebhooks(config: WebhookSettings, deps: WebhookDeps): Webh
     events: deps.events,
     logger,
     concurrency: config.concurrency,
+    maxInFlightPerClient: config.maxInFlightPerClient,
     timeoutMs: config.timeoutMs,
     userAgent: deps.userAgent,
     onPass: deps.onWorkerPass,

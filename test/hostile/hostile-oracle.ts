@@ -10,6 +10,7 @@
 import type fc from "fast-check";
 import type { InjectOptions } from "fastify";
 import { expect } from "vitest";
+import type { EnvInput } from "../../src/config.js";
 import { errorCatalog, type ErrorCode } from "../../src/errors.js";
 import { errorEnvelopeSchema } from "../../src/plugins/error-envelope.js";
 import { sessionCreatedSchema } from "../../src/sessions/session-schemas.js";
@@ -144,15 +145,18 @@ export interface HostileStack extends TestStack {
   expectHealthy(): Promise<void>;
 }
 
-export async function startHostileStack(): Promise<HostileStack> {
+/** `env` adds to (or overrides) the hostile stack's settings, e.g. webhooks on, or a client's own policy. */
+export async function startHostileStack(env: EnvInput = {}): Promise<HostileStack> {
   // Thousands of requests, hundreds of them reaching Face: the quota guard's default pacing (10 calls/s) would make
   // the run slow without making it any more hostile.
-  // Thousands of requests a minute, by design: lift the quota guard and both rate limits, which have tests of their own.
+  // Thousands of requests a minute, by design: lift the quota guard, both rate limits and the live-session cap, which
+  // have tests of their own.
   const stack = await startStack({
     FACE_MAX_TPS: "1000",
     RATE_LIMIT_PER_IP_PER_MINUTE: "1000000",
-    CLIENT_POLICIES: JSON.stringify({ "*": { rateLimitPerMinute: 1_000_000 } }),
+    CLIENT_POLICIES: JSON.stringify({ "*": { rateLimitPerMinute: 1_000_000, maxLiveSessions: 1_000_000 } }),
     ADMIN_API_KEYS: `ops:${OPERATOR_KEY}`,
+    ...env,
   });
   const create = async (client: keyof typeof CLIENTS, payload: Record<string, unknown>) => {
     const res = await stack.app.inject({ method: "POST", url: "/v1/sessions", headers: auth(client), payload });

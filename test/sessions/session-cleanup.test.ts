@@ -88,6 +88,38 @@ describe("session images", () => {
     expect(eventsOf(stack, session.id, "imageDeleted")).toMatchObject([{ actor: "acme" }]);
     expect((await image(stack, session.id)).statusCode).toBe(404);
   });
+
+  it("when the image store is full (SESSION_IMAGE_MAX_BYTES), then a new image is not kept, the session still goes from Face, and its GET answers 410 LSO_ERR_SESSION_IMAGE_NOT_RETAINED", async () => {
+    const maxBytes = 1024 * 1024;
+    const own = await startOutcomeStack({ SESSION_IMAGE_RETENTION_SECONDS: "60", SESSION_IMAGE_MAX_BYTES: String(maxBytes) });
+    try {
+      // Another session's image fills the store almost to the brim, and stays: kept images are never evicted.
+      const filler = new Uint8Array(maxBytes - 100).fill(7);
+      expect(await own.state.images.put({ sessionId: "filler", clientId: "globex", bytes: filler, retainUntil: own.clock.now() + 60_000 }, maxBytes)).toBe(true);
+      const session = await create(own, { enableSessionImage: true });
+      await device(own, session, { livenessDecision: "spoofface" });
+      const original = await imageAtFace(own, session.id);
+      await read(own, session.id);
+      await eventually(() => expect(faceHas(own, session)).toBe(false));
+      const refused = await image(own, session.id);
+      expect(refused.statusCode).toBe(410);
+      expect(refused.json()).toMatchObject({ error: { code: "LSO_ERR_SESSION_IMAGE_NOT_RETAINED", requestId: expect.any(String) } });
+      expect(eventsOf(own, session.id, "imageRetained")).toEqual([]);
+      expect(own.logs.text).toContain("the image store is full; the session image is not kept");
+      expect(own.logs.text).not.toContain(original.subarray(0, 64).toString("base64"));
+      expect((await own.state.images.get("filler"))?.bytes.length).toBe(filler.length);
+
+      // Room again: the next session's image is kept and served.
+      await own.state.images.delete("filler");
+      const next = await create(own, { enableSessionImage: true });
+      await device(own, next, { livenessDecision: "spoofface" });
+      await read(own, next.id);
+      await eventually(() => expect(eventsOf(own, next.id, "imageRetained")).toHaveLength(1));
+      expect((await image(own, next.id)).statusCode).toBe(200);
+    } finally {
+      await own.close();
+    }
+  });
 });
 
 describe("options and failures", () => {

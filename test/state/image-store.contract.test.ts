@@ -56,3 +56,50 @@ describe.each(backends)("ImageStore ($name)", (backend) => {
     expect(await images().due(10)).toEqual([{ sessionId: "s1", clientId: "acme" }]);
   });
 });
+
+describe.each(backends)("ImageStore byte bound ($name)", (backend) => {
+  const ctx = stateFixture(backend);
+  const images = () => ctx.state.images;
+  const image = (sessionId: string, size: number, retainForMs = 10_000): RetainedImage => ({
+    sessionId,
+    clientId: "acme",
+    bytes: new Uint8Array(size).fill(0xab),
+    retainUntil: ctx.clock.now() + retainForMs,
+  });
+
+  it("when an image would take the store past maxBytes, then it is not kept, and the images already kept stay", async () => {
+    expect(await images().put(image("a", 600), 1000)).toBe(true);
+    expect(await images().put(image("b", 400), 1000)).toBe(true);
+    expect(await images().put(image("c", 1), 1000)).toBe(false);
+    expect(await images().get("c")).toBeUndefined();
+    expect((await images().get("a"))?.bytes.length).toBe(600);
+    expect((await images().get("b"))?.bytes.length).toBe(400);
+  });
+
+  it("when an image is deleted, then its bytes no longer count", async () => {
+    await images().put(image("a", 800), 1000);
+    expect(await images().put(image("b", 800), 1000)).toBe(false);
+    await images().delete("a");
+    expect(await images().put(image("b", 800), 1000)).toBe(true);
+  });
+
+  it("when an image is put again, then its new size replaces its old one in the count", async () => {
+    await images().put(image("a", 900), 1000);
+    expect(await images().put(image("a", 1000), 1000)).toBe(true);
+    expect(await images().put(image("b", 1), 1000)).toBe(false);
+  });
+
+  it("when kept images' retention ends, then their bytes stop counting before the sweeper deletes them, and the sweeper still finds them", async () => {
+    await images().put(image("old", 900, 100), 1000);
+    ctx.clock.advance(100);
+    expect(await images().put(image("new", 900), 1000)).toBe(true);
+    expect(await images().due(10)).toEqual([{ sessionId: "old", clientId: "acme" }]);
+    expect(await images().delete("old")).toBe(true);
+    expect((await images().get("new"))?.bytes.length).toBe(900);
+  });
+
+  it("when puts race for the last room, then exactly what fits is kept", async () => {
+    const kept = await Promise.all(Array.from({ length: 6 }, (_, i) => images().put(image(`s${i}`, 300), 1000)));
+    expect(kept.filter(Boolean)).toHaveLength(3);
+  });
+});

@@ -1,6 +1,7 @@
 /**
  * The WebhookOutbox contract, for every backend: add-if-absent, claims earliest due first with leases (at-least-once
  * after a crash), results fenced by their lease, redelivery series, and finished deliveries kept for their retention.
+ * Claims are fair: round-robin between clients, and a cap on each client's attempts under way.
  */
 import { describe, expect, it } from "vitest";
 import { MAX_KEPT_ATTEMPTS, OUTBOX_RETENTION_MS, type WebhookDelivery } from "../../src/state/webhook-outbox.js";
@@ -12,12 +13,12 @@ describe.each(backends)("WebhookOutbox ($name)", (backend) => {
   const ctx = stateFixture(backend);
   const outbox = () => ctx.state.outbox;
 
-  const delivery = (webhookId = "evt_1", dueOffset = 0, sessionId = "s1"): WebhookDelivery => {
+  const delivery = (webhookId = "evt_1", dueOffset = 0, sessionId = "s1", clientId = "acme"): WebhookDelivery => {
     const t = ctx.clock.now();
     return {
       webhookId,
       sessionId,
-      clientId: "acme",
+      clientId,
       type: "session.decided",
       url: "https://hooks.example.com/x?token=receiver-secret",
       body: '{"id":"evt_1"}',
@@ -165,5 +166,73 @@ describe.each(backends)("WebhookOutbox ($name)", (backend) => {
     const [last] = await outbox().claimDue(1, LEASE);
     await outbox().record(last!.delivery.webhookId, last!.lease, delivered(1));
     expect(await outbox().stats()).toEqual({ pending: 1, due: 0, earliestDueAt: start + 10 + 60_000 });
+  });
+
+  describe("fairness between clients", () => {
+    const clientOf = (id: string) => id.split("-")[0]!;
+    const idsOf = (claims: Array<{ delivery: WebhookDelivery }>) => claims.map((c) => c.delivery.webhookId);
+    /** `count` deliveries of one client, named client-1, client-2, ..., the first due earliest. */
+    const addFor = async (client: string, count: number, firstDue: number) => {
+      for (let n = 1; n <= count; n += 1) await outbox().add(delivery(`${client}-${n}`, firstDue + n, `s-${client}-${n}`, client));
+    };
+
+    it("when one client's backlog is due before the others', then one claim serves every client in turn, each client's oldest first", async () => {
+      await addFor("hog", 4, -100);
+      await addFor("acme", 2, -10);
+      await addFor("globex", 1, -5);
+      const ids = idsOf(await outbox().claimDue(7, LEASE));
+      expect(new Set(ids.slice(0, 3).map(clientOf))).toEqual(new Set(["hog", "acme", "globex"]));
+      expect(new Set(ids.slice(3, 5).map(clientOf))).toEqual(new Set(["hog", "acme"]));
+      expect(ids.slice(5)).toEqual(["hog-3", "hog-4"]);
+      expect(ids.filter((id) => clientOf(id) === "hog")).toEqual(["hog-1", "hog-2", "hog-3", "hog-4"]);
+    });
+
+    it("when claims take one delivery at a time, then the least recently served client comes next", async () => {
+      await addFor("hog", 3, -100);
+      await addFor("acme", 3, -10);
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i += 1) ids.push(...idsOf(await outbox().claimDue(1, LEASE)));
+      const clients = ids.map(clientOf);
+      expect(clients).toHaveLength(6);
+      for (let i = 1; i < clients.length; i += 1) expect(clients[i]).not.toBe(clients[i - 1]);
+    });
+
+    it("when a client has maxInFlightPerClient attempts under way, then it gets no more until one is recorded or its leases lapse, and other clients are still served", async () => {
+      const cap = { maxInFlightPerClient: 2 };
+      await addFor("hog", 6, -100);
+      await addFor("acme", 1, -10);
+      const first = await outbox().claimDue(10, LEASE, cap);
+      expect(idsOf(first).sort()).toEqual(["acme-1", "hog-1", "hog-2"]);
+      expect(await outbox().claimDue(10, LEASE, cap)).toEqual([]);
+
+      const hog1 = first.find((c) => c.delivery.webhookId === "hog-1")!;
+      expect(await outbox().record("hog-1", hog1.lease, delivered(hog1.attempt))).toBe(true);
+      expect(idsOf(await outbox().claimDue(10, LEASE, cap))).toEqual(["hog-3"]);
+      expect(await outbox().claimDue(10, LEASE, cap)).toEqual([]);
+
+      // The claimer crashed: once the leases lapse, the slots are free again (and the lapsed deliveries due).
+      ctx.clock.advance(LEASE);
+      const retaken = idsOf(await outbox().claimDue(10, LEASE, cap));
+      expect(retaken.filter((id) => clientOf(id) === "hog")).toEqual(["hog-4", "hog-5"]);
+      expect(retaken.filter((id) => clientOf(id) === "acme")).toEqual(["acme-1"]);
+    });
+
+    it("when a retry is recorded, then the attempt's slot frees at once and the delivery waits for its time", async () => {
+      const cap = { maxInFlightPerClient: 1 };
+      await addFor("hog", 2, -100);
+      const [claim] = await outbox().claimDue(10, LEASE, cap);
+      const retryAt = ctx.clock.now() + 5_000;
+      const attempt = { attempt: claim!.attempt, series: 1, at: ctx.clock.now(), statusCode: 503, nextAttemptAt: retryAt, final: false };
+      expect(await outbox().record("hog-1", claim!.lease, { attempt, state: "pending", dueAt: retryAt })).toBe(true);
+      expect(idsOf(await outbox().claimDue(10, LEASE, cap))).toEqual(["hog-2"]);
+    });
+
+    it("when a session's deliveries are deleted mid-attempt, then its client's slots are free", async () => {
+      const cap = { maxInFlightPerClient: 1 };
+      await addFor("hog", 2, -100);
+      expect(idsOf(await outbox().claimDue(10, LEASE, cap))).toEqual(["hog-1"]);
+      expect(await outbox().deleteBySession("s-hog-1")).toBe(1);
+      expect(idsOf(await outbox().claimDue(10, LEASE, cap))).toEqual(["hog-2"]);
+    });
   });
 });

@@ -16,7 +16,7 @@ const whsec = (bytes: number, fill = 1) => `whsec_${Buffer.alloc(bytes, fill).to
 
 describe("webhook configuration", () => {
   it("when nothing is set, then webhooks are off, private targets refused, port 443 only, 10 s timeout, 8 in flight", () => {
-    expect(loadConfig({}).webhooks).toEqual({ secrets: [], allowPrivateTargets: false, allowedPorts: [443], timeoutMs: 10_000, concurrency: 8 });
+    expect(loadConfig({}).webhooks).toEqual({ secrets: [], allowPrivateTargets: false, allowedPorts: [443], timeoutMs: 10_000, concurrency: 8, maxInFlightPerClient: 4 });
   });
 
   it("when WEBHOOK_ALLOWED_PORTS lists ports, then each is kept once, as a number", () => {

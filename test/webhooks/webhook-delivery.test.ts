@@ -96,7 +96,7 @@ describe("webhook delivery", () => {
     await stack.decide(session.id, "retry");
     await stack.decide(session.id, "pending");
     expect(stack.receiver.received).toEqual([]);
-    expect((await eventsOf(stack, session.id)).json()).toEqual({ sessionId: session.id, deliveries: [] });
+    expect((await eventsOf(stack, session.id)).json()).toEqual({ sessionId: session.id, deliveries: [], nextCursor: null });
   });
 
   it("when the same decision is seen twice, then it is delivered once", async () => {

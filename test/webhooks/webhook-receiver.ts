@@ -50,6 +50,8 @@ export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
   /** The most requests this receiver held open at once. */
   maxInFlight = 0;
+  /** Told of each request as it is received (a test can look at another receiver at that moment). */
+  onReceived: ((hook: ReceivedWebhook) => void) | undefined;
   private inFlight = 0;
   private readonly script: ScriptedReply[] = [];
   private server: Server | undefined;
@@ -67,7 +69,9 @@ export class WebhookReceiver {
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
         const body = Buffer.concat(chunks).toString("utf8");
-        this.received.push({ path: req.url ?? "", headers: req.headers, body, json: JSON.parse(body) as Record<string, unknown> });
+        const hook = { path: req.url ?? "", headers: req.headers, body, json: JSON.parse(body) as Record<string, unknown> };
+        this.received.push(hook);
+        this.onReceived?.(hook);
         const reply = this.script.shift() ?? { status: 200 };
         if (reply.hang) return;
         const answer = () => setTimeout(() => res.writeHead(reply.status, reply.headers).end("ok"), reply.delayMs ?? 0);

@@ -16,6 +16,8 @@ export type AuditTrail = Schemas["AuditTrail"];
 export type SessionList = Schemas["SessionList"];
 /** Filters and paging of GET /v1/sessions: limit, cursor, subject, kind, outcome, createdFrom, createdTo. */
 export type ListSessionsQuery = NonNullable<paths["/v1/sessions"]["get"]["parameters"]["query"]>;
+/** Paging of GET /v1/sessions/{id}/events: limit and cursor. */
+export type ListSessionEventsQuery = NonNullable<paths["/v1/sessions/{id}/events"]["get"]["parameters"]["query"]>;
 export type CreateSessionRequest = NonNullable<paths["/v1/sessions"]["post"]["requestBody"]>["content"]["application/json"];
 /** The fields of a liveness-with-verify create; the reference image goes beside them as a file part. */
 export type CreateVerifySessionFields = Omit<Extract<CreateSessionRequest, { kind: "livenessWithVerify" }>, "verifyImage">;
@@ -35,7 +37,10 @@ export interface CreateOptions {
 }
 
 export interface ReadOptions {
-  /** Long-poll: answer as soon as the decision settles, or after this many seconds (0 to 30) with the pending view. */
+  /**
+   * Long-poll: answer as soon as the view changes from the one you hold (the ETag given to getSessionIfChanged, else
+   * the view as the wait begins: a new attempt, status or decision), or after this many seconds (0 to 30).
+   */
   waitSeconds?: number;
 }
 
@@ -48,7 +53,7 @@ export interface LsoClient {
   createVerifySession(fields: CreateVerifySessionFields, verifyImage: Blob | Uint8Array, options?: CreateOptions): Promise<SessionCreated>;
   /** GET /v1/sessions: your sessions, newest first; pass nextCursor back as cursor, with the same filters. */
   listSessions(query?: ListSessionsQuery): Promise<SessionList>;
-  /** GET /v1/sessions/{id}, optionally long-polling until the decision settles. */
+  /** GET /v1/sessions/{id}, optionally long-polling until the view changes. */
   getSession(id: string, options?: ReadOptions): Promise<Session>;
   /** GET /v1/sessions/{id} with If-None-Match: `changed: false` (304) while the view still has that ETag. */
   getSessionIfChanged(id: string, etag: string, options?: ReadOptions): Promise<ConditionalRead>;
@@ -58,8 +63,8 @@ export interface LsoClient {
   deleteSession(id: string): Promise<void>;
   /** GET /v1/sessions/{id}/image: the session image bytes (sessions created with enableSessionImage). */
   getSessionImage(id: string): Promise<Uint8Array>;
-  /** GET /v1/sessions/{id}/events: the session's webhook deliveries and their attempts. */
-  listSessionEvents(id: string): Promise<SessionEvents>;
+  /** GET /v1/sessions/{id}/events: the session's webhook deliveries and their attempts, oldest first; pass nextCursor back as cursor. */
+  listSessionEvents(id: string, query?: ListSessionEventsQuery): Promise<SessionEvents>;
   /** POST /v1/sessions/{id}/events/redeliver: send the latest webhook event again. */
   redeliverWebhook(id: string): Promise<WebhookRedelivery>;
   /** GET /v1/sessions/{id}/audit: the session's audit trail, oldest first. */
@@ -126,8 +131,8 @@ export function createLsoClient(options: LsoClientOptions): LsoClient {
     async getSessionImage(id) {
       return new Uint8Array(unwrap(await api.GET("/v1/sessions/{id}/image", { params: session(id), parseAs: "arrayBuffer" })));
     },
-    async listSessionEvents(id) {
-      return unwrap(await api.GET("/v1/sessions/{id}/events", { params: session(id) }));
+    async listSessionEvents(id, query) {
+      return unwrap(await api.GET("/v1/sessions/{id}/events", { params: { ...session(id), query: query ?? {} } }));
     },
     async redeliverWebhook(id) {
       return unwrap(await api.POST("/v1/sessions/{id}/events/redeliver", { params: session(id) }));

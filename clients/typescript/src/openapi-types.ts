@@ -92,7 +92,7 @@ export interface paths {
         put?: never;
         /**
          * Create a liveness or liveness-with-verify session
-         * @description Creates the session at Azure AI Face and returns the auth token for the device SDK. Send JSON (verifyImage as base64) or multipart/form-data (verifyImage as a file part). With an Idempotency-Key, a retry with the same parameters within 24 hours answers the original 201 with the header Idempotent-Replayed: true, and a retry with different parameters answers 422 LSO_ERR_IDEMPOTENCY_MISMATCH. A subject or device with too many declined or spoof outcomes gets 429 LSO_ERR_LOCKED_OUT with Retry-After.
+         * @description Creates the session at Azure AI Face and returns the auth token for the device SDK. Send JSON (verifyImage as base64) or multipart/form-data (verifyImage as a file part). With an Idempotency-Key, a retry with the same parameters within 24 hours answers the original 201 with the header Idempotent-Replayed: true, and a retry with different parameters answers 422 LSO_ERR_IDEMPOTENCY_MISMATCH. A subject or device with too many declined or spoof outcomes gets 429 LSO_ERR_LOCKED_OUT with Retry-After. A client holding its most live (unsettled, token not lapsed) sessions (SESSION_MAX_LIVE_PER_CLIENT, or its policy's maxLiveSessions) gets 429 LSO_ERR_TOO_MANY_LIVE_SESSIONS with Retry-After, before Face is called.
          */
         post: operations["createSession"];
         delete?: never;
@@ -110,7 +110,7 @@ export interface paths {
         };
         /**
          * Read a session's status and decision
-         * @description Answers with an ETag; send it back in If-None-Match to get 304 while nothing changed. With waitSeconds (long-poll), answers as soon as the decision settles, or after that many seconds with the pending view. With clientDigest, the same as POST /v1/sessions/{id}/complete (prefer that: a query string is more often logged by proxies).
+         * @description Answers with an ETag; send it back in If-None-Match to get 304 while nothing changed. With waitSeconds (long-poll), answers as soon as the view changes from the one you hold (the one your If-None-Match names, else the view as the wait began): a new attempt, a new status, a new decision outcome or reason, a settled decision. Otherwise it answers after that many seconds, with 304 when you sent the ETag of the view as it still is. checkedAt alone moving is not a change. With clientDigest, the same as POST /v1/sessions/{id}/complete (prefer that: a query string is more often logged by proxies).
          */
         get: operations["getSession"];
         put?: never;
@@ -191,7 +191,7 @@ export interface paths {
         };
         /**
          * List a session's webhook deliveries and their attempts
-         * @description Every attempt to POST the session.decided event to the session's callbackUrl: when, the receiver's status or the error, when the next attempt is due, and whether the delivery is delivered, pending or failed for good.
+         * @description Every attempt to POST the session.decided event to the session's callbackUrl: when, the receiver's status or the error, when the next attempt is due, and whether the delivery is delivered, pending or failed for good. Oldest first; cursor pagination as GET /v1/sessions: pass nextCursor back as cursor until it is null (20 deliveries a page unless limit says otherwise, at most 100).
          */
         get: operations["listSessionEvents"];
         put?: never;
@@ -297,7 +297,7 @@ export interface components {
                  * @description Stable machine-readable code; branch on this, not on message.
                  * @enum {string}
                  */
-                code: "LSO_ERR_VALIDATION" | "LSO_ERR_MALFORMED_BODY" | "LSO_ERR_UNAUTHORIZED" | "LSO_ERR_FORBIDDEN" | "LSO_ERR_SESSION_NOT_FOUND" | "LSO_ERR_SESSION_IMAGE_NOT_FOUND" | "LSO_ERR_ROUTE_NOT_FOUND" | "LSO_ERR_LOCKOUT_NOT_FOUND" | "LSO_ERR_WEBHOOK_NOTHING_TO_REDELIVER" | "LSO_ERR_WEBHOOK_DELIVERY_PENDING" | "LSO_ERR_REQUEST_TIMEOUT" | "LSO_ERR_BODY_TOO_LARGE" | "LSO_ERR_UNSUPPORTED_MEDIA_TYPE" | "LSO_ERR_IMAGE_TOO_SMALL" | "LSO_ERR_IMAGE_TOO_LARGE" | "LSO_ERR_IMAGE_FORMAT" | "LSO_ERR_FACE_INVALID_IMAGE" | "LSO_ERR_WEBHOOKS_DISABLED" | "LSO_ERR_IDEMPOTENCY_MISMATCH" | "LSO_ERR_SESSION_SETTLED" | "LSO_ERR_DEVICE_REFUSED" | "LSO_ERR_RATE_LIMITED" | "LSO_ERR_HEADERS_TOO_LARGE" | "LSO_ERR_CONSENT_REQUIRED" | "LSO_ERR_LOCKED_OUT" | "LSO_ERR_INTERNAL" | "LSO_ERR_UPSTREAM" | "LSO_ERR_UPSTREAM_AUTH" | "LSO_ERR_UPSTREAM_MISCONFIGURED" | "LSO_ERR_CONSOLE_NOT_BUILT" | "LSO_ERR_UPSTREAM_UNAVAILABLE" | "LSO_ERR_UPSTREAM_TIMEOUT" | "LSO_ERR_STATE_UNAVAILABLE";
+                code: "LSO_ERR_VALIDATION" | "LSO_ERR_MALFORMED_BODY" | "LSO_ERR_UNAUTHORIZED" | "LSO_ERR_FORBIDDEN" | "LSO_ERR_SESSION_NOT_FOUND" | "LSO_ERR_SESSION_IMAGE_NOT_FOUND" | "LSO_ERR_SESSION_IMAGE_NOT_RETAINED" | "LSO_ERR_ROUTE_NOT_FOUND" | "LSO_ERR_LOCKOUT_NOT_FOUND" | "LSO_ERR_WEBHOOK_NOTHING_TO_REDELIVER" | "LSO_ERR_WEBHOOK_DELIVERY_PENDING" | "LSO_ERR_REQUEST_TIMEOUT" | "LSO_ERR_BODY_TOO_LARGE" | "LSO_ERR_UNSUPPORTED_MEDIA_TYPE" | "LSO_ERR_IMAGE_TOO_SMALL" | "LSO_ERR_IMAGE_TOO_LARGE" | "LSO_ERR_IMAGE_FORMAT" | "LSO_ERR_FACE_INVALID_IMAGE" | "LSO_ERR_WEBHOOKS_DISABLED" | "LSO_ERR_IDEMPOTENCY_MISMATCH" | "LSO_ERR_SESSION_SETTLED" | "LSO_ERR_DEVICE_REFUSED" | "LSO_ERR_RATE_LIMITED" | "LSO_ERR_HEADERS_TOO_LARGE" | "LSO_ERR_CONSENT_REQUIRED" | "LSO_ERR_TOO_MANY_LIVE_SESSIONS" | "LSO_ERR_LOCKED_OUT" | "LSO_ERR_INTERNAL" | "LSO_ERR_UPSTREAM" | "LSO_ERR_UPSTREAM_AUTH" | "LSO_ERR_UPSTREAM_MISCONFIGURED" | "LSO_ERR_CONSOLE_NOT_BUILT" | "LSO_ERR_UPSTREAM_UNAVAILABLE" | "LSO_ERR_UPSTREAM_TIMEOUT" | "LSO_ERR_STATE_UNAVAILABLE";
                 /** @description Human-readable explanation. */
                 message: string;
                 /** @description Quote this when reporting a problem; it is on every log line of the request. */
@@ -538,6 +538,8 @@ export interface components {
             sessionId: string;
             /** @description Oldest first; empty until the session settles. */
             deliveries: components["schemas"]["WebhookDelivery"][];
+            /** @description Pass as cursor for the next page; null at the end. */
+            nextCursor: string | null;
         };
         WebhookRedelivery: {
             webhookId: string;
@@ -1267,7 +1269,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Too Many Requests: LSO_ERR_LOCKED_OUT, LSO_ERR_RATE_LIMITED. */
+            /** @description Too Many Requests: LSO_ERR_LOCKED_OUT, LSO_ERR_RATE_LIMITED, LSO_ERR_TOO_MANY_LIVE_SESSIONS. */
             429: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -1341,7 +1343,7 @@ export interface operations {
             query?: {
                 /** @description The digest the device SDK gave your app when the attempt finished; compared case-insensitively. */
                 clientDigest?: string;
-                /** @description Long-poll: answer as soon as the decision settles, or after this many seconds with the pending view. */
+                /** @description Long-poll: answer as soon as the view changes from the one you hold (If-None-Match, else the view as the wait began), or after this many seconds. */
                 waitSeconds?: number;
             };
             header?: {
@@ -1914,6 +1916,19 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Gone: LSO_ERR_SESSION_IMAGE_NOT_RETAINED. */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Too Many Requests: LSO_ERR_RATE_LIMITED. */
             429: {
                 headers: {
@@ -2095,7 +2110,12 @@ export interface operations {
     };
     listSessionEvents: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Deliveries per page, 1 to 100 (default 20). */
+                limit?: number;
+                /** @description nextCursor from the previous page of this session's events. Opaque: do not build or change it. */
+                cursor?: string;
+            };
             header?: {
                 /** @description Your own id for the request (1 to 128 of A-Z a-z 0-9 . _ : -), echoed back and logged, so traces join up; otherwise one is made. */
                 "x-request-id"?: components["parameters"]["RequestId"];

@@ -68,8 +68,9 @@ describe("the typed client, whole flow", () => {
 
     // The session.decided webhook, its delivery log, and a redelivery with the same webhook id.
     await deliverDue();
-    const events = await client.listSessionEvents(liveness.id);
+    const events = await client.listSessionEvents(liveness.id, { limit: 1 });
     expect(events.deliveries.map((d) => [d.state, d.event.data.sessionId, d.event.data.decision.outcome])).toEqual([["delivered", liveness.id, "approved"]]);
+    expect(events.nextCursor).toBeNull();
     const redelivery = await client.redeliverWebhook(liveness.id);
     expect(redelivery).toMatchObject({ webhookId: events.deliveries[0]!.webhookId, series: 2 });
     await deliverDue();

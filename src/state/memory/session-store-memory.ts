@@ -4,8 +4,18 @@
  * process that is what makes settle, markOutcomeCounted and claimDue atomic.
  */
 import type { Clock } from "../../lib/clock.js";
-import type { ClaimFence, SessionListQuery, SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "../session-store.js";
+import {
+  holdsLiveSlot,
+  type ClaimFence,
+  type LiveAdmission,
+  type SessionListQuery,
+  type SessionRecord,
+  type SessionRecordPatch,
+  type SessionStore,
+  type Settlement,
+} from "../session-store.js";
 import { DueIndex } from "./due-index.js";
+import { LiveSessionIndex } from "./live-session-index.js";
 import { SessionListIndex } from "./session-list-index.js";
 
 const copy = (record: SessionRecord): SessionRecord => structuredClone(record);
@@ -15,6 +25,8 @@ export class MemorySessionStore implements SessionStore {
   private readonly due = new DueIndex((id) => this.records.get(id)?.dueAt);
   /** Per client and per (client, subject), by createdAt: listByClient reads a page, never every record. */
   private readonly listed = new SessionListIndex();
+  /** Per client, the records and create tickets holding a slot of the live-session cap. */
+  private readonly liveSlots = new LiveSessionIndex();
 
   constructor(private readonly clock: Clock) {}
 
@@ -23,6 +35,8 @@ export class MemorySessionStore implements SessionStore {
     const previous = this.records.get(record.id);
     if (previous) this.listed.remove(previous);
     this.listed.add(this.write(copy(record)));
+    if (holdsLiveSlot(record, this.clock.now())) this.liveSlots.hold(record.clientId, record.id, record.authTokenExpiresAt);
+    else this.liveSlots.release(record.clientId, record.id);
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
@@ -49,6 +63,7 @@ export class MemorySessionStore implements SessionStore {
     const { outcomeCountedAt, ...decided } = structuredClone(settlement);
     const next: SessionRecord = { ...applyPatch(current, patch), ...decided };
     if (current.outcomeCountedAt === undefined && outcomeCountedAt !== undefined) next.outcomeCountedAt = outcomeCountedAt;
+    this.liveSlots.release(current.clientId, id);
     return copy(this.write(next));
   }
 
@@ -81,6 +96,18 @@ export class MemorySessionStore implements SessionStore {
     return true;
   }
 
+  async admitLive(clientId: string, ticket: string, max: number, holdUntil: number): Promise<LiveAdmission> {
+    return this.liveSlots.admit(clientId, ticketMember(ticket), max, holdUntil, this.clock.now());
+  }
+
+  async releaseLive(clientId: string, ticket: string): Promise<void> {
+    this.liveSlots.release(clientId, ticketMember(ticket));
+  }
+
+  async countLive(clientId: string): Promise<number> {
+    return this.liveSlots.count(clientId, this.clock.now());
+  }
+
   /** Removes every expired record; returns how many. */
   sweep(): number {
     const now = this.clock.now();
@@ -99,6 +126,7 @@ export class MemorySessionStore implements SessionStore {
     this.records.clear();
     this.due.clear();
     this.listed.clear();
+    this.liveSlots.clear();
   }
 
   /** Stores the record and indexes its due time when that changed. */
@@ -122,8 +150,12 @@ export class MemorySessionStore implements SessionStore {
   private forget(record: SessionRecord): void {
     this.records.delete(record.id);
     this.listed.remove(record);
+    this.liveSlots.release(record.clientId, record.id);
   }
 }
+
+/** Tickets and session ids share the index: a ticket's member can never equal a session id. */
+const ticketMember = (ticket: string) => `ticket:${ticket}`;
 
 function applyPatch(record: SessionRecord, patch: SessionRecordPatch): SessionRecord {
   const { dueAt, ...fields } = structuredClone(patch);

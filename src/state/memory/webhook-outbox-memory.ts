@@ -9,6 +9,7 @@ import {
   MAX_KEPT_ATTEMPTS,
   OUTBOX_RETENTION_MS,
   type AttemptResult,
+  type ClaimOptions,
   type DeliveryClaim,
   type OutboxStats,
   type RestartResult,
@@ -23,8 +24,18 @@ interface Entry {
 
 const copy = (d: WebhookDelivery): WebhookDelivery => structuredClone(d);
 
+/** One client's share of a claim: its due entries (oldest first) and its attempts under way. */
+interface Turn {
+  client: string;
+  due: Entry[];
+  inFlight: number;
+}
+
 export class MemoryWebhookOutbox implements WebhookOutbox {
   private readonly entries = new Map<string, Entry>();
+  /** Client → the serial of the claim that last served it: the round-robin order (Redis keeps it as a ZSET). */
+  private readonly served = new Map<string, number>();
+  private serial = 0;
 
   constructor(private readonly clock: Clock) {}
 
@@ -34,20 +45,52 @@ export class MemoryWebhookOutbox implements WebhookOutbox {
     return true;
   }
 
-  async claimDue(limit: number, leaseMs: number): Promise<DeliveryClaim[]> {
+  async claimDue(limit: number, leaseMs: number, options: ClaimOptions = {}): Promise<DeliveryClaim[]> {
     const now = this.clock.now();
-    // A linear scan stands in for Redis' ZRANGEBYSCORE; fine for the volumes one instance holds.
-    const due = [...this.entries.values()]
-      .filter((e) => e.delivery.state === "pending" && (e.delivery.dueAt ?? Infinity) <= now)
-      .sort((a, b) => (a.delivery.dueAt ?? 0) - (b.delivery.dueAt ?? 0))
-      .slice(0, limit);
-    return due.map((entry) => {
+    const cap = options.maxInFlightPerClient ?? Infinity;
+    // A linear scan stands in for Redis' per-client queues; fine for the volumes one instance holds.
+    const turns = new Map<string, Turn>();
+    for (const entry of this.entries.values()) {
       const d = entry.delivery;
-      d.lastAttempt += 1;
-      d.dueAt = now + leaseMs;
-      entry.lease = randomUUID();
-      return { delivery: copy(d), attempt: d.lastAttempt, lease: entry.lease };
-    });
+      if (d.state !== "pending" || d.dueAt === undefined) continue;
+      const turn = turns.get(d.clientId) ?? { client: d.clientId, due: [], inFlight: 0 };
+      turns.set(d.clientId, turn);
+      // Leased and not lapsed: an attempt under way. Lapsed: due again, and its slot free.
+      if (d.dueAt > now) turn.inFlight += entry.lease === undefined ? 0 : 1;
+      else turn.due.push(entry);
+    }
+    for (const client of this.served.keys()) if (!turns.has(client)) this.served.delete(client);
+    const dueAt = (e: Entry) => e.delivery.dueAt ?? 0;
+    // Ties by id, as a Redis ZSET orders equal scores.
+    const earlier = (a: Entry, b: Entry) => dueAt(a) - dueAt(b) || (a.delivery.webhookId < b.delivery.webhookId ? -1 : 1);
+    for (const turn of turns.values()) turn.due.sort(earlier);
+    const ring = [...turns.values()]
+      .filter((t) => t.due.length > 0)
+      .sort((a, b) => (this.served.get(a.client) ?? 0) - (this.served.get(b.client) ?? 0) || dueAt(a.due[0]!) - dueAt(b.due[0]!));
+
+    const claims: DeliveryClaim[] = [];
+    let progress = true;
+    while (claims.length < limit && progress) {
+      progress = false;
+      for (const turn of ring) {
+        if (claims.length >= limit) break;
+        const entry = turn.inFlight < cap ? turn.due.shift() : undefined;
+        if (!entry) continue;
+        turn.inFlight += 1;
+        this.served.set(turn.client, ++this.serial);
+        claims.push(this.lease(entry, now + leaseMs));
+        progress = true;
+      }
+    }
+    return claims;
+  }
+
+  private lease(entry: Entry, until: number): DeliveryClaim {
+    const d = entry.delivery;
+    d.lastAttempt += 1;
+    d.dueAt = until;
+    entry.lease = randomUUID();
+    return { delivery: copy(d), attempt: d.lastAttempt, lease: entry.lease };
   }
 
   async record(webhookId: string, lease: string, result: AttemptResult): Promise<boolean> {

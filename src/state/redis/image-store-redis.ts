@@ -4,6 +4,11 @@
  * even when no replica runs the sweeper; a small meta hash (owner, retainUntil) and a ZSET of retainUntil, which
  * outlive the bytes by META_GRACE_MS so the sweeper still finds an image whose retention ended and reports its
  * deletion, as it does with the memory store.
+ *
+ * The byte bound is one count for the whole deployment: a hash of each held image's size with a "#total" field (no
+ * session id can be "#total": ids are key parts, which hold no "#") and a ZSET of the held ids by retainUntil. Put
+ * checks and writes it in one script with the image, so replicas cannot overshoot it together, and first takes out
+ * images whose retention ended, so a lapsed image stops counting even when no replica runs the sweeper.
  */
 import type { Redis } from "ioredis";
 import { z } from "zod";
@@ -11,40 +16,90 @@ import type { Clock } from "../../lib/clock.js";
 import type { DueImage, ImageStore, RetainedImage } from "../image-store.js";
 import type { StateCipher } from "../state-crypto.js";
 import type { RedisKeys } from "./redis-keys.js";
-import { EXPIRY_GRACE_MS } from "./redis-scripts.js";
+import { defineScript, type RedisScript } from "./redis-scripts.js";
 
 /** How long the sweeper has, after an image's retention ends, to find it in the index and report its deletion. */
 export const META_GRACE_MS = 24 * 60 * 60 * 1000;
 
+/** Lapsed images a put takes out of the count at most (the next puts take the rest): bounded script work. */
+const RELEASE_BATCH = 64;
+
+/** Takes an image out of the byte count, if it is in it. */
+const UNCOUNT = `
+local function uncount(held, sizes, id)
+  local size = redis.call('HGET', sizes, id)
+  if size then
+    -- 0 - size, not -size: Lua negates 0 to -0, which HINCRBY refuses as "-0".
+    redis.call('HINCRBY', sizes, '#total', 0 - tonumber(size))
+    redis.call('HDEL', sizes, id)
+  end
+  redis.call('ZREM', held, id)
+  -- With nothing held the count is 0: the hash goes with the ZSET, so neither outlives the other.
+  if redis.call('EXISTS', held) == 0 then redis.call('DEL', sizes) end
+end
+`;
+
+/**
+ * Keeps an image unless the bytes held would pass the bound; answers 1 when kept, 0 when it does not fit.
+ * KEYS: bytes, meta, due, held, sizes. ARGV: now, id, sealed, clientId, retainUntil, size, maxBytes, metaGraceMs.
+ */
+const PUT = `${UNCOUNT}
+local bytesKey, metaKey, due, held, sizes = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local now, id, retainUntil, size, max, metaGrace = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+for _, lapsed in ipairs(redis.call('ZRANGEBYSCORE', held, '-inf', now, 'LIMIT', 0, ${RELEASE_BATCH})) do uncount(held, sizes, lapsed) end
+local previous = tonumber(redis.call('HGET', sizes, id)) or 0
+local total = tonumber(redis.call('HGET', sizes, '#total')) or 0
+if total - previous + size > max then return 0 end
+local ttl = retainUntil - now
+redis.call('SET', bytesKey, ARGV[3], 'PX', ttl + GRACE)
+redis.call('DEL', metaKey)
+redis.call('HSET', metaKey, 'clientId', ARGV[4], 'retainUntil', ARGV[5])
+redis.call('PEXPIRE', metaKey, ttl + metaGrace)
+redis.call('ZADD', due, retainUntil, id)
+bump(due, ttl + metaGrace - GRACE)
+redis.call('HSET', sizes, id, size)
+redis.call('HINCRBY', sizes, '#total', size - previous)
+redis.call('ZADD', held, retainUntil, id)
+bump(sizes, ttl)
+-- One TTL for both: the count and the ids it counts expire together.
+redis.call('PEXPIRE', held, redis.call('PTTL', sizes))
+return 1
+`;
+
+/** KEYS: bytes, meta, due, held, sizes. ARGV: id. Answers how many of bytes and meta were there. */
+const DELETE = `${UNCOUNT}
+local removed = redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+uncount(KEYS[4], KEYS[5], ARGV[1])
+return removed
+`;
+
 const meta = z.object({ clientId: z.string(), retainUntil: z.coerce.number() });
 
 export class RedisImageStore implements ImageStore {
+  private readonly putScript: RedisScript;
+  private readonly deleteScript: RedisScript;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly cipher: StateCipher,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.putScript = defineScript(redis, PUT);
+    this.deleteScript = defineScript(redis, DELETE);
+  }
 
-  async put(image: RetainedImage): Promise<void> {
-    const { bytes, meta: metaKey, due } = this.keys.images;
-    const ttl = image.retainUntil - this.clock.now();
+  async put(image: RetainedImage, maxBytes = Number.MAX_SAFE_INTEGER): Promise<boolean> {
+    const now = this.clock.now();
     const id = image.sessionId;
-    if (ttl <= 0) {
+    if (image.retainUntil <= now) {
       await this.delete(id);
-      return;
+      return true;
     }
     const sealed = this.cipher.seal(image.bytes, context(id));
-    await this.redis
-      .multi()
-      .set(bytes(id), sealed, "PX", ttl + EXPIRY_GRACE_MS)
-      .del(metaKey(id))
-      .hset(metaKey(id), "clientId", image.clientId, "retainUntil", String(image.retainUntil))
-      .pexpire(metaKey(id), ttl + META_GRACE_MS)
-      .zadd(due, image.retainUntil, id)
-      .pexpire(due, ttl + META_GRACE_MS, "NX")
-      .pexpire(due, ttl + META_GRACE_MS, "GT")
-      .exec();
+    const args = [now, id, sealed, image.clientId, image.retainUntil, image.bytes.length, maxBytes, META_GRACE_MS];
+    return (await this.putScript.run(this.keyList(id), args)) === 1;
   }
 
   async get(sessionId: string): Promise<RetainedImage | undefined> {
@@ -57,9 +112,12 @@ export class RedisImageStore implements ImageStore {
   }
 
   async delete(sessionId: string): Promise<boolean> {
-    const { bytes, meta: metaKey, due } = this.keys.images;
-    const reply = await this.redis.multi().del(bytes(sessionId), metaKey(sessionId)).zrem(due, sessionId).exec();
-    return Number(reply?.[0]?.[1] ?? 0) > 0 || Number(reply?.[1]?.[1] ?? 0) > 0;
+    return Number(await this.deleteScript.run(this.keyList(sessionId), [sessionId])) > 0;
+  }
+
+  private keyList(id: string): string[] {
+    const { bytes, meta: metaKey, due, held, sizes } = this.keys.images;
+    return [bytes(id), metaKey(id), due, held, sizes];
   }
 
   async due(limit: number): Promise<DueImage[]> {

@@ -43,6 +43,10 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX) {
       /** The list indexes: a ZSET per client and per (client, subject) scored by createdAt; names only as hashes. */
       byClient: (clientId: string) => `${p}{sessions}:client:${digest(clientId)}`,
       bySubject: (clientId: string, subject: string) => `${p}{sessions}:subject:${digest(`${clientId}\u0000${subject}`)}`,
+      /** The live-session cap: a ZSET per client of the records and create tickets holding a slot, scored by when each stops. */
+      live: (clientId: string) => `${p}{sessions}:live:${digest(clientId)}`,
+      /** A create ticket's member in `live`: the colon keeps it apart from every session id's member. */
+      ticketMember: (ticket: string) => `ticket:${part(ticket)}`,
     },
     idempotency: (key: string) => `${p}idem:${digest(key)}`,
     /** Session id → the name of the idempotency entry that created it (for forgetSession). */
@@ -63,12 +67,22 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX) {
       deliveryPrefix: `${p}{outbox}:dlv:`,
       sessionPrefix: `${p}{outbox}:ses:`,
       due: `${p}{outbox}:due`,
+      /** A client's name in the keys below (and in its deliveries' `client` field): a hash, never the client id. */
+      client: (clientId: string) => digest(clientId),
+      /** Per client: its pending deliveries by due time, and its attempts under way by the end of their lease. */
+      queuePrefix: `${p}{outbox}:q:`,
+      flightPrefix: `${p}{outbox}:fly:`,
+      /** The clients with pending deliveries, scored by the claim that last served them: the round-robin. */
+      clients: `${p}{outbox}:clients`,
     },
     audit: (sessionId: string) => `${p}audit:${part(sessionId)}`,
     images: {
       bytes: (sessionId: string) => `${p}{images}:img:${part(sessionId)}`,
       meta: (sessionId: string) => `${p}{images}:meta:${part(sessionId)}`,
       due: `${p}{images}:due`,
+      /** The byte bound: ids scored by retainUntil, and a hash of each id's size plus the "#total" field. */
+      held: `${p}{images}:held`,
+      sizes: `${p}{images}:sizes`,
     },
     lease: {
       holder: (name: string) => `${p}lease:{${part(name)}}`,

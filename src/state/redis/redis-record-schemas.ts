@@ -71,6 +71,7 @@ export const sessionRecordSchema = z.object({
   decisionReadAt: z.number().optional(),
   webhookDeliveredAt: z.number().optional(),
   deletedAtFaceAt: z.number().optional(),
+  imageNotRetainedAt: z.number().optional(),
   faceDeletionDue: z.boolean().optional(),
   dueAt: z.number().optional(),
   watchIntervalMs: z.number().optional(),

@@ -10,7 +10,16 @@
  */
 import type { Redis } from "ioredis";
 import type { Clock } from "../../lib/clock.js";
-import type { ClaimFence, SessionListQuery, SessionRecord, SessionRecordPatch, SessionStore, Settlement } from "../session-store.js";
+import {
+  holdsLiveSlot,
+  type ClaimFence,
+  type LiveAdmission,
+  type SessionListQuery,
+  type SessionRecord,
+  type SessionRecordPatch,
+  type SessionStore,
+  type Settlement,
+} from "../session-store.js";
 import type { StateCipher } from "../state-crypto.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { sessionRecordSchema } from "./redis-record-schemas.js";
@@ -19,7 +28,8 @@ import { defineScript, EXPIRY_GRACE_MS, pairsToObject, type ScriptArg } from "./
 /**
  * Applies a patch to a live record (expiresAt > now) unless its guard field is set already, and, with a fence,
  * only while the record's claim is the fence's; answers the record after the write, or nil when nothing was written.
- * KEYS: record, due. ARGV: now, id, guard ('' for none), dueMode ('keep' | 'set' | 'clear'), due, nSet, nSetNx,
+ * With a third key (the client's live-session ZSET: settle passes it), the record leaves it in the same write.
+ * KEYS: record, due[, live]. ARGV: now, id, guard ('' for none), dueMode ('keep' | 'set' | 'clear'), due, nSet, nSetNx,
  * fence ('' for none), then nSet field/value pairs to set, nSetNx pairs to set only where absent, then the fields to
  * delete.
  */
@@ -36,6 +46,7 @@ for i = 9, setEnd - 1, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
 for i = setEnd, nxEnd - 1, 2 do redis.call('HSETNX', rec, ARGV[i], ARGV[i + 1]) end
 for i = nxEnd, #ARGV do redis.call('HDEL', rec, ARGV[i]) end
 if dueMode == 'set' then redis.call('ZADD', due, dueAt, id) elseif dueMode == 'clear' then redis.call('ZREM', due, id) end
+if KEYS[3] then redis.call('ZREM', KEYS[3], id) end
 local ttl = tonumber(redis.call('HGET', rec, 'expiresAt')) - now
 if ttl <= 0 then redis.call('DEL', rec) return nil end
 expire(rec, ttl)
@@ -72,6 +83,23 @@ end
 return claimed
 `;
 
+/**
+ * Takes a live-session slot for a create ticket unless the client holds `max` already; members whose time has come
+ * (a lapsed token, a ticket's hold) are dropped first. Answers {1} when admitted, else {0, the earliest score left}.
+ * KEYS: live. ARGV: now, ticket member, max, holdUntil.
+ */
+const ADMIT_LIVE = `
+local live = KEYS[1]
+local now, ticket, max, hold = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', live, '-inf', now)
+if redis.call('ZCARD', live) >= max then
+  return {0, redis.call('ZRANGE', live, 0, 0, 'WITHSCORES')[2]}
+end
+redis.call('ZADD', live, hold, ticket)
+bump(live, hold - now)
+return {1}
+`;
+
 /** Every property as its own field, JSON-encoded; undefined properties are no field at all. */
 function fieldsOf(values: Record<string, unknown>): { set: string[]; del: string[] } {
   const set: string[] = [];
@@ -87,6 +115,7 @@ function fieldsOf(values: Record<string, unknown>): { set: string[]; del: string
 export class RedisSessionStore implements SessionStore {
   private readonly patchScript;
   private readonly claimScript;
+  private readonly admitScript;
 
   constructor(
     private readonly redis: Redis,
@@ -96,6 +125,7 @@ export class RedisSessionStore implements SessionStore {
   ) {
     this.patchScript = defineScript(redis, PATCH);
     this.claimScript = defineScript(redis, CLAIM_DUE);
+    this.admitScript = defineScript(redis, ADMIT_LIVE);
   }
 
   async put(record: SessionRecord): Promise<void> {
@@ -110,7 +140,14 @@ export class RedisSessionStore implements SessionStore {
     // A put may replace a record: its old list entries go first (its subject may differ).
     const previous = await this.indexedAs(record.id);
     const tx = this.redis.multi().del(key);
-    if (previous) for (const index of this.listIndexes(previous)) tx.zrem(index, member);
+    if (previous) for (const index of [...this.listIndexes(previous), this.keys.sessions.live(previous.clientId)]) tx.zrem(index, member);
+    const live = this.keys.sessions.live(record.clientId);
+    if (holdsLiveSlot(record, now)) {
+      const held = record.authTokenExpiresAt - now + EXPIRY_GRACE_MS;
+      tx.zadd(live, record.authTokenExpiresAt, member).pexpire(live, held, "NX").pexpire(live, held, "GT");
+    } else {
+      tx.zrem(live, member);
+    }
     if (ttl > 0) {
       const keep = ttl + EXPIRY_GRACE_MS;
       tx.hset(key, ...set).pexpire(key, keep);
@@ -143,7 +180,10 @@ export class RedisSessionStore implements SessionStore {
     const { outcomeCountedAt, ...decided } = settlement;
     // A count already made stands (it was counted then); otherwise the decision's count is written with it.
     const ifAbsent = outcomeCountedAt === undefined ? {} : { outcomeCountedAt };
-    return this.patch(id, "decision", { ...patch, ...decided }, ifAbsent);
+    // The record leaves its client's live count in the settling write itself; clientId never changes once put.
+    const owner = await this.indexedAs(id);
+    if (!owner) return undefined;
+    return this.patch(id, "decision", { ...patch, ...decided }, ifAbsent, undefined, this.keys.sessions.live(owner.clientId));
   }
 
   async claimDue(limit: number, leaseMs: number): Promise<SessionRecord[]> {
@@ -194,9 +234,23 @@ export class RedisSessionStore implements SessionStore {
     const key = this.keys.sessions.record(id);
     const previous = await this.indexedAs(id);
     const tx = this.redis.multi().del(key).zrem(this.keys.sessions.due, this.keys.sessions.member(id));
-    if (previous) for (const index of this.listIndexes(previous)) tx.zrem(index, this.keys.sessions.member(id));
+    if (previous) for (const index of [...this.listIndexes(previous), this.keys.sessions.live(previous.clientId)]) tx.zrem(index, this.keys.sessions.member(id));
     const result = await tx.exec();
     return result?.[0]?.[1] === 1;
+  }
+
+  async admitLive(clientId: string, ticket: string, max: number, holdUntil: number): Promise<LiveAdmission> {
+    const args = [this.clock.now(), this.keys.sessions.ticketMember(ticket), max, holdUntil];
+    const [admitted, freesAt] = (await this.admitScript.run([this.keys.sessions.live(clientId)], args)) as [number, string?];
+    return admitted === 1 ? { admitted: true } : { admitted: false, freesAt: Number(freesAt) };
+  }
+
+  async releaseLive(clientId: string, ticket: string): Promise<void> {
+    await this.redis.zrem(this.keys.sessions.live(clientId), this.keys.sessions.ticketMember(ticket));
+  }
+
+  async countLive(clientId: string): Promise<number> {
+    return this.redis.zcount(this.keys.sessions.live(clientId), `(${this.clock.now()}`, "+inf");
   }
 
   /** The client and subject a stored record is listed under, if there is one. */
@@ -217,6 +271,7 @@ export class RedisSessionStore implements SessionStore {
     patch: Partial<Omit<SessionRecord, "dueAt">> & { dueAt?: number | null },
     ifAbsent: Partial<SessionRecord> = {},
     fence?: ClaimFence,
+    live?: string,
   ): Promise<SessionRecord | undefined> {
     const { dueAt, ...fields } = patch;
     const { set, del } = fieldsOf(fields);
@@ -233,7 +288,8 @@ export class RedisSessionStore implements SessionStore {
     // The claim field holds JSON like every field: a number's JSON is its decimal, which is what HINCRBY leaves too.
     const fenceArg = fence ? JSON.stringify(fence.claim) : "";
     const args: ScriptArg[] = [this.clock.now(), member, guard, dueMode, dueAt ?? 0, set.length / 2, setNx.length / 2, fenceArg, ...set, ...setNx, ...del];
-    const reply = await this.patchScript.run([this.keys.sessions.record(id), this.keys.sessions.due], args);
+    const keys = [this.keys.sessions.record(id), this.keys.sessions.due, ...(live === undefined ? [] : [live])];
+    const reply = await this.patchScript.run(keys, args);
     return reply ? this.decode(pairsToObject(reply)) : undefined;
   }
 

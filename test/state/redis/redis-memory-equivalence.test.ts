@@ -77,6 +77,12 @@ const sessionOps: fc.Arbitrary<Op>[] = [
     run: async (s) => byId(await s.sessions.claimDue(ids.length, lease), (r) => r.id),
   })),
   id.map<Op>((i) => ({ label: `delete ${i}`, run: async (s) => ((await s.sessions.get(i)) ? s.sessions.delete(i) : "expired") })),
+  fc.tuple(fc.constantFrom("t1", "t2", "t3"), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 30 * SECOND })).map<Op>(([t, max, hold]) => ({
+    label: `admit ${t} max ${max} hold ${hold}`,
+    run: (s, c) => s.sessions.admitLive("acme", t, max, c.now() + hold),
+  })),
+  fc.constantFrom("t1", "t2", "t3").map<Op>((t) => ({ label: `release ${t}`, run: (s) => s.sessions.releaseLive("acme", t) })),
+  fc.constant<Op>({ label: "count live", run: (s) => s.sessions.countLive("acme") }),
 ];
 
 const lockoutRule = { maxFailures: 3, windowMs: 10 * SECOND, cooldownMs: 15 * SECOND };
@@ -135,9 +141,9 @@ const otherOps: fc.Arbitrary<Op>[] = [
   })),
   id.map<Op>((i) => ({ label: `audit list ${i}`, run: (s) => s.audit.list(i, 5) })),
   id.map<Op>((i) => ({ label: `audit delete ${i}`, run: async (s) => ((await s.audit.list(i, 1)).length > 0 ? s.audit.deleteSession(i) : "expired") })),
-  fc.tuple(id, fc.integer({ min: 1, max: 20 * SECOND })).map<Op>(([i, keep]) => ({
-    label: `image put ${i}`,
-    run: (s, c) => s.images.put({ sessionId: i, clientId: "acme", bytes: Buffer.from(`image-${i}`), retainUntil: c.now() + keep }),
+  fc.tuple(id, fc.integer({ min: 1, max: 20 * SECOND }), fc.integer({ min: 0, max: 12 }), fc.constantFrom(10, 20, 1000)).map<Op>(([i, keep, size, maxBytes]) => ({
+    label: `image put ${i} ${size} bytes, max ${maxBytes}`,
+    run: (s, c) => s.images.put({ sessionId: i, clientId: "acme", bytes: Buffer.from(`image-${i}`.repeat(size)), retainUntil: c.now() + keep }, maxBytes),
   })),
   id.map<Op>((i) => ({ label: `image get ${i}`, run: async (s) => (await s.images.get(i)) ?? "absent" })),
   id.map<Op>((i) => ({ label: `image delete ${i}`, run: (s) => s.images.delete(i) })),
@@ -171,7 +177,7 @@ const outboxOps: fc.Arbitrary<Op>[] = [
       s.outbox.add({
         webhookId: i,
         sessionId: i === "c" ? "s2" : "s1",
-        clientId: "acme",
+        clientId: i === "c" ? "globex" : "acme",
         type: "session.decided",
         url: `https://hooks.example/${i}?token=secret`,
         body: `{"id":"${i}"}`,
@@ -185,10 +191,10 @@ const outboxOps: fc.Arbitrary<Op>[] = [
         updatedAt: c.now(),
       }),
   })),
-  fc.integer({ min: 1, max: 10 * SECOND }).map<Op>((lease) => ({
-    label: `claim ${lease}`,
+  fc.tuple(fc.integer({ min: 1, max: 10 * SECOND }), fc.option(fc.integer({ min: 1, max: 2 }), { nil: undefined })).map<Op>(([lease, cap]) => ({
+    label: `claim ${lease} cap ${cap}`,
     run: async (s, _c, refs) =>
-      byId(await s.outbox.claimDue(ids.length, lease), (c) => c.delivery.webhookId).map((claim) => {
+      byId(await s.outbox.claimDue(ids.length, lease, cap === undefined ? {} : { maxInFlightPerClient: cap }), (c) => c.delivery.webhookId).map((claim) => {
         refs.push(claim.lease);
         return { ...claim, lease: `#${refs.length - 1}` };
       }),
@@ -219,7 +225,11 @@ describeRedis("the Redis backend against the memory backend", () => {
         fc.asyncProperty(fc.array(fc.oneof(...ops), { minLength: 1, maxLength: 40 }), async (sequence) => {
           const clock = new ManualClock();
           const memory = createMemoryState(clock, { quotaClock: clock });
-          const redis = createRedisState(server().client(), { keyPrefix: server().keyPrefix(), encryptionKeys: [randomBytes(32)], quotaClock: clock }, clock);
+          // A fresh connection is not ready yet, and the rate limiter counts in its insurance limiter (in memory)
+          // until it is, as it does while Redis is away: wait for ready, as the server does at boot.
+          const client = server().client();
+          await client.ping();
+          const redis = createRedisState(client, { keyPrefix: server().keyPrefix(), encryptionKeys: [randomBytes(32)], quotaClock: clock }, clock);
           states.push(memory, redis);
           const memoryRefs: string[] = [];
           const redisRefs: string[] = [];

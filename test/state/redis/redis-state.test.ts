@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import { Redis } from "ioredis";
 import { afterEach, expect, it, vi } from "vitest";
 import { ManualClock } from "../../../src/lib/clock.js";
+import { redisKeys } from "../../../src/state/redis/redis-keys.js";
 import { createRedisState, type RedisState } from "../../../src/state/redis/redis-state.js";
 import type { SessionRecord } from "../../../src/state/session-store.js";
 import { describeRedis, useRedisServer } from "../../helpers/redis-server.js";
@@ -166,5 +167,25 @@ describeRedis("the Redis state across replicas and restarts", () => {
     await expect(state.ping()).rejects.toThrow(/did not answer PING within 200 ms/);
     unreachable.disconnect();
     expect(await stateOn(clock).ping()).toBeUndefined();
+  });
+
+  it("when a pending delivery was written before the per-client queues (no client field, in the due index only), then a claim still picks it up, once", async () => {
+    const clock = new ManualClock();
+    const prefix = server().keyPrefix();
+    const state = stateOn(clock, prefix);
+    const keys = redisKeys(prefix).outbox;
+    const now = clock.now();
+    const delivery = { webhookId: "evt_old", sessionId: "s-old", clientId: "acme", type: "session.decided" as const, url: "https://hooks.example/in", body: "{}" };
+    await state.outbox.add({ ...delivery, createdAt: now, state: "pending", series: 1, seriesStartedAt: now, dueAt: now, lastAttempt: 0, attempts: [], updatedAt: now });
+    // What the previous version left: the hash without its client, the due index, nothing else.
+    const redis = server().client();
+    await redis.hdel(keys.delivery("evt_old"), "client");
+    await redis.del(keys.queuePrefix + keys.client("acme"), keys.clients);
+
+    const claims = await state.outbox.claimDue(5, MINUTE, { maxInFlightPerClient: 1 });
+    expect(claims.map((c) => c.delivery.webhookId)).toEqual(["evt_old"]);
+    expect(await state.outbox.record("evt_old", claims[0]!.lease, { attempt: { attempt: 1, series: 1, at: now, statusCode: 200, final: true }, state: "delivered" })).toBe(true);
+    clock.advance(MINUTE);
+    expect(await state.outbox.claimDue(5, MINUTE)).toEqual([]);
   });
 });
