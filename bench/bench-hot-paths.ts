@@ -7,22 +7,30 @@
  */
 import autocannon, { type Result } from "autocannon";
 import Fastify, { type FastifyInstance } from "fastify";
+import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { faceCallsPerSession, READ_STYLES } from "./bench-face-calls.js";
 import { buildApp } from "../src/app.js";
-import { DEV_API_KEY, loadConfig } from "../src/config.js";
+import { loadConfig } from "../src/config.js";
 import { startEmulator, type RunningEmulator } from "../src/emulator/emulator-server.js";
 import { systemClock } from "../src/lib/clock.js";
 import { createLogger } from "../src/logger.js";
 import { createMemoryState } from "../src/state/state-memory.js";
 import type { State } from "../src/state/state.js";
+import { startEmulatorProcess } from "./bench-emulator-process.js";
+
+/** The table's sections, in order; `npm run bench -- --only=waiting,idle` runs some of them alone. */
+export const hotPathSections = ["throughput", "face-calls", "waiting", "tenant", "idle"] as const;
+export type HotPathSection = (typeof hotPathSections)[number];
 
 export interface HotPathOptions {
   smoke: boolean;
   seconds: number;
   connections: number;
+  /** Sections to run; all of them when absent. */
+  only?: ReadonlySet<HotPathSection> | undefined;
 }
 
 interface Row {
@@ -32,7 +40,13 @@ interface Row {
   ratio: string;
 }
 
-const headers = { "x-api-key": DEV_API_KEY, "content-type": "application/json" };
+/** Two tenants: "bench" makes every measured call; "noisy" holds the long-polls another tenant's create must pass. */
+const KEYS = { bench: "bench-api-key-0123456789abcdef", noisy: "noisy-api-key-0123456789abcdef" } as const;
+const tenantHeaders: Record<"quiet" | "noisy", Record<string, string>> = {
+  quiet: { "x-api-key": KEYS.bench, "content-type": "application/json" },
+  noisy: { "x-api-key": KEYS.noisy, "content-type": "application/json" },
+};
+const headers = tenantHeaders.quiet;
 const createBody = JSON.stringify({ kind: "liveness", deviceCorrelationId: "bench" });
 const FACE = "/face/v1.2";
 /** The emulator's key, which both our server and the one-hop baseline send. */
@@ -48,18 +62,29 @@ interface Server {
   state: State;
 }
 
-async function startServer(emulator: RunningEmulator, smoke: boolean): Promise<Server> {
+/**
+ * "unpaced": the guard's pacing lifted far above what the env schema allows, so what is measured is our overhead.
+ * "default": Face's quota as shipped (FACE_MAX_TPS=10, its background share), for the figures whose targets are
+ * stated at the default quota: a caller's wait beside background work and beside another tenant.
+ */
+type Pacing = "unpaced" | "default";
+
+/** A webhook secret for the bench only, so sessions with a callbackUrl are accepted (and hence watched). */
+const BENCH_WEBHOOK_SECRET = `whsec_${Buffer.from("bench-webhook-secret-0123456789ab").toString("base64")}`;
+
+async function startServer(emulator: { url: string }, smoke: boolean, pacing: Pacing = "unpaced", state: State = createMemoryState(systemClock)): Promise<Server> {
   const base = loadConfig({
     // The bench measures our overhead, not Face's quota, our own rate limits or the live-session cap.
     FACE_MAX_QUEUE: "10000",
     RATE_LIMIT_PER_IP_PER_MINUTE: "1000000",
+    API_KEYS: Object.entries(KEYS).map(([client, key]) => `${client}:${key}`).join(","),
     CLIENT_POLICIES: JSON.stringify({ "*": { rateLimitPerMinute: 1_000_000, maxLiveSessions: 1_000_000, decision: { requireClientDigest: false } } }),
+    WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET,
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: "true",
     // A smoke run cannot wait for the default first poll (5 s); a full run measures the default.
-    ...(smoke && { SESSION_WATCH_INTERVAL_MS: "100" }),
+    ...(smoke && { SESSION_WATCH_INTERVAL_MS: "100", SESSION_WATCH_FIRST_POLL_MS: "100" }),
   });
-  // Above what the env schema allows on purpose: the guard's pacing would otherwise be what is measured.
-  const guard = { ...base.face.guard, maxTps: 1_000_000, burst: 1_000_000 };
-  const state = createMemoryState(systemClock);
+  const guard = pacing === "default" ? base.face.guard : { ...base.face.guard, maxTps: 1_000_000, burst: 1_000_000 };
   const app = await buildApp({ ...base, face: { ...base.face, endpoint: emulator.url, apiKey: FACE_KEY, guard } }, { logger: createLogger("silent"), state });
   return { app, url: await app.listen({ port: 0, host: "127.0.0.1" }), state };
 }
@@ -80,8 +105,8 @@ async function startBaselines(emulator: RunningEmulator, sample: unknown, sessio
   return { app, url: await app.listen({ port: 0, host: "127.0.0.1" }) };
 }
 
-async function createSession(server: Server): Promise<{ id: string; authToken: string }> {
-  const res = await fetch(`${server.url}/v1/sessions`, { method: "POST", headers, body: createBody });
+async function createSession(server: Server, body = createBody, callerHeaders = headers): Promise<{ id: string; authToken: string }> {
+  const res = await fetch(`${server.url}/v1/sessions`, { method: "POST", headers: callerHeaders, body });
   if (res.status !== 201) throw new Error(`create answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as { id: string; authToken: string };
 }
@@ -96,22 +121,32 @@ async function deviceAttempt(emulator: RunningEmulator, authToken: string): Prom
   return ((await res.json()) as { digest: string }).digest;
 }
 
-async function createMany(server: Server, count: number, concurrency: number): Promise<Array<{ id: string; authToken: string }>> {
+async function createMany(server: Server, count: number, concurrency: number, body = createBody, callerHeaders = headers): Promise<Array<{ id: string; authToken: string }>> {
   const out: Array<{ id: string; authToken: string }> = [];
   let next = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < count) {
       next += 1;
-      out.push(await createSession(server));
+      out.push(await createSession(server, body, callerHeaders));
     }
   }));
   return out;
 }
 
+/** A webhook receiver that takes every delivery, so watched sessions' webhooks do not pile up as retries. */
+async function startReceiver(): Promise<{ app: FastifyInstance; url: string }> {
+  const app = Fastify();
+  app.post("/hook", async (_request, reply) => reply.code(204).send());
+  return { app, url: `${await app.listen({ port: 0, host: "127.0.0.1" })}/hook` };
+}
+
+/** A create whose session the watcher follows: it has a callbackUrl, so its decision is owed as a webhook. */
+const watchedBody = (callbackUrl: string) => JSON.stringify({ kind: "liveness", deviceCorrelationId: "bench", callbackUrl });
+
 /** A fresh emulator and server for one section, so sessions left by another section (watched, polled) do not count. */
-async function withStack<T>(smoke: boolean, body: (server: Server, emulator: RunningEmulator) => Promise<T>): Promise<T> {
+async function withStack<T>(smoke: boolean, body: (server: Server, emulator: RunningEmulator) => Promise<T>, pacing: Pacing = "unpaced"): Promise<T> {
   const emulator = await startEmulator({ port: 0, apiKey: FACE_KEY });
-  const server = await startServer(emulator, smoke);
+  const server = await startServer(emulator, smoke, pacing);
   try {
     return await body(server, emulator);
   } finally {
@@ -126,17 +161,30 @@ function collectGarbage(): void {
   (runInNewContext("gc") as () => void)();
 }
 
-/** One caller's create latency (p50, ms), one request at a time, for a few seconds. */
-async function createP50(server: Server, seconds: number): Promise<number> {
-  const result = await measure({ url: `${server.url}/v1/sessions`, method: "POST", headers, body: createBody }, seconds, 1);
-  return result.latency.p50;
+/**
+ * One caller's create latency (p50, ms): creates one at a time, started `ratePerSec` a second, so the caller stays
+ * inside its share of a real quota and what shows is the wait other work adds, not its own creates queueing.
+ */
+async function createP50(server: Server, seconds: number, ratePerSec: number, callerHeaders = headers): Promise<number> {
+  const gapMs = 1000 / ratePerSec;
+  const latencies: number[] = [];
+  for (let i = 0; i < Math.max(3, Math.round(seconds * ratePerSec)); i++) {
+    const started = performance.now();
+    const res = await fetch(`${server.url}/v1/sessions`, { method: "POST", headers: callerHeaders, body: createBody });
+    await res.text();
+    const tookMs = performance.now() - started;
+    if (res.status !== 201) throw new Error(`create answered ${res.status}`);
+    latencies.push(tookMs);
+    await sleep(Math.max(0, gapMs - tookMs));
+  }
+  latencies.sort((x, y) => x - y);
+  return latencies[Math.floor(latencies.length / 2)]!;
 }
 
 const fixed = (n: number, digits = 0) => n.toFixed(digits);
 const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : "-");
 
-export async function runHotPaths(options: HotPathOptions): Promise<string> {
-  const { smoke, seconds, connections } = options;
+async function throughputRows(smoke: boolean, seconds: number, connections: number): Promise<Row[]> {
   const emulator = await startEmulator({ port: 0, apiKey: FACE_KEY });
   const server = await startServer(emulator, smoke);
   const settled = await createSession(server);
@@ -166,35 +214,70 @@ export async function runHotPaths(options: HotPathOptions): Promise<string> {
   await server.app.close();
   await baselines.app.close();
   await emulator.close();
+  return rows;
+}
 
+async function faceCallRows(smoke: boolean): Promise<Row[]> {
   const calls = await faceCallsPerSession(smoke);
-  for (const style of [...READ_STYLES, "mix"] as const) {
-    rows.push({ name: `Face calls per session, ${style === "mix" ? "mix of the three" : style}`, value: fixed(calls[style], 2), baseline: style === "mix" ? "floor 3" : "-", ratio: "-" });
-  }
+  return [...READ_STYLES, "mix" as const].map((style) => ({
+    name: `Face calls per session, ${style === "mix" ? "mix of the three" : style}`,
+    value: fixed(calls[style], 2),
+    baseline: style === "mix" ? "floor 3" : "-",
+    ratio: "-",
+  }));
+}
 
-  const latencySeconds = smoke ? 0.3 : Math.max(2, seconds);
-  await withStack(smoke, async (s, e) => {
-    const idle = await createP50(s, latencySeconds);
-    // 150 sessions waiting for their devices: created, never attempted, so the watcher follows them all.
-    const waitingSessions = await createMany(s, smoke ? 15 : 150, 10);
-    const waiting = await createP50(s, latencySeconds);
-    rows.push({ name: "create p50 with 150 sessions waiting for devices, ms", value: fixed(waiting, 1), baseline: `idle ${fixed(idle, 1)}`, ratio: ratio(waiting, idle) });
-    await Promise.all(waitingSessions.map((w) => deviceAttempt(e, w.authToken)));
-  });
-  await withStack(smoke, async (s, e) => {
-    const idle = await createP50(s, latencySeconds);
-    const noisy = await createMany(s, smoke ? 10 : 100, 10);
-    const polls = noisy.map((n) => fetch(`${s.url}/v1/sessions/${n.id}?waitSeconds=30`, { headers }).catch(() => undefined));
+/** The caller's pace in the latency sections: well inside the callers' 70% of the default 10 calls/s. */
+const CALLER_RATE = 4;
+
+/** At the default quota: a caller's create beside 150 watched sessions whose devices never come. */
+async function waitingRow(smoke: boolean, seconds: number): Promise<Row> {
+  const receiver = await startReceiver();
+  try {
+    return await withStack(smoke, async (s, e) => {
+      const idle = await createP50(s, seconds, CALLER_RATE);
+      const reads = () => e.state.requestCount("getLivenessSession");
+      // 150 sessions waiting for their devices: created with a callbackUrl and never attempted, so the watcher
+      // reads them all, as often as its share of the quota lets it.
+      const waitingSessions = await createMany(s, smoke ? 15 : 150, 10, watchedBody(receiver.url));
+      await sleep(smoke ? 200 : 6000); // past the watcher's first read (SESSION_WATCH_FIRST_POLL_MS, 5 s)
+      const readsBefore = reads();
+      const waiting = await createP50(s, seconds, CALLER_RATE);
+      // The watcher's reads while the caller measured: proof the background work was there to compete with.
+      const watcherReads = reads() - readsBefore;
+      await Promise.all(waitingSessions.map((w) => deviceAttempt(e, w.authToken)));
+      return { name: `create p50 with 150 sessions waiting for devices, ms (${watcherReads} watcher reads)`, value: fixed(waiting, 1), baseline: `idle ${fixed(idle, 1)}`, ratio: ratio(waiting, idle) };
+    }, "default");
+  } finally {
+    await receiver.app.close();
+  }
+}
+
+/** At the default quota: one tenant's create while another tenant holds 100 long-polls (each reading Face). */
+async function tenantRow(smoke: boolean, seconds: number): Promise<Row> {
+  return withStack(smoke, async (s, e) => {
+    const idle = await createP50(s, seconds, CALLER_RATE, tenantHeaders.quiet);
+    const noisy = await createMany(s, smoke ? 10 : 100, 10, createBody, tenantHeaders.noisy);
+    const polls = noisy.map((n) => fetch(`${s.url}/v1/sessions/${n.id}?waitSeconds=${smoke ? 3 : 30}`, { headers: tenantHeaders.noisy }).catch(() => undefined));
     await sleep(300);
-    const underPolls = await createP50(s, latencySeconds);
-    rows.push({ name: "create p50 with one tenant holding 100 long-polls, ms", value: fixed(underPolls, 1), baseline: `idle ${fixed(idle, 1)}`, ratio: ratio(underPolls, idle) });
+    const readsBefore = e.state.requestCount("getLivenessSession");
+    const underPolls = await createP50(s, seconds, CALLER_RATE, tenantHeaders.quiet);
+    const pollReads = e.state.requestCount("getLivenessSession") - readsBefore;
     await Promise.all(noisy.map((n) => deviceAttempt(e, n.authToken)));
     await Promise.all(polls);
-  });
+    return { name: `create p50 with one tenant holding 100 long-polls, ms (${pollReads} poll reads)`, value: fixed(underPolls, 1), baseline: `idle ${fixed(idle, 1)}`, ratio: ratio(underPolls, idle) };
+  }, "default");
+}
 
-  // Memory and idle CPU with many unsettled sessions; the emulator shares the process (as in emulator mode), so its
-  // copy of each session is in the heap figure too.
+/**
+ * Memory, then idle CPU, with many unsettled sessions. The heap figure counts the in-process emulator's copy of each
+ * session too (as in emulator mode). The CPU figure is the server's alone: its emulator runs in a child process,
+ * whose CPU process.cpuUsage() does not count. The sessions have a callbackUrl, so the watcher has every one of
+ * them on its index; "idle" means no caller, the watcher following them at its share of an unpaced quota.
+ */
+async function idleRows(smoke: boolean): Promise<Row[]> {
   const tracked = smoke ? 200 : 20_000;
+  const rows: Row[] = [];
   await withStack(smoke, async (s) => {
     collectGarbage();
     const heapBefore = process.memoryUsage().heapUsed;
@@ -202,18 +285,50 @@ export async function runHotPaths(options: HotPathOptions): Promise<string> {
     collectGarbage();
     const heapAfter = process.memoryUsage().heapUsed;
     rows.push({ name: `memory per tracked session (heap, ${tracked} sessions), bytes`, value: fixed((heapAfter - heapBefore) / tracked), baseline: "-", ratio: "-" });
+  });
+  const emulator = await startEmulatorProcess(FACE_KEY);
+  const receiver = await startReceiver();
+  // At the default quota, 20 000 creates would take over half an hour: the bucket grants everything while they are
+  // made (the watcher's first reads included), and Face's default quota holds from then on.
+  const state = createMemoryState(systemClock);
+  const quota = state.quota;
+  let seeding = true;
+  const server = await startServer(emulator, smoke, "default", {
+    ...(state as State),
+    quota: { take: async (resource, lanes) => (seeding ? { granted: true } : quota.take(resource, lanes)), pause: (resource, forMs) => quota.pause(resource, forMs) },
+  });
+  try {
+    await createMany(server, tracked, 20, watchedBody(receiver.url));
+    seeding = false;
     await sleep(smoke ? 100 : 1000);
     const cpuStart = process.cpuUsage();
     const cpuSeconds = smoke ? 0.5 : 5;
     await sleep(cpuSeconds * 1000);
     const cpu = process.cpuUsage(cpuStart);
     rows.push({ name: `idle CPU with ${tracked} unsettled sessions, % of one core`, value: fixed(((cpu.user + cpu.system) / 1e6 / cpuSeconds) * 100, 1), baseline: "-", ratio: "-" });
-  });
+  } finally {
+    await server.app.close();
+    await receiver.app.close();
+    await emulator.close();
+  }
+  return rows;
+}
+
+export async function runHotPaths(options: HotPathOptions): Promise<string> {
+  const { smoke, seconds, connections, only } = options;
+  const runs = (section: HotPathSection) => !only || only.has(section);
+  const latencySeconds = smoke ? 0.5 : Math.max(10, seconds);
+  const rows: Row[] = [];
+  if (runs("throughput")) rows.push(...(await throughputRows(smoke, seconds, connections)));
+  if (runs("face-calls")) rows.push(...(await faceCallRows(smoke)));
+  if (runs("waiting")) rows.push(await waitingRow(smoke, latencySeconds));
+  if (runs("tenant")) rows.push(await tenantRow(smoke, latencySeconds));
+  if (runs("idle")) rows.push(...(await idleRows(smoke)));
 
   const lines = [
     `\nHot paths (${seconds}s per throughput scenario, ${connections} connections, loopback${smoke ? "; smoke run: numbers are not meaningful" : ""})\n`,
-    `${"figure".padEnd(56)}${"value".padStart(10)}  ${"baseline".padEnd(24)}${"ratio".padStart(7)}`,
-    ...rows.map((r) => `${r.name.padEnd(56)}${r.value.padStart(10)}  ${r.baseline.padEnd(24)}${r.ratio.padStart(7)}`),
+    `${"figure".padEnd(72)}${"value".padStart(10)}  ${"baseline".padEnd(24)}${"ratio".padStart(7)}`,
+    ...rows.map((r) => `${r.name.padEnd(72)}${r.value.padStart(10)}  ${r.baseline.padEnd(24)}${r.ratio.padStart(7)}`),
   ];
   return `${lines.join("\n")}\n`;
 }

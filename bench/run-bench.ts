@@ -11,7 +11,8 @@
  * BENCH_SECONDS (default 3) sets each scenario's duration; BENCH_CONNECTIONS (default 10) its concurrency;
  * BENCH_SESSIONS (default 1000) the sessions created for the memory measurement. `--smoke` runs every scenario for
  * a few hundred milliseconds and 50 sessions: it proves the bench runs, its numbers mean little.
- * Then the hot-path table (bench-hot-paths.ts).
+ * Then the hot-path table (bench-hot-paths.ts). `--only=waiting,idle` runs just those hot-path sections (names in
+ * hotPathSections), without the tables above.
  */
 import { randomBytes } from "node:crypto";
 import autocannon, { type Result } from "autocannon";
@@ -21,12 +22,21 @@ import { DEV_API_KEY, loadConfig } from "../src/config.js";
 import { startEmulator, type RunningEmulator } from "../src/emulator/emulator-server.js";
 import { systemClock } from "../src/lib/clock.js";
 import { createLogger } from "../src/logger.js";
-import { runHotPaths } from "./bench-hot-paths.js";
+import { hotPathSections, runHotPaths, type HotPathSection } from "./bench-hot-paths.js";
 import { openRedisState } from "../src/state/redis/redis-state.js";
 import type { State } from "../src/state/state.js";
 import { startBenchRedis, type BenchRedis } from "./bench-redis.js";
 
 const smoke = process.argv.includes("--smoke");
+const only = parseOnly(process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length));
+
+function parseOnly(list: string | undefined): Set<HotPathSection> | undefined {
+  if (list === undefined) return undefined;
+  const names = list.split(",").filter(Boolean);
+  const unknown = names.filter((n) => !(hotPathSections as readonly string[]).includes(n));
+  if (unknown.length) throw new Error(`--only: unknown section(s) ${unknown.join(", ")}; known: ${hotPathSections.join(", ")}`);
+  return new Set(names as HotPathSection[]);
+}
 const seconds = smoke ? 0.3 : Number(process.env.BENCH_SECONDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const trackedSessions = smoke ? 50 : Number(process.env.BENCH_SESSIONS ?? 1000);
@@ -111,6 +121,10 @@ function table(title: string, rows: Array<Measured & { ratio: number }>, ratioOf
 }
 
 async function main(): Promise<void> {
+  if (only) {
+    process.stdout.write(await runHotPaths({ smoke, seconds, connections, only }));
+    return;
+  }
   const emulator = await startEmulator({ port: 0 });
   const memory = await startServer(emulator);
   const redis = await startBenchRedis();

@@ -106,6 +106,8 @@ function defaultFaceGateway(
     quota: { bucket: quota, resource },
     clock: systemClock,
     logger: faceLogger,
+    // Read per call, so weights follow policies Key Vault replaces while the app runs.
+    clientWeight: (clientId) => credentials.policies.of(clientId).faceQuotaWeight,
   });
   const face = withCredentialRefresh(guard, { refresh: () => credentials.refreshFaceKey(), version: () => credentials.faceKeyVersion() }, faceLogger);
   return { face, guard };

@@ -177,7 +177,7 @@ export const envSchema = z.object({
   CLIENT_POLICIES: jsonOf(callerPoliciesSchema)
     .optional()
     .describe(
-      'Per-client policies as JSON: {"<clientId>" or "*": {"allowedKinds": [...], "rateLimitPerMinute": n, "maxTokenTtlSeconds": n, "sessionImages": bool, "maxLiveSessions": n}}.',
+      'Per-client policies as JSON: {"<clientId>" or "*": {"allowedKinds": [...], "rateLimitPerMinute": n, "maxTokenTtlSeconds": n, "sessionImages": bool, "maxLiveSessions": n, "faceQuotaWeight": n}}.',
     ),
   TRUST_PROXY: z
     .string()

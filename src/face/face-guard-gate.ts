@@ -5,6 +5,13 @@
  * process asks the bucket for the most urgent queued call; a refusal says when a token is due, and the pump sleeps
  * until then. Background reads also draw on a lane of their own, so they never use more than their share.
  *
+ * The Face lane holds half a token more than the burst, and only creates may spend it: every other call must leave
+ * it in the lane. Reads that keep the quota busy (a tenant's long-polls, the watcher) would otherwise spend every
+ * token the moment it is due, and a create arriving just after one would wait a whole interval for the next; with
+ * the reserve the create goes at once half the time and waits at most half an interval. Half a token, not a whole
+ * one, so no second holds more calls than before (burst + maxTps, rounded down); reads pay for it by going half an
+ * interval after a create, or after Face's pause ends.
+ *
  * A call that could not get through within its bound is refused at once with the wait it would have needed; one
  * whose bound passes while it waits (other replicas take tokens too) is refused then.
  */
@@ -58,12 +65,15 @@ interface Waiter {
   done: AbortController;
 }
 
+/** The part of the Face lane only creates may spend (see the header). */
+const CREATE_RESERVE = 0.5;
+
 /** How long a caller refused for want of the shared bucket (Redis unreachable) is told to wait. */
 const QUOTA_UNAVAILABLE_WAIT_MS = 1000;
 
 export class FaceQuotaGate {
-  private readonly queues = Object.fromEntries(faceCallPriorities.map((p) => [p, new FairQueue<Waiter>()])) as Record<FaceCallPriority, FairQueue<Waiter>>;
-  private readonly lanes: Record<"caller" | "background", QuotaLane[]>;
+  private readonly queues: Record<FaceCallPriority, FairQueue<Waiter>>;
+  private readonly lanes: Record<"create" | "caller" | "background", QuotaLane[]>;
   private readonly intervalMs: number;
   private readonly backgroundIntervalMs: number;
   /** Face's pause, as last learnt (from our own 429 or from the bucket, when another replica set it). */
@@ -75,6 +85,8 @@ export class FaceQuotaGate {
   private asking = false;
   private snooze: AbortController | undefined;
   private heldBy: QuotaHold | undefined;
+  /** The priority of the call the pump is asking for or sleeping on. */
+  private servingFor: FaceCallPriority | undefined;
   private closed = false;
 
   constructor(
@@ -83,11 +95,17 @@ export class FaceQuotaGate {
     private readonly clock: Clock,
     private readonly sleep: Sleep,
     private readonly events: GateEvents,
+    /** Each client's weight in its turns (CALLER_POLICIES faceQuotaWeight); 1 for every client by default. */
+    weightOf?: (clientId: string) => number,
   ) {
+    this.queues = Object.fromEntries(faceCallPriorities.map((p) => [p, new FairQueue<Waiter>(weightOf)])) as Record<FaceCallPriority, FairQueue<Waiter>>;
     const backgroundTps = settings.maxTps * settings.backgroundShare;
-    const face: QuotaLane = { name: FACE_LANE, ratePerSec: settings.maxTps, burst: settings.burst };
+    // One lane, two views of it: creates may spend its last half token, every other call must leave it there.
+    const face: QuotaLane = { name: FACE_LANE, ratePerSec: settings.maxTps, burst: settings.burst + CREATE_RESERVE };
+    const faceLeavingReserve: QuotaLane = { ...face, reserve: CREATE_RESERVE };
     // Background reads never need a burst: one token at a time keeps them at their share in every window.
-    this.lanes = { caller: [face], background: [face, { name: BACKGROUND_LANE, ratePerSec: backgroundTps, burst: 1 }] };
+    const background: QuotaLane = { name: BACKGROUND_LANE, ratePerSec: backgroundTps, burst: 1 };
+    this.lanes = { create: [face], caller: [faceLeavingReserve], background: [faceLeavingReserve, background] };
     this.intervalMs = 1000 / settings.maxTps;
     this.backgroundIntervalMs = 1000 / backgroundTps;
   }
@@ -117,8 +135,7 @@ export class FaceQuotaGate {
       const waiter: Waiter = { ticket, deadline: now + maxWaitMs, resolve, reject, done: new AbortController() };
       this.queues[ticket.priority].push(ticket.clientId, waiter);
       this.armDeadline(waiter);
-      // The pump sleeps on the background lane only for background reads: a caller's call must not wait for it.
-      if (ticket.priority !== "background" && this.heldBy === BACKGROUND_LANE) this.snooze?.abort();
+      if (this.maySkipTheWait(ticket.priority)) this.snooze?.abort();
       void this.pump();
     });
   }
@@ -184,7 +201,18 @@ export class FaceQuotaGate {
   }
 
   private lanesOf(priority: FaceCallPriority): QuotaLane[] {
+    if (priority === "create") return this.lanes.create;
     return priority === "background" ? this.lanes.background : this.lanes.caller;
+  }
+
+  /**
+   * Whether a call just queued may go before the pump's current wait ends: the pump sleeps on the background lane
+   * (only background reads draw on it), or on the create reserve a create may spend.
+   */
+  private maySkipTheWait(priority: FaceCallPriority): boolean {
+    if (this.servingFor === undefined || this.heldBy === undefined || this.heldBy === PAUSE_HOLD) return false;
+    if (priority !== "background" && this.heldBy === BACKGROUND_LANE) return true;
+    return priority === "create" && this.servingFor !== "create";
   }
 
   /** One loop per process while anything is queued: ask the bucket for the most urgent call, or sleep until it may. */
@@ -199,6 +227,7 @@ export class FaceQuotaGate {
           continue;
         }
         this.asking = true;
+        this.servingFor = priority;
         let grant;
         try {
           grant = await this.quota.bucket.take(this.quota.resource, this.lanesOf(priority));
@@ -233,18 +262,21 @@ export class FaceQuotaGate {
   }
 
   /**
-   * Hands the token to the most urgent call queued now (one may have arrived while the bucket answered). A token
-   * taken without the background lane never goes to a background read: that would pass the background share.
+   * Hands the token to the most urgent call queued now (one may have arrived while the bucket answered), among those
+   * the take's lanes allowed: a token taken without the background lane never goes to a background read (that
+   * would pass the background share), and one taken for a create (which may spend the reserve) only to a create.
    */
   private release(takenFor: FaceCallPriority): void {
     for (const p of faceCallPriorities) {
       if (p === "background" && takenFor !== "background") return;
       const waiter = this.queues[p].shift();
-      if (!waiter) continue;
-      waiter.done.abort();
-      this.events.granted(p);
-      waiter.resolve();
-      return;
+      if (waiter) {
+        waiter.done.abort();
+        this.events.granted(p);
+        waiter.resolve();
+        return;
+      }
+      if (takenFor === "create") return;
     }
   }
 

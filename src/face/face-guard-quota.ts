@@ -12,6 +12,13 @@ export interface QuotaLane {
   name: string;
   ratePerSec: number;
   burst: number;
+  /**
+   * Tokens (or a fraction of one) this take must leave in the lane, default 0: it is held while fewer than
+   * 1 + reserve are there. Takers without a reserve may use them; the guard keeps half a token this way for creates,
+   * so a create waits at most half an interval behind reads that keep the quota busy. Takers of one lane pass the
+   * same burst; `burst` must exceed the reserve, or the take could never be granted.
+   */
+  reserve?: number;
 }
 
 /** What held a call back: one of its lanes, or Face's own Retry-After pause. */

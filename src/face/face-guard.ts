@@ -36,6 +36,8 @@ export interface FaceGuardDeps {
   sleep?: Sleep;
   /** Backoff jitter source in [0, 1); Math.random by default. */
   random?: () => number;
+  /** A client's weight in the fair queues (its caller policy's faceQuotaWeight); every client 1 when absent. */
+  clientWeight?: (clientId: string) => number;
 }
 
 export interface GuardedFaceGateway extends FaceGateway {
@@ -63,7 +65,7 @@ export function createGuardedFaceGateway(inner: FaceGateway, options: FaceGuardO
       counters.quotaError();
       logger.warn({ err: error }, "the shared Face quota could not be reached; calls waiting for it were refused");
     },
-  });
+  }, deps.clientWeight);
   const closing = new AbortController();
 
   /** Breaker, then a token, then the breaker again (it may have opened while we queued), then Face. */

@@ -32,6 +32,15 @@ export const callerPolicySchema = z.strictObject({
     .default(["liveness", "livenessWithVerify"])
     .describe("Session kinds this client may create."),
   rateLimitPerMinute: z.number().int().min(1).max(1_000_000).default(600).describe("Requests per minute this client may make."),
+  faceQuotaWeight: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(1)
+    .describe(
+      "This client's weight when calls wait for the Face quota: within a priority, waiting clients take turns, and a client of weight w gets up to w calls through per turn. Per replica (each replica's queue); the quota itself is shared.",
+    ),
   maxTokenTtlSeconds: z.number().int().min(60).max(86_400).default(86_400).describe("The longest authTokenTtlSeconds this client may ask for."),
   sessionImages: z.boolean().default(true).describe("Whether this client may set enableSessionImage."),
   requireConsent: z

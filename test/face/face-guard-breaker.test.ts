@@ -133,7 +133,8 @@ describe("face guard: stats", () => {
       rejectedByBreaker: 0,
       retryAfterPauses: 1,
       granted: { create: 1, read: 3, delete: 0, background: 0 },
-      quotaHolds: { face: 0, background: 0, pause: 0 },
+      // The probe after the create's pause waited half an interval more, for the creates' reserve.
+      quotaHolds: { face: 1, background: 0, pause: 0 },
       quotaErrors: 0,
       breaker: { state: "closed", consecutiveFailures: 0, transitions: { open: 0, halfOpen: 0, closed: 0 } },
       queueLength: 0,

@@ -2,8 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { FairQueue } from "../../src/face/face-guard-fair-queue.js";
 
-function queueOf(items: Array<[client: string, item: string]>): FairQueue<string> {
-  const queue = new FairQueue<string>();
+function queueOf(items: Array<[client: string, item: string]>, weights: Record<string, number> = {}): FairQueue<string> {
+  const queue = new FairQueue<string>((client) => weights[client] ?? 1);
   for (const [client, item] of items) queue.push(client, item);
   return queue;
 }
@@ -66,5 +66,66 @@ describe("FairQueue", () => {
     expect(queue.remove("a", "a1")).toBe(false);
     expect(queue.size).toBe(2);
     expect(drainInOrder(queue)).toEqual(["a2", "b1"]);
+  });
+
+  it("when clients have weights, then each turn serves up to its weight of a client's items, in order", () => {
+    const queue = queueOf(
+      [
+        ["a", "a1"],
+        ["a", "a2"],
+        ["a", "a3"],
+        ["a", "a4"],
+        ["b", "b1"],
+        ["b", "b2"],
+        ["b", "b3"],
+        ["c", "c1"],
+      ],
+      { a: 3 },
+    );
+    expect(drainInOrder(queue)).toEqual(["a1", "a2", "a3", "b1", "c1", "a4", "b2", "b3"]);
+  });
+
+  it("when a weighted client's turn is part-way through and another arrives, then the turn finishes first", () => {
+    const queue = queueOf(
+      [
+        ["a", "a1"],
+        ["a", "a2"],
+        ["a", "a3"],
+      ],
+      { a: 2 },
+    );
+    expect(queue.shift()).toBe("a1");
+    queue.push("b", "b1");
+    expect(drainInOrder(queue)).toEqual(["a2", "b1", "a3"]);
+  });
+
+  it("when asked how many go before a new item under weights, then the answer matches where the queue serves it", () => {
+    const weights = { a: 3, b: 1, c: 2, d: 4 };
+    const items: Array<[string, string]> = [
+      ["a", "a1"],
+      ["b", "b1"],
+      ["a", "a2"],
+      ["c", "c1"],
+      ["b", "b2"],
+      ["a", "a3"],
+      ["c", "c2"],
+      ["a", "a4"],
+      ["c", "c3"],
+      ["b", "b3"],
+      ["a", "a5"],
+    ];
+    const checked: string[] = [];
+    // From every point of the drain (head clients part-way through their turns included), for every client.
+    for (let servedFirst = 0; servedFirst < items.length; servedFirst++) {
+      for (const client of ["a", "b", "c", "d"]) {
+        const queue = queueOf(items, weights);
+        for (let i = 0; i < servedFirst; i++) queue.shift();
+        const ahead = queue.aheadOf(client);
+        queue.push(client, "new");
+        expect(drainInOrder(queue).indexOf("new"), `${client} after ${servedFirst}`).toBe(ahead);
+        checked.push(client);
+      }
+    }
+    expect(checked).toHaveLength(items.length * 4);
   });
 });

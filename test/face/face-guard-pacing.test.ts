@@ -89,17 +89,26 @@ describe("face guard: token bucket and bounded queue", () => {
 
 describe("face guard: Face's Retry-After", () => {
   it("when Face answers 429 with Retry-After, then no caller reaches Face before it has passed", async () => {
-    const { time, face, guard } = setup({ maxTps: 100 });
+    // Room to wait a little past the pause: the read goes after the create that queued behind it.
+    const { time, face, guard } = setup({ maxTps: 100, maxWaitMs: 3000 });
     face.script("createLivenessSession", appError("LSO_ERR_UPSTREAM_UNAVAILABLE", 2));
     const [throttled] = await Promise.allSettled([guard.createLivenessSession({} as never)]);
     expect(rejection(throttled!).retryAfterSeconds).toBe(2);
 
     const other = getSession(guard, "other");
+    const create = guard.createLivenessSession({} as never);
     await time.advance(1999);
+    expect(face.calls).toHaveLength(1);
+    // The pause's end brings one token: the create may spend all of it and goes then; a read must leave the creates'
+    // half-token reserve, so it waits for one and a half more (15 ms at 100 TPS).
+    await time.advance(1);
+    expect(face.count("createLivenessSession")).toBe(2);
+    expect(face.count("getSession")).toBe(0);
+    await time.advance(14);
     expect(face.count("getSession")).toBe(0);
     await time.advance(1);
     expect(face.count("getSession")).toBe(1);
-    await other;
+    await Promise.all([other, create]);
     expect(guard.stats().retryAfterPauses).toBe(1);
   });
 
@@ -124,7 +133,10 @@ describe("face guard: Face's Retry-After", () => {
     face.script("createLivenessSession", appError("LSO_ERR_UPSTREAM_UNAVAILABLE", 1));
     await Promise.allSettled([guard.createLivenessSession({} as never)]);
     const calls = ["a", "b", "c"].map((id) => getSession(guard, id));
+    // Reads must leave the creates' half-token reserve: they start half an interval after the pause's end.
     await time.advance(1000);
+    expect(face.count("getSession")).toBe(0);
+    await time.advance(50);
     expect(face.count("getSession")).toBe(1);
     await time.advance(100);
     expect(face.count("getSession")).toBe(2);

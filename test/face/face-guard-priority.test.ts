@@ -12,12 +12,12 @@ import { faceGuardDefaults, type FaceGuardOptions } from "../../src/face/face-gu
 import { appError, FakeFace, flush, memoryLogger, quotaOn, rejection, VirtualTime } from "./face-guard-kit.js";
 import { StateUnavailableError } from "../../src/state/state-errors.js";
 
-function guardOn(time: VirtualTime, quota: GateQuota, options: Partial<FaceGuardOptions> = {}) {
+function guardOn(time: VirtualTime, quota: GateQuota, options: Partial<FaceGuardOptions> = {}, clientWeight?: (clientId: string) => number) {
   const face = new FakeFace();
   const guard = createGuardedFaceGateway(
     face,
     { ...faceGuardDefaults, maxWaitMs: 60_000, retry: { maxAttempts: 1 }, ...options },
-    { quota, clock: time, sleep: time.sleep, logger: memoryLogger().logger, random: () => 0.5 },
+    { quota, clock: time, sleep: time.sleep, logger: memoryLogger().logger, random: () => 0.5, ...(clientWeight && { clientWeight }) },
   );
   return { face, guard };
 }
@@ -80,6 +80,40 @@ describe("face guard: priorities", () => {
   });
 });
 
+describe("face guard: a create beside busy background and readers", () => {
+  it("when the background share is used up and watcher reads wait, then a create is admitted next, at once", async () => {
+    const { time, face, guard } = setup({ maxTps: 10, backgroundShare: 0.1 });
+    const calls = Array.from({ length: 5 }, (_, i) => background(guard, `bg${i}`)); // bg0 spends the share for 1 s
+    await time.advance(200);
+    expect(seen(face)).toEqual(["bg0"]);
+    expect(guard.stats().queued.background).toBe(4);
+    calls.push(guard.createLivenessSession({} as never));
+    await flush();
+    expect(seen(face)).toEqual(["bg0", "createLivenessSession"]);
+    await time.advance(5000);
+    await Promise.all(calls);
+    expect(seen(face)).toEqual(["bg0", "createLivenessSession", "bg1", "bg2", "bg3", "bg4"]);
+  });
+
+  it("when one tenant's reads take every token as it comes, then another tenant's create goes within half an interval, before them", async () => {
+    const { time, face, guard } = setup({ maxTps: 10 });
+    const reads = Array.from({ length: 20 }, (_, i) => read(guard, `noisy${i}`, { clientId: "noisy" }));
+    // Reads leave half a token for creates: one at 0, then one every 100 ms.
+    await time.advance(110);
+    expect(seen(face)).toEqual(["noisy0", "noisy1"]);
+    const create = guard.createLivenessSession({} as never, { clientId: "quiet" });
+    // Half a token was left at 100 ms; the create needs one, due at 150 ms, not the next read's turn at 200 ms.
+    await time.advance(39);
+    expect(face.count("createLivenessSession")).toBe(0);
+    await time.advance(1);
+    expect(seen(face)).toEqual(["noisy0", "noisy1", "createLivenessSession"]);
+    await create;
+    await time.advance(5000);
+    await Promise.all(reads);
+    expect(face.count("getSession")).toBe(20);
+  });
+});
+
 describe("face guard: clients in turn", () => {
   it("when one client has many calls waiting, then another client's call is served after at most one of them", async () => {
     const { time, face, guard } = setup({ maxTps: 1 });
@@ -104,6 +138,33 @@ describe("face guard: clients in turn", () => {
     await time.advance(5000);
     expect((await results).at(-1)?.status).toBe("fulfilled");
     expect(seen(face).slice(0, 3)).toEqual(["acme0", "acme1", "globex"]);
+  });
+});
+
+describe("face guard: client weights", () => {
+  it("when a client has weight 3 and another weight 1, then while both wait Face sees three of the first for each of the second", async () => {
+    const time = new VirtualTime();
+    const weights: Record<string, number> = { acme: 3 };
+    const { face, guard } = guardOn(time, quotaOn(time), { maxTps: 1 }, (clientId) => weights[clientId] ?? 1);
+    const calls = [read(guard, "first", { clientId: "other" })]; // takes the one token there is
+    await flush();
+    for (let i = 0; i < 6; i++) calls.push(read(guard, `acme${i}`, { clientId: "acme" }), read(guard, `globex${i}`, { clientId: "globex" }));
+    await time.advance(20_000);
+    await Promise.all(calls);
+    expect(seen(face)).toEqual(["first", "acme0", "acme1", "acme2", "globex0", "acme3", "acme4", "acme5", "globex1", "globex2", "globex3", "globex4", "globex5"]);
+  });
+
+  it("when a client's weight changes while it waits, then its next turn follows the new weight", async () => {
+    const time = new VirtualTime();
+    const weights: Record<string, number> = {};
+    const { face, guard } = guardOn(time, quotaOn(time), { maxTps: 1 }, (clientId) => weights[clientId] ?? 1);
+    const calls = [read(guard, "first", { clientId: "other" })];
+    await flush();
+    for (let i = 0; i < 4; i++) calls.push(read(guard, `acme${i}`, { clientId: "acme" }), read(guard, `globex${i}`, { clientId: "globex" }));
+    weights.acme = 2;
+    await time.advance(20_000);
+    await Promise.all(calls);
+    expect(seen(face)).toEqual(["first", "acme0", "acme1", "globex0", "acme2", "acme3", "globex1", "globex2", "globex3"]);
   });
 });
 
@@ -132,9 +193,10 @@ describe("face guard: one quota for every replica", () => {
     a.face.script("getSession", appError("LSO_ERR_UPSTREAM_UNAVAILABLE", 2));
     await Promise.allSettled([read(a.guard, "throttled")]);
     const other = read(b.guard, "other");
-    await time.advance(1999);
+    await time.advance(2000);
+    // A read must leave the creates' half-token reserve: it goes half an interval after the pause's end.
     expect(b.face.count("getSession")).toBe(0);
-    await time.advance(1);
+    await time.advance(5);
     expect(b.face.count("getSession")).toBe(1);
     await other;
     expect(b.guard.stats().quotaHolds.pause).toBe(1);

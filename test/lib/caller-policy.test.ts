@@ -46,6 +46,39 @@ describe("policy enforcement on create", () => {
   });
 });
 
+describe("faceQuotaWeight", () => {
+  it("when two clients' creates wait for Face's quota, then the one of weight 3 gets three through for each of the other's", async () => {
+    // 2 calls a second and room to wait: the twelve creates below queue behind the first one, and Face (the
+    // emulator) records the order they were let through.
+    const weighted = await startStack({ FACE_MAX_TPS: "2", FACE_MAX_WAIT_MS: "10000", CLIENT_POLICIES: JSON.stringify({ acme: { faceQuotaWeight: 3 } }) });
+    try {
+      const create = (client: "acme" | "globex", n: number) => createSession(weighted.app, { kind: "liveness", deviceCorrelationId: `${client}-${n}` }, client);
+      const first = create("acme", 0);
+      const queued = Array.from({ length: 6 }, (_, i) => [create("acme", i + 1), create("globex", i + 1)]).flat();
+      const statuses = (await Promise.all([first, ...queued])).map((res) => res.statusCode);
+      expect(statuses).toEqual(Array.from({ length: 13 }, () => 201));
+      const order = weighted.emulator.state.liveSessions(Date.now()).map((s) => s.deviceCorrelationId!.split("-")[0]);
+      expect(order).toHaveLength(13);
+      // After the first: turns of three acme creates and one globex create, whichever client's turn came first.
+      expect(order.slice(1, 9).filter((client) => client === "acme")).toHaveLength(6);
+    } finally {
+      await weighted.close();
+    }
+  });
+
+  it("when a policy gives a weight outside 1 to 100, then startup names the field", () => {
+    for (const weight of [0, 101, 1.5]) {
+      try {
+        loadConfig({ CLIENT_POLICIES: JSON.stringify({ acme: { faceQuotaWeight: weight } }) });
+        throw new Error("expected a ConfigError");
+      } catch (error) {
+        expect((error as ConfigError).problems.join()).toMatch(/^CLIENT_POLICIES.*faceQuotaWeight/);
+      }
+    }
+    expect(defaultPolicy.faceQuotaWeight).toBe(1);
+  });
+});
+
 describe("policy sources", () => {
   it("when CLIENT_POLICIES is not JSON or has an unknown field, then startup names it", () => {
     for (const value of ["{not json", JSON.stringify({ acme: { allowedKind: ["liveness"] } }), JSON.stringify({ "bad id!": {} })]) {

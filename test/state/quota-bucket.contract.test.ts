@@ -43,6 +43,20 @@ describe.each(backends)("QuotaBucket ($name)", (backend) => {
     expect(await bucket().take(RESOURCE, [face(10)])).toEqual({ granted: false, retryInMs: 100, heldBy: "face" });
   });
 
+  it("when a take must leave a reserve, then it waits for the reserve plus one, and a take without one may spend it", async () => {
+    const reserving: QuotaLane[] = [{ ...face(10, 1.5), reserve: 0.5 }];
+    const spending = [face(10, 1.5)];
+    expect(await bucket().take(RESOURCE, reserving)).toEqual({ granted: true });
+    // Half a token left, the reserve: a reserving take waits for one and a half, a spending one for one.
+    expect(await bucket().take(RESOURCE, reserving)).toEqual({ granted: false, retryInMs: 100, heldBy: "face" });
+    expect(await bucket().take(RESOURCE, spending)).toEqual({ granted: false, retryInMs: 50, heldBy: "face" });
+    ctx.clock.advance(50);
+    expect(await bucket().take(RESOURCE, spending)).toEqual({ granted: true });
+    expect(await bucket().take(RESOURCE, reserving)).toEqual({ granted: false, retryInMs: 150, heldBy: "face" });
+    ctx.clock.advance(150);
+    expect(await bucket().take(RESOURCE, reserving)).toEqual({ granted: true });
+  });
+
   it("when takes race, then no more are granted than the bucket holds", async () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => bucket().take(RESOURCE, [face(10, 5)])));
     expect(results.filter((r) => r.granted)).toHaveLength(5);

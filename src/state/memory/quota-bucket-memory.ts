@@ -1,6 +1,6 @@
 /**
  * The in-process quota bucket: one process is its only taker, but the rules are the shared one's
- * (quota-bucket-redis.ts): lanes refill continuously, a take is all lanes or none, a pause empties every lane so
+ * (quota-bucket-redis.ts): lanes refill continuously, a take is all lanes or none (each leaving its reserve), a pause empties every lane so
  * that exactly one token is due when it ends. A handful of entries (Face resources × lanes): nothing to sweep.
  */
 import type { Clock } from "../../lib/clock.js";
@@ -37,8 +37,9 @@ export class MemoryQuotaBucket implements QuotaBucket {
     let worst = 0;
     let heldBy = "";
     lanes.forEach((lane, i) => {
-      const wait = (1 - current[i]!.tokens) * (1000 / lane.ratePerSec);
-      if (current[i]!.tokens + EPSILON < 1 && wait > worst) [worst, heldBy] = [wait, lane.name];
+      const needed = 1 + (lane.reserve ?? 0);
+      const wait = (needed - current[i]!.tokens) * (1000 / lane.ratePerSec);
+      if (current[i]!.tokens + EPSILON < needed && wait > worst) [worst, heldBy] = [wait, lane.name];
     });
     if (worst > 0) return { granted: false, retryInMs: Math.max(1, Math.ceil(worst - EPSILON_MS)), heldBy };
     lanes.forEach((lane, i) => state.lanes.set(lane.name, { tokens: current[i]!.tokens - 1, at: current[i]!.at }));

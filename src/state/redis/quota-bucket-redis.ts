@@ -14,7 +14,7 @@ import type { RedisKeys } from "./redis-keys.js";
 import { defineScript } from "./redis-scripts.js";
 
 /**
- * KEYS: the resource's hash. ARGV: now, then name, ratePerSec, burst per lane.
+ * KEYS: the resource's hash. ARGV: now, then name, ratePerSec, burst, reserve per lane.
  * [1, 0, ""] when granted; [0, retryInMs, heldBy] when not (heldBy: a lane's name, or "pause").
  * Same arithmetic as MemoryQuotaBucket; numbers are stored with 17 significant digits so both agree exactly.
  */
@@ -25,8 +25,8 @@ local pu = tonumber(redis.call('HGET', k, 'pu') or '') or 0
 if now < pu then return { 0, math.ceil(pu - now), 'pause' } end
 local pa = tonumber(redis.call('HGET', k, 'pa') or '') or -1
 local lanes, worst, held, keep = {}, 0, '', 0
-for i = 2, #ARGV, 3 do
-  local name, burst = ARGV[i], tonumber(ARGV[i + 2])
+for i = 2, #ARGV, 4 do
+  local name, burst, need = ARGV[i], tonumber(ARGV[i + 2]), 1 + tonumber(ARGV[i + 3])
   local interval = 1000 / tonumber(ARGV[i + 1])
   local t = tonumber(redis.call('HGET', k, name .. ':t') or '')
   local at = tonumber(redis.call('HGET', k, name .. ':at') or '')
@@ -35,8 +35,8 @@ for i = 2, #ARGV, 3 do
   end
   if at <= pa then t, at = 0, math.max(pa, pu - interval) end
   if now > at then t, at = math.min(burst, t + (now - at) / interval), now end
-  local wait = (1 - t) * interval
-  if t + 1e-9 < 1 and wait > worst then worst, held = wait, name end
+  local wait = (need - t) * interval
+  if t + 1e-9 < need and wait > worst then worst, held = wait, name end
   if burst * interval > keep then keep = burst * interval end
   lanes[#lanes + 1] = { name, t, at }
 end
@@ -77,7 +77,7 @@ export class RedisQuotaBucket implements QuotaBucket {
   }
 
   async take(resource: string, lanes: readonly QuotaLane[]): Promise<QuotaGrant> {
-    const args = lanes.flatMap((lane) => [lane.name, lane.ratePerSec, lane.burst]);
+    const args = lanes.flatMap((lane) => [lane.name, lane.ratePerSec, lane.burst, lane.reserve ?? 0]);
     const [granted, retryInMs, heldBy] = takeReply.parse(await this.takeScript.run([this.keys.quota(resource)], [this.clock.now(), ...args]));
     return granted === 1 ? { granted: true } : { granted: false, retryInMs, heldBy };
   }
