@@ -7,6 +7,7 @@ import type { Server as HttpServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import multipart from "@fastify/multipart";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Dispatcher } from "undici";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { DEV_API_KEY, type AppConfig } from "./config.js";
 import { loadCredentials, type CredentialDeps, type Credentials } from "./credentials/credentials.js";
@@ -50,6 +51,8 @@ import type { QuotaBucket, State } from "./state/state.js";
 
 export interface AppOverrides {
   faceGateway?: FaceGateway;
+  /** Where the Face transport sends (tests of the Face cloud host pass nock's dispatcher); else its own pool. */
+  faceDispatcher?: Dispatcher;
   /**
    * Everything the service keeps (sessions, idempotency, lockouts, rate limits, webhook outbox, audit, images);
    * else createMemoryState(clock). The app closes it on close, last, whoever made it (closing twice is harmless).
@@ -87,7 +90,8 @@ function defaultFaceGateway(
   logger: Logger,
   quota: QuotaBucket,
   metrics: AppMetrics,
-): { face: FaceGateway; guard: GuardedFaceGateway } {
+  dispatcher: Dispatcher | undefined,
+): { face: FaceGateway; guard: GuardedFaceGateway; transport: { close(): Promise<void> } } {
   const { endpoint } = config.face;
   if (!endpoint) throw new Error("buildApp needs config.face.endpoint (server.ts sets it in emulator mode), or a faceGateway override");
   const faceLogger = logger.child({ component: "face" });
@@ -97,6 +101,7 @@ function defaultFaceGateway(
     credential: credentials.faceCredential,
     timeoutMs: config.face.timeoutMs,
     logger: faceLogger,
+    ...(dispatcher && { dispatcher }),
   });
   // The real clock, not overrides.clock: pacing follows Face's real-time quota, and a frozen test clock would stall it.
   // The quota is per Face resource, so its host names the bucket: apps on one state and one resource share it.
@@ -108,7 +113,7 @@ function defaultFaceGateway(
     logger: faceLogger,
   });
   const face = withCredentialRefresh(guard, { refresh: () => credentials.refreshFaceKey(), version: () => credentials.faceKeyVersion() }, faceLogger);
-  return { face, guard };
+  return { face, guard, transport: gateway };
 }
 
 /** A hop count means "trust that many proxies nearest to us", as proxy-addr defines it. */
@@ -124,8 +129,8 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   const metrics = createAppMetrics();
   const state = metrics.instrumentState(overrides.state ?? createMemoryState(clock));
   const upstream = overrides.faceGateway
-    ? { face: overrides.faceGateway, guard: undefined }
-    : defaultFaceGateway(config, credentials, logger, state.quota, metrics);
+    ? { face: overrides.faceGateway, guard: undefined, transport: undefined }
+    : defaultFaceGateway(config, credentials, logger, state.quota, metrics, overrides.faceDispatcher);
   const { face } = upstream;
   const webhookSecrets = webhookSecretSource(config.webhooks, () => credentials.webhookSecrets());
   // The core emits session events; the audit trail (and the webhook dispatcher) subscribe. A listener's failure is
@@ -242,6 +247,8 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
       // Listeners still writing (audit appends) finish before the state they write to closes.
       ["events", () => events.drain()],
       ["face", () => upstream.guard?.close()],
+      // The Face connection pool, once nothing can call Face any more.
+      ["face transport", () => upstream.transport?.close()],
       ["credentials", () => credentials.close()],
       ["state", () => state.close()],
     ];
