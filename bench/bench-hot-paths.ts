@@ -7,6 +7,7 @@
  */
 import autocannon, { type Result } from "autocannon";
 import Fastify, { type FastifyInstance } from "fastify";
+import { Agent, request } from "undici";
 import { setTimeout as sleep } from "node:timers/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -22,6 +23,8 @@ export interface HotPathOptions {
   smoke: boolean;
   seconds: number;
   connections: number;
+  /** The throughput rows only (settled GET, unsettled GET, create): for quick before/after comparisons. */
+  throughputOnly?: boolean;
 }
 
 interface Row {
@@ -63,20 +66,25 @@ async function startServer(emulator: RunningEmulator, smoke: boolean): Promise<S
   return { app, url: await app.listen({ port: 0, host: "127.0.0.1" }), state };
 }
 
-/** The baselines: a bare route answering a view-sized JSON, and one-hop routes that make one emulator call each. */
-async function startBaselines(emulator: RunningEmulator, sample: unknown, sessionId: string): Promise<{ app: FastifyInstance; url: string }> {
+/**
+ * The baselines: a bare route answering a view-sized JSON, and one-hop routes that make one emulator call each with
+ * undici.request over a keep-alive pool (the leanest Node client, so "one hop" is the floor, not a slow straw man).
+ */
+async function startBaselines(emulator: RunningEmulator, sample: unknown, sessionId: string): Promise<{ app: FastifyInstance; url: string; close(): Promise<void> }> {
   const app = Fastify();
+  const pool = new Agent({ keepAliveTimeout: 60_000 });
   const faceHeaders = { "ocp-apim-subscription-key": FACE_KEY, "content-type": "application/json" };
   app.get("/bare", async () => sample);
   app.post("/hop/create", async (_request, reply) => {
-    const res = await fetch(`${emulator.url}${FACE}/detectLiveness-sessions`, { method: "POST", headers: faceHeaders, body: JSON.stringify({ livenessOperationMode: "PassiveActive", deviceCorrelationId: "bench" }) });
-    return reply.code(res.status === 200 ? 201 : 502).send(await res.json());
+    const res = await request(`${emulator.url}${FACE}/detectLiveness-sessions`, { dispatcher: pool, method: "POST", headers: faceHeaders, body: JSON.stringify({ livenessOperationMode: "PassiveActive", deviceCorrelationId: "bench" }) });
+    return reply.code(res.statusCode === 200 ? 201 : 502).send(await res.body.json());
   });
   app.get("/hop/read", async (_request, reply) => {
-    const res = await fetch(`${emulator.url}${FACE}/detectLiveness-sessions/${sessionId}`, { headers: faceHeaders });
-    return reply.code(res.status).send(await res.json());
+    const res = await request(`${emulator.url}${FACE}/detectLiveness-sessions/${sessionId}`, { dispatcher: pool, headers: faceHeaders });
+    return reply.code(res.statusCode).send(await res.body.json());
   });
-  return { app, url: await app.listen({ port: 0, host: "127.0.0.1" }) };
+  const url = await app.listen({ port: 0, host: "127.0.0.1" });
+  return { app, url, close: async () => { await app.close(); await pool.close(); } };
 }
 
 async function createSession(server: Server): Promise<{ id: string; authToken: string }> {
@@ -165,7 +173,7 @@ const fixed = (n: number, digits = 0) => n.toFixed(digits);
 const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : "-");
 
 export async function runHotPaths(options: HotPathOptions): Promise<string> {
-  const { smoke, seconds, connections } = options;
+  const { smoke, seconds, connections, throughputOnly = false } = options;
   const emulator = await startEmulator({ port: 0, apiKey: FACE_KEY });
   const server = await startServer(emulator, smoke);
   const settled = await createSession(server);
@@ -186,6 +194,13 @@ export async function runHotPaths(options: HotPathOptions): Promise<string> {
   const create = await run({ url: `${server.url}/v1/sessions`, method: "POST", headers, body: createBody });
   rows.push({ name: "create POST /v1/sessions, req/s", value: fixed(create.requests.average), baseline: `one-hop ${fixed(hopCreate.requests.average)}`, ratio: ratio(create.requests.average, hopCreate.requests.average) });
 
+  if (throughputOnly) {
+    await server.app.close();
+    await baselines.close();
+    await emulator.close();
+    return formatRows(rows, seconds, connections, smoke);
+  }
+
   // Added latency at half load: both sides paced at half our max create rate.
   const half = Math.max(1, Math.floor(create.requests.average / 2));
   const hopHalf = await run({ url: `${baselines.url}/hop/create`, method: "POST", overallRate: half });
@@ -193,7 +208,7 @@ export async function runHotPaths(options: HotPathOptions): Promise<string> {
   rows.push({ name: `added p99 at half load (${half} creates/s), ms`, value: fixed(oursHalf.latency.p99 - hopHalf.latency.p99, 1), baseline: `one-hop p99 ${fixed(hopHalf.latency.p99, 1)}`, ratio: "-" });
 
   await server.app.close();
-  await baselines.app.close();
+  await baselines.close();
   await emulator.close();
 
   const perStyle = smoke ? 2 : 20;
@@ -242,6 +257,10 @@ export async function runHotPaths(options: HotPathOptions): Promise<string> {
     rows.push({ name: `idle CPU with ${tracked} unsettled sessions, % of one core`, value: fixed(((cpu.user + cpu.system) / 1e6 / cpuSeconds) * 100, 1), baseline: "-", ratio: "-" });
   });
 
+  return formatRows(rows, seconds, connections, smoke);
+}
+
+function formatRows(rows: Row[], seconds: number, connections: number, smoke: boolean): string {
   const lines = [
     `\nHot paths (${seconds}s per throughput scenario, ${connections} connections, loopback${smoke ? "; smoke run: numbers are not meaningful" : ""})\n`,
     `${"figure".padEnd(56)}${"value".padStart(10)}  ${"baseline".padEnd(24)}${"ratio".padStart(7)}`,

@@ -11,7 +11,8 @@
  * BENCH_SECONDS (default 3) sets each scenario's duration; BENCH_CONNECTIONS (default 10) its concurrency;
  * BENCH_SESSIONS (default 1000) the sessions created for the memory measurement. `--smoke` runs every scenario for
  * a few hundred milliseconds and 50 sessions: it proves the bench runs, its numbers mean little.
- * Then the hot-path table (bench-hot-paths.ts).
+ * Then the hot-path table (bench-hot-paths.ts). `--hot` runs only the hot-path throughput rows (settled GET,
+ * unsettled GET, create, each against its baseline): the quick before/after check for a change to those paths.
  */
 import { randomBytes } from "node:crypto";
 import autocannon, { type Result } from "autocannon";
@@ -111,6 +112,10 @@ function table(title: string, rows: Array<Measured & { ratio: number }>, ratioOf
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes("--hot")) {
+    process.stdout.write(await runHotPaths({ smoke, seconds, connections, throughputOnly: true }));
+    return;
+  }
   const emulator = await startEmulator({ port: 0 });
   const memory = await startServer(emulator);
   const redis = await startBenchRedis();

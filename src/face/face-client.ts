@@ -179,7 +179,6 @@ export function createFaceGateway(options: FaceGatewayOptions): ClosableFaceGate
         resource: "session",
         route: "/detectLiveness-sessions/{sessionId}",
         okStatuses: [404],
-        quiet: true,
         send: (abortSignal) => client.path("/detectLiveness-sessions/{sessionId}", PROBE_SESSION_ID).get({ abortSignal }),
         // Only Face's own "SessionNotFound" proves we reached Face with a working key; a 404 from some other host
         // or a wrong path (e.g. a bad FACE_ENDPOINT) must not pass as healthy.
