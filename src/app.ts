@@ -214,17 +214,21 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   app.removeContentTypeParser("text/plain");
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.addHook("onRequest", async (request, reply) => {
+  // The hooks on every request's path that do no I/O are callback style: an async hook costs a promise per request.
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     // RFC 9112 §3.2: an HTTP/1.1 request must name its Host.
     if (request.raw.httpVersion === "1.1" && request.headers.host === undefined) {
-      throw new AppError("LSO_ERR_VALIDATION", { message: "The Host header is required." });
+      done(new AppError("LSO_ERR_VALIDATION", { message: "The Host header is required." }));
+      return;
     }
     // Only 100-continue is understood (matched as Node matches it); Node answers any other expectation with an empty 417.
     const expect = request.headers.expect;
     if (expect !== undefined && !/(?:^|\W)100-continue(?:$|\W)/i.test(expect)) {
-      throw new AppError("LSO_ERR_VALIDATION", { message: "Only Expect: 100-continue is supported." });
+      done(new AppError("LSO_ERR_VALIDATION", { message: "Only Expect: 100-continue is supported." }));
+      return;
     }
+    done();
   });
   // Slowloris guard: headers must arrive well before the whole-request deadline.
   (app.server as HttpServer).headersTimeout = config.http.headersTimeoutMs;
@@ -236,8 +240,9 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   app.server.on("connect", connectHandler(logger as FastifyBaseLogger));
   // Draining (SIGTERM): every answer asks the client to reconnect, so keep-alive connections move to other replicas
   // and none is left open for the server's close to wait on.
-  app.addHook("onSend", async (_request, reply) => {
+  app.addHook("onSend", (_request, reply, payload, done) => {
     if (lifecycle.draining) reply.header("connection", "close");
+    done(null, payload);
   });
   // Long-polls end first, with the view as it is, so the server's drain (which waits for in-flight requests) cannot hang on them.
   app.addHook("preClose", async () => sessions.releaseWaiters());
@@ -303,8 +308,9 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
         rateLimiter({ name: "client", store: state.rateLimits, key: (r) => r.clientId, limit: (r) => r.callerPolicy.rateLimitPerMinute }),
       );
       // Session data (tokens, outcomes) must never sit in a shared cache.
-      v1.addHook("onSend", async (_request, reply) => {
+      v1.addHook("onSend", (_request, reply, payload, done) => {
         reply.header("cache-control", "no-store");
+        done(null, payload);
       });
       await v1.register(sessionRoutes, { service: sessions.service });
       await v1.register(auditRoutes, { audit: state.audit, sessions: state.sessions });

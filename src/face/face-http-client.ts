@@ -120,13 +120,16 @@ export function createFaceHttpClient(options: FaceHttpClientOptions = {}): FaceH
       }
       const outer = request.abortSignal;
       if (outer?.aborted) throw new FaceAbortError("The Face call was aborted before it was sent.");
-      const controller = new AbortController();
-      const abort = () => controller.abort();
-      outer?.addEventListener("abort", abort);
-      const timer = request.timeout > 0 ? setTimeout(abort, request.timeout) : undefined;
+      // A signal of our own only when there is a timeout to add: the caller's (face-call.ts's deadline) goes straight
+      // to undici otherwise, one AbortController and listener fewer per call.
+      const controller = request.timeout > 0 ? new AbortController() : undefined;
+      const abort = () => controller?.abort();
+      if (controller) outer?.addEventListener("abort", abort);
+      const timer = controller ? setTimeout(abort, request.timeout) : undefined;
+      const signal = (controller?.signal ?? outer) as AbortSignal | undefined;
       const release = () => {
         clearTimeout(timer);
-        outer?.removeEventListener("abort", abort);
+        if (controller) outer?.removeEventListener("abort", abort);
       };
       let streaming = false;
       try {
@@ -139,7 +142,7 @@ export function createFaceHttpClient(options: FaceHttpClientOptions = {}): FaceH
             method: request.method as Dispatcher.HttpMethod,
             headers: headersOf(request, contentType),
             body,
-            signal: controller.signal,
+            ...(signal && { signal }),
           });
         } catch (err) {
           throw transportError(err, request);
