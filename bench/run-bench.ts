@@ -12,7 +12,8 @@
  * BENCH_SESSIONS (default 1000) the sessions created for the memory measurement. `--smoke` runs every scenario for
  * a few hundred milliseconds and 50 sessions: it proves the bench runs, its numbers mean little.
  * Then the hot-path table (bench-hot-paths.ts). `--only=waiting,idle` runs just those hot-path sections (names in
- * hotPathSections), without the tables above.
+ * hotPathSections), without the tables above; `--only=throughput` is the quick before/after check for a change to
+ * the settled GET, unsettled GET or create paths.
  */
 import { randomBytes } from "node:crypto";
 import autocannon, { type Result } from "autocannon";

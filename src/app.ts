@@ -7,6 +7,7 @@ import type { Server as HttpServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import multipart from "@fastify/multipart";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Dispatcher } from "undici";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { DEV_API_KEY, type AppConfig } from "./config.js";
 import { loadCredentials, type CredentialDeps, type Credentials } from "./credentials/credentials.js";
@@ -22,6 +23,7 @@ import { createLogger, genReqId, REQUEST_ID_HEADER, type Logger } from "./logger
 // Import order is the order named schemas register in, and so their order in openapi/openapi.json.
 import { healthRoutes } from "./plugins/health.js";
 import { Readiness } from "./plugins/health-readiness.js";
+import { AccessLogController, lazyChildLoggerFactory } from "./plugins/access-log.js";
 import callerAuth from "./plugins/caller-auth.js";
 import errorHandler, { clientErrorHandler, connectHandler, frameworkErrorHandler } from "./plugins/error-handler.js";
 import docs from "./plugins/docs.js";
@@ -50,6 +52,8 @@ import type { QuotaBucket, State } from "./state/state.js";
 
 export interface AppOverrides {
   faceGateway?: FaceGateway;
+  /** Where the Face transport sends (tests of the Face cloud host pass nock's dispatcher); else its own pool. */
+  faceDispatcher?: Dispatcher;
   /**
    * Everything the service keeps (sessions, idempotency, lockouts, rate limits, webhook outbox, audit, images);
    * else createMemoryState(clock). The app closes it on close, last, whoever made it (closing twice is harmless).
@@ -87,7 +91,8 @@ function defaultFaceGateway(
   logger: Logger,
   quota: QuotaBucket,
   metrics: AppMetrics,
-): { face: FaceGateway; guard: GuardedFaceGateway } {
+  dispatcher: Dispatcher | undefined,
+): { face: FaceGateway; guard: GuardedFaceGateway; transport: { close(): Promise<void> } } {
   const { endpoint } = config.face;
   if (!endpoint) throw new Error("buildApp needs config.face.endpoint (server.ts sets it in emulator mode), or a faceGateway override");
   const faceLogger = logger.child({ component: "face" });
@@ -97,6 +102,7 @@ function defaultFaceGateway(
     credential: credentials.faceCredential,
     timeoutMs: config.face.timeoutMs,
     logger: faceLogger,
+    ...(dispatcher && { dispatcher }),
   });
   // The real clock, not overrides.clock: pacing follows Face's real-time quota, and a frozen test clock would stall it.
   // The quota is per Face resource, so its host names the bucket: apps on one state and one resource share it.
@@ -110,7 +116,7 @@ function defaultFaceGateway(
     clientWeight: (clientId) => credentials.policies.of(clientId).faceQuotaWeight,
   });
   const face = withCredentialRefresh(guard, { refresh: () => credentials.refreshFaceKey(), version: () => credentials.faceKeyVersion() }, faceLogger);
-  return { face, guard };
+  return { face, guard, transport: gateway };
 }
 
 /** A hop count means "trust that many proxies nearest to us", as proxy-addr defines it. */
@@ -126,8 +132,8 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   const metrics = createAppMetrics();
   const state = metrics.instrumentState(overrides.state ?? createMemoryState(clock));
   const upstream = overrides.faceGateway
-    ? { face: overrides.faceGateway, guard: undefined }
-    : defaultFaceGateway(config, credentials, logger, state.quota, metrics);
+    ? { face: overrides.faceGateway, guard: undefined, transport: undefined }
+    : defaultFaceGateway(config, credentials, logger, state.quota, metrics, overrides.faceDispatcher);
   const { face } = upstream;
   const webhookSecrets = webhookSecretSource(config.webhooks, () => credentials.webhookSecrets());
   // The core emits session events; the audit trail (and the webhook dispatcher) subscribe. A listener's failure is
@@ -182,6 +188,10 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
+    // One access line per request (plugins/access-log.ts) instead of Fastify's two, from request loggers that only
+    // become pino children when they write.
+    logController: new AccessLogController(logger),
+    childLoggerFactory: lazyChildLoggerFactory,
     genReqId,
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
     // Proxy headers are trusted only from the proxies TRUST_PROXY names: anyone else could choose their own IP
@@ -206,17 +216,21 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   app.removeContentTypeParser("text/plain");
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.addHook("onRequest", async (request, reply) => {
+  // The hooks on every request's path that do no I/O are callback style: an async hook costs a promise per request.
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     // RFC 9112 §3.2: an HTTP/1.1 request must name its Host.
     if (request.raw.httpVersion === "1.1" && request.headers.host === undefined) {
-      throw new AppError("LSO_ERR_VALIDATION", { message: "The Host header is required." });
+      done(new AppError("LSO_ERR_VALIDATION", { message: "The Host header is required." }));
+      return;
     }
     // Only 100-continue is understood (matched as Node matches it); Node answers any other expectation with an empty 417.
     const expect = request.headers.expect;
     if (expect !== undefined && !/(?:^|\W)100-continue(?:$|\W)/i.test(expect)) {
-      throw new AppError("LSO_ERR_VALIDATION", { message: "Only Expect: 100-continue is supported." });
+      done(new AppError("LSO_ERR_VALIDATION", { message: "Only Expect: 100-continue is supported." }));
+      return;
     }
+    done();
   });
   // Slowloris guard: headers must arrive well before the whole-request deadline.
   (app.server as HttpServer).headersTimeout = config.http.headersTimeoutMs;
@@ -228,8 +242,9 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   app.server.on("connect", connectHandler(logger as FastifyBaseLogger));
   // Draining (SIGTERM): every answer asks the client to reconnect, so keep-alive connections move to other replicas
   // and none is left open for the server's close to wait on.
-  app.addHook("onSend", async (_request, reply) => {
+  app.addHook("onSend", (_request, reply, payload, done) => {
     if (lifecycle.draining) reply.header("connection", "close");
+    done(null, payload);
   });
   // Long-polls end first, with the view as it is, so the server's drain (which waits for in-flight requests) cannot hang on them.
   app.addHook("preClose", async () => sessions.releaseWaiters());
@@ -244,6 +259,8 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
       // Listeners still writing (audit appends) finish before the state they write to closes.
       ["events", () => events.drain()],
       ["face", () => upstream.guard?.close()],
+      // The Face connection pool, once nothing can call Face any more.
+      ["face transport", () => upstream.transport?.close()],
       ["credentials", () => credentials.close()],
       ["state", () => state.close()],
     ];
@@ -293,8 +310,9 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
         rateLimiter({ name: "client", store: state.rateLimits, key: (r) => r.clientId, limit: (r) => r.callerPolicy.rateLimitPerMinute }),
       );
       // Session data (tokens, outcomes) must never sit in a shared cache.
-      v1.addHook("onSend", async (_request, reply) => {
+      v1.addHook("onSend", (_request, reply, payload, done) => {
         reply.header("cache-control", "no-store");
+        done(null, payload);
       });
       await v1.register(sessionRoutes, { service: sessions.service });
       await v1.register(auditRoutes, { audit: state.audit, sessions: state.sessions });

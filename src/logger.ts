@@ -98,6 +98,12 @@ interface LoggedRequest {
 /** A subject in a path (DELETE /v1/subjects/{subject}) names a person: logged as *** like a query value. */
 const SUBJECT_IN_PATH = /(\/subjects\/)[^/?#]+/i;
 
+/** A request URL as the access line names it: the path only (a query may carry a key), any subject masked. */
+export function loggedPath(url: string): string {
+  const at = url.indexOf("?");
+  return (at === -1 ? url : url.slice(0, at)).replace(SUBJECT_IN_PATH, "$1***");
+}
+
 /** Fastify's request serializer (logger-pino.js), with the query and any subject in the path masked; never headers. */
 function requestSerializer(req: LoggedRequest) {
   return {

@@ -51,8 +51,6 @@ export interface FaceCallSpec<T> {
   send(abortSignal: AbortSignal): PromiseLike<RawFaceResponse>;
   /** Parses a success body; throws FaceSchemaMismatch when it does not follow the schema. */
   parse(body: unknown, headers: Record<string, string>): T;
-  /** Log a successful call at debug instead of info: for /readyz probes, which would otherwise flood the logs. */
-  quiet?: boolean;
 }
 
 export interface FaceCallDeps {
@@ -113,16 +111,18 @@ export async function runFaceCall<T>(
   const log = ctx?.log ?? deps.logger;
   const started = performance.now();
   const line: Record<string, unknown> = { faceOperation: spec.operation };
+  // One line per call: a success at debug (the access line already says the request worked), a failure at the
+  // level its mapping gives (info for an expected answer such as a 404, warn or error otherwise).
   const finish = (failure?: MappedFailure & { detail?: Record<string, unknown> }) => {
     line.durationMs = Math.round(performance.now() - started);
-    if (spec.quiet && !failure) log.debug(line, "Face call");
-    else log.info(line, "Face call");
-    if (failure && failure.level !== "info") {
-      log[failure.level](
-        { ...line, errorCode: failure.error.code, ...failure.detail },
-        `Face ${spec.operation} failed${failure.hint ? `: ${failure.hint}` : ""}`,
-      );
+    if (!failure) {
+      log.debug(line, "Face call");
+      return;
     }
+    log[failure.level](
+      { ...line, errorCode: failure.error.code, ...failure.detail },
+      `Face ${spec.operation} failed${failure.hint ? `: ${failure.hint}` : ""}`,
+    );
   };
   const fail = (failure: MappedFailure & { detail?: Record<string, unknown> }): AppError => {
     finish(failure);

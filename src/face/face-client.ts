@@ -1,11 +1,13 @@
 import createClient, { type FaceClient } from "@azure-rest/ai-vision-face";
 import type { KeyCredential, TokenCredential } from "@azure/core-auth";
 import type { FastifyBaseLogger } from "fastify";
+import type { Dispatcher } from "undici";
 
 import { isLoopbackHost } from "../lib/loopback-host.js";
 import { systemClock, type Clock } from "../lib/clock.js";
 import { decodeErrorBody, runFaceCall, type FaceCallDeps, type RawFaceResponse } from "./face-call.js";
 import type { FaceGateway, FaceSession, SessionKind } from "./face-gateway.js";
+import { createFaceHttpClient, type FaceHttpClient } from "./face-http-client.js";
 import { FaceSchemaMismatch, toFaceSession } from "./face-normalise.js";
 import { livenessSessionBody, livenessWithVerifySessionParts } from "./face-requests.js";
 
@@ -19,10 +21,25 @@ export interface FaceGatewayOptions {
   logger: FastifyBaseLogger;
   /** For `Retry-After` HTTP-dates; defaults to the system clock. */
   clock?: Clock;
+  /**
+   * Where the transport sends (an undici dispatcher); else a keep-alive pool of its own, which `close()` ends. Tests
+   * of the Face cloud host pass nock's global dispatcher here.
+   */
+  dispatcher?: Dispatcher;
 }
 
-/** Pipeline policies Face calls do not need (the proxy, auth, user agent and request id policies stay). */
-const LEAN_PIPELINE_DROPS = ["tracingPolicy", "redirectPolicy", "logPolicy"] as const;
+/** The gateway, and the end of its connection pool for whoever owns the app's lifecycle. */
+export interface ClosableFaceGateway extends FaceGateway {
+  close(): Promise<void>;
+}
+
+/**
+ * Pipeline policies Face calls do not need; auth, the user agent, the client request id and the multipart and
+ * form-data encoders stay. Face answers from its own host (no redirect to follow), no tracer is registered, our own
+ * log lines (face-call.ts) replace the SDK's, Face is not asked to compress (the transport still decodes a reply that
+ * says it is compressed), and the proxy policy only sets a node:http agent, which the undici transport has no use for.
+ */
+const LEAN_PIPELINE_DROPS = ["tracingPolicy", "redirectPolicy", "logPolicy", "decompressResponsePolicy", "proxyPolicy"] as const;
 
 /** A session id Face cannot have issued: asking for it proves reachability and credentials without side effects. */
 const PROBE_SESSION_ID = "00000000-0000-0000-0000-000000000000";
@@ -46,11 +63,12 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
   return out;
 }
 
-function buildClient(options: FaceGatewayOptions): FaceClient {
+function buildClient(options: FaceGatewayOptions, httpClient: FaceHttpClient): FaceClient {
   const endpoint = options.endpoint.replace(/\/+$/, ""); // the SDK concatenates, so a trailing "/" gives "//face"
   const { protocol, hostname } = new URL(endpoint);
   const client = createClient(endpoint, options.credential, {
     apiVersion: options.apiVersion,
+    httpClient,
     // Plain http only for a loopback emulator, the same rule config.ts enforces for FACE_ENDPOINT.
     allowInsecureConnection: protocol === "http:" && isLoopbackHost(hostname),
     /*
@@ -64,14 +82,13 @@ function buildClient(options: FaceGatewayOptions): FaceClient {
   });
   // Belt and braces: drop the whole Retry phase, so a future SDK default cannot bring retries back.
   client.pipeline.removePolicy({ phase: "Retry" });
-  // A leaner pipeline for every call: Face answers from its own host, so there is no redirect to follow; no tracer
-  // is registered; and our own log lines (face-call.ts) replace the SDK's. Decompression stays: Face may gzip images.
   for (const name of LEAN_PIPELINE_DROPS) client.pipeline.removePolicy({ name });
   return client;
 }
 
-export function createFaceGateway(options: FaceGatewayOptions): FaceGateway {
-  const client = buildClient(options);
+export function createFaceGateway(options: FaceGatewayOptions): ClosableFaceGateway {
+  const transport = createFaceHttpClient(options.dispatcher ? { dispatcher: options.dispatcher } : {});
+  const client = buildClient(options, transport);
   const deps: FaceCallDeps = {
     logger: options.logger,
     timeoutMs: options.timeoutMs,
@@ -88,6 +105,8 @@ export function createFaceGateway(options: FaceGatewayOptions): FaceGateway {
       : client.path("/detectLivenessWithVerify-sessions/{sessionId}", sessionId);
 
   return {
+    close: () => transport.close(),
+
     createLivenessSession: (params, ctx) =>
       runFaceCall<FaceSession>(deps, ctx, {
         operation: "createLivenessSession",
@@ -160,7 +179,6 @@ export function createFaceGateway(options: FaceGatewayOptions): FaceGateway {
         resource: "session",
         route: "/detectLiveness-sessions/{sessionId}",
         okStatuses: [404],
-        quiet: true,
         send: (abortSignal) => client.path("/detectLiveness-sessions/{sessionId}", PROBE_SESSION_ID).get({ abortSignal }),
         // Only Face's own "SessionNotFound" proves we reached Face with a working key; a 404 from some other host
         // or a wrong path (e.g. a bad FACE_ENDPOINT) must not pass as healthy.

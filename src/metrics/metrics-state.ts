@@ -6,41 +6,50 @@ import { performance } from "node:perf_hooks";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { State } from "../state/state.js";
 
-type Observe = (store: string, operation: string, started: number, ok: boolean) => void;
+/** One store method's label set, built once: prom-client looks each up by it on every call. */
+type Labels = { backend: string; store: string; operation: string };
+type Observe = (labels: Labels, started: number, ok: boolean) => void;
 
 /**
  * Wraps each store's methods. A Proxy rather than a hand-written wrapper per interface: every method of every store
- * is covered as the interfaces grow, and the store is still called on itself (private fields keep working).
+ * is covered as the interfaces grow, and the store is still called on itself (private fields keep working). Each
+ * method's wrapper and labels are made on its first call and kept: store calls sit on every request's path.
  */
-function instrumentStore<T extends object>(store: T, name: string, observe: Observe): T {
+function instrumentStore<T extends object>(store: T, name: string, backend: string, observe: Observe): T {
+  const wrappers = new Map<string, { method: unknown; wrapper: (...args: unknown[]) => unknown }>();
+  const wrap = (method: (...a: unknown[]) => unknown, labels: Labels) => (...args: unknown[]) => {
+    const started = performance.now();
+    let result: unknown;
+    try {
+      result = method.apply(store, args);
+    } catch (error) {
+      observe(labels, started, false);
+      throw error;
+    }
+    if (!(result instanceof Promise)) {
+      observe(labels, started, true);
+      return result;
+    }
+    return result.then(
+      (resolved: unknown) => {
+        observe(labels, started, true);
+        return resolved;
+      },
+      (error: unknown) => {
+        observe(labels, started, false);
+        throw error;
+      },
+    );
+  };
   return new Proxy(store, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== "function" || typeof property !== "string") return value;
-      return (...args: unknown[]) => {
-        const started = performance.now();
-        let result: unknown;
-        try {
-          result = (value as (...a: unknown[]) => unknown).apply(target, args);
-        } catch (error) {
-          observe(name, property, started, false);
-          throw error;
-        }
-        if (!(result instanceof Promise)) {
-          observe(name, property, started, true);
-          return result;
-        }
-        return result.then(
-          (resolved: unknown) => {
-            observe(name, property, started, true);
-            return resolved;
-          },
-          (error: unknown) => {
-            observe(name, property, started, false);
-            throw error;
-          },
-        );
-      };
+      const known = wrappers.get(property);
+      if (known?.method === value) return known.wrapper;
+      const wrapper = wrap(value as (...a: unknown[]) => unknown, { backend, store: name, operation: property });
+      wrappers.set(property, { method: value, wrapper });
+      return wrapper;
     },
   });
 }
@@ -68,8 +77,7 @@ export function instrumentState<S extends State>(state: S, registry: Registry): 
     registers: [registry],
   });
   const backend = state.backend;
-  const observe: Observe = (store, operation, started, ok) => {
-    const labels = { backend, store, operation };
+  const observe: Observe = (labels, started, ok) => {
     operations.inc(labels);
     if (!ok) errors.inc(labels);
     duration.observe(labels, (performance.now() - started) / 1000);
@@ -79,9 +87,9 @@ export function instrumentState<S extends State>(state: S, registry: Registry): 
     Object.entries(state)
       // Stores only: plain values the state carries (the erasure receipt key, a Uint8Array) are handed out as they are.
       .filter((entry): entry is [string, object] => typeof entry[1] === "object" && entry[1] !== null && !ArrayBuffer.isView(entry[1]))
-      .map(([name, store]) => [name, instrumentStore(store, name, observe)]),
+      .map(([name, store]) => [name, instrumentStore(store, name, backend, observe)]),
   );
-  const ping = instrumentStore({ ping: () => state.ping() }, "state", observe);
+  const ping = instrumentStore({ ping: () => state.ping() }, "state", backend, observe);
   return new Proxy(state, {
     get(target, property, receiver) {
       if (typeof property === "string" && property in stores) return stores[property];

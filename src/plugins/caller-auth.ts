@@ -29,13 +29,18 @@ async function callerAuth(app: FastifyInstance, options: CallerAuthOptions): Pro
   app.decorateRequest("clientId", "");
   // null until onRequest sets it; fastify 5 forbids shared object defaults on requests.
   app.decorateRequest("callerPolicy", null as unknown as CallerPolicy);
-  app.addHook("onRequest", async (request) => {
+  // Callback style: no I/O here, and an async hook costs a promise per request.
+  app.addHook("onRequest", (request, _reply, done) => {
     const presented = request.headers[API_KEY_HEADER];
     const clientId = typeof presented === "string" && presented.length > 0 ? options.keyRing.verify(presented) : undefined;
-    if (!clientId) throw new AppError("LSO_ERR_UNAUTHORIZED");
+    if (!clientId) {
+      done(new AppError("LSO_ERR_UNAUTHORIZED"));
+      return;
+    }
     request.clientId = clientId;
     request.callerPolicy = options.policies.of(clientId);
     request.log = request.log.child({ clientId });
+    done();
   });
 }
 

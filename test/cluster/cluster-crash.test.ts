@@ -16,7 +16,8 @@ describeRedis("a replica killed with -9", () => {
       replicas: 2,
       // The watcher settles sessions nobody reads (they all have a callbackUrl), from half a second on; short webhook
       // attempts keep their claims short too.
-      env: { SESSION_WATCH_INTERVAL_MS: "500", SESSION_WATCH_FIRST_POLL_MS: "500", WEBHOOK_TIMEOUT_MS: "2000" },
+      // METRICS on: the test reads the survivor's long-poll gauge to know its waiters are in.
+      env: { SESSION_WATCH_INTERVAL_MS: "500", SESSION_WATCH_FIRST_POLL_MS: "500", WEBHOOK_TIMEOUT_MS: "2000", METRICS: "on" },
     });
   }, 120_000);
   afterAll(async () => cluster?.stop());
@@ -57,8 +58,12 @@ describeRedis("a replica killed with -9", () => {
     });
     await eventually(() => expect(cluster.receiver.received.length).toBeGreaterThanOrEqual(4));
     waits.push(...polled.map((s) => wait("B", s.id)));
-    // B's loops are following A's (they read the record, not Face) when A dies.
-    await eventually(() => expect(cluster.replica("B").process.output()).toContain(`"url":"/v1/sessions/${polled[2]!.id}?`));
+    // B's long-polls are all waiting (its loops follow A's: they read the record, not Face) when A dies. Its gauge
+    // says so: requests are logged when they are answered, not when they arrive.
+    await eventually(async () => {
+      const metrics = await cluster.api("B", "GET", "/metrics");
+      expect(Number(/^lso_long_poll_waiters (\d+)$/m.exec(metrics.body)?.[1])).toBeGreaterThanOrEqual(polled.length);
+    });
 
     await cluster.kill("A");
     await Promise.all([...polled, ...quiet].map(realFace));

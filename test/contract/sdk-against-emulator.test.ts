@@ -5,6 +5,7 @@ import { AzureKeyCredential } from "@azure/core-auth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startEmulator, type RunningEmulator } from "../../src/emulator/emulator-server.js";
+import { createFaceHttpClient, type FaceHttpClient } from "../../src/face/face-http-client.js";
 import { checkImage } from "../../src/lib/image-format.js";
 import { emulatorDeviceAttempt } from "../helpers/emulator-client.js";
 import { loadFaceSpecValidator, type FaceSpecValidator } from "../helpers/emulator-face-spec.js";
@@ -22,7 +23,7 @@ const VERIFY = "/detectLivenessWithVerify-sessions";
  * The SDK's Node HTTP client refuses plain http unless told otherwise (localhost included), so any client pointed at
  * the emulator needs this documented option; nothing else about the SDK changes.
  */
-const clientOptions = { allowInsecureConnection: true };
+const sdkOptions = { allowInsecureConnection: true };
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -30,16 +31,28 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-describe("contract: official Face SDK against the emulator", () => {
+/**
+ * Twice: with the SDK's own node:http transport, and with the undici transport the service gives it (the SDK's
+ * paths, types and auth unchanged), so both are held to the same contract.
+ */
+describe.each([
+  ["the SDK's own transport", false],
+  ["the service's undici transport", true],
+])("contract: official Face SDK against the emulator, over %s", (_name, undiciTransport) => {
   let emulator: RunningEmulator;
   let client: FaceClient;
   let spec: FaceSpecValidator;
+  let transport: FaceHttpClient | undefined;
+  let clientOptions: typeof sdkOptions & { httpClient?: FaceHttpClient };
   beforeAll(async () => {
     spec = await loadFaceSpecValidator();
     emulator = await startEmulator({ apiKey: KEY });
+    transport = undiciTransport ? createFaceHttpClient() : undefined;
+    clientOptions = { ...sdkOptions, ...(transport && { httpClient: transport }) };
     client = createClient(emulator.url, new AzureKeyCredential(KEY), clientOptions);
   });
   afterAll(async () => {
+    await transport?.close();
     await emulator.close();
   });
 

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import nock from "nock";
+import { getGlobalDispatcher } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
@@ -57,7 +58,7 @@ async function keyVaultApp(clock: ManualClock) {
     SESSION_WATCH_INTERVAL_MS: "0",
     ADMIN_API_KEYS: `ops:${OPERATOR}`,
   });
-  app = await buildApp(config, { logger: createLogger("debug", logs.stream), clock, credentialDeps: { sleep: async () => {} } });
+  app = await buildApp(config, { logger: createLogger("debug", logs.stream), clock, credentialDeps: { sleep: async () => {} }, faceDispatcher: getGlobalDispatcher() });
   return { app, vault, login };
 }
 
@@ -144,7 +145,7 @@ describe("a Face key from Key Vault", () => {
 describe("Entra ID (keyless)", () => {
   it("when no Face key is configured, then Face calls carry a bearer token for the Cognitive Services scope and no key", async () => {
     const login = fakeLogin();
-    app = await buildApp(loadConfig({ STATE_BACKEND: "memory", FACE_ENDPOINT: FACE, API_KEYS: `acme:${CALLER}` }), { logger: createLogger("debug", logs.stream) });
+    app = await buildApp(loadConfig({ STATE_BACKEND: "memory", FACE_ENDPOINT: FACE, API_KEYS: `acme:${CALLER}` }), { logger: createLogger("debug", logs.stream), faceDispatcher: getGlobalDispatcher() });
     const face = nock(FACE, { reqheaders: { authorization: /^Bearer access-token-\d+-for-face$/ }, badheaders: ["ocp-apim-subscription-key"] })
       .post(`${BASE}/detectLiveness-sessions`)
       .reply(200, session)
@@ -159,7 +160,7 @@ describe("Entra ID (keyless)", () => {
 
   it("when no token can be had, then readiness is down with the auth code and requests get 502", async () => {
     nock("https://login.microsoftonline.com").persist().post(/token/).query(true).reply(401, { error: "invalid_client", error_description: "bad secret" });
-    app = await buildApp(loadConfig({ STATE_BACKEND: "memory", FACE_ENDPOINT: FACE, API_KEYS: `acme:${CALLER}`, ADMIN_API_KEYS: `ops:${OPERATOR}` }), { logger: createLogger("debug", logs.stream) });
+    app = await buildApp(loadConfig({ STATE_BACKEND: "memory", FACE_ENDPOINT: FACE, API_KEYS: `acme:${CALLER}`, ADMIN_API_KEYS: `ops:${OPERATOR}` }), { logger: createLogger("debug", logs.stream), faceDispatcher: getGlobalDispatcher() });
     const ready = await app.inject({ method: "GET", url: "/readyz", headers: operator });
     expect(ready.statusCode).toBe(503);
     expect(ready.json().checks.face).toEqual({ status: "down", code: "LSO_ERR_UPSTREAM_AUTH" });

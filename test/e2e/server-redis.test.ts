@@ -127,7 +127,8 @@ describeRedis("the server process on a Redis that answers", () => {
 
     const output = first.output() + second.output();
     // Trace level was on, so every line any level writes was written; none of them holds a secret.
-    expect(output.match(/"msg":"incoming request"/g)).toHaveLength(4);
+    // One access line per request, four requests.
+    expect(output.match(/"msg":"request completed"/g)).toHaveLength(4);
     for (const secret of secretsOf([API_KEY, FACE_KEY, session.authToken, redis().url])) expect(output).not.toContain(secret);
   }, 60_000);
 });

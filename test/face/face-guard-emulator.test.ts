@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { FaultPlanInput } from "../../src/emulator/emulator-fault-plan.js";
 import { startEmulator, type RunningEmulator } from "../../src/emulator/emulator-server.js";
 import { AppError } from "../../src/errors.js";
-import { createFaceGateway } from "../../src/face/face-client.js";
+import { createFaceGateway, type ClosableFaceGateway } from "../../src/face/face-client.js";
 import type { CreateSessionParams } from "../../src/face/face-gateway.js";
 import { createGuardedFaceGateway, type GuardedFaceGateway } from "../../src/face/face-guard.js";
 import { faceGuardDefaults, type FaceGuardOptions } from "../../src/face/face-guard-options.js";
@@ -23,16 +23,20 @@ const DOCUMENTED = new Set(["LSO_ERR_UPSTREAM_UNAVAILABLE", "LSO_ERR_UPSTREAM_TI
 
 let emulator: RunningEmulator | undefined;
 let guard: GuardedFaceGateway | undefined;
+let gateway: ClosableFaceGateway | undefined;
 afterEach(async () => {
   guard?.close();
+  // The gateway's keep-alive pool too, as the app closes it: idle connections would hold the emulator's close open.
+  await gateway?.close();
   await emulator?.close();
-  guard = emulator = undefined;
+  guard = emulator = gateway = undefined;
 });
 
 async function setup(options: Partial<FaceGuardOptions> = {}, faults?: FaultPlanInput, timeoutMs = 2000) {
   emulator = await startEmulator({ apiKey: KEY, ...(faults && { faults }) });
   const logs = memoryLogger();
   const inner = createFaceGateway({ endpoint: emulator.url, apiVersion: "v1.2", credential: new AzureKeyCredential(KEY), timeoutMs, logger: logs.logger });
+  gateway = inner;
   guard = createGuardedFaceGateway(inner, { ...faceGuardDefaults, maxTps: 50, ...options }, { quota: quotaOn(systemClock), clock: systemClock, logger: logs.logger });
   return { emulator, guard, logs };
 }

@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import nock from "nock";
+import { getGlobalDispatcher } from "undici";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
@@ -94,7 +95,7 @@ describe("against the Face cloud host", () => {
   it("when Azure answers a create with 404 Resource not found, then 502 LSO_ERR_UPSTREAM_MISCONFIGURED, sent once, key never logged", async () => {
     const scope = nock(CLOUD).post("/face/v1.2/detectLiveness-sessions").reply(404, resourceNotFound, { "apim-request-id": "apim-1" });
     const config = loadConfig({ STATE_BACKEND: "memory", FACE_ENDPOINT: CLOUD, FACE_APIKEY: CLOUD_KEY, API_KEYS: apiKeysEnv });
-    app = await buildApp(config, { logger: rawLogger() });
+    app = await buildApp(config, { logger: rawLogger(), faceDispatcher: getGlobalDispatcher() });
 
     const res = await createSession(app, { kind: "liveness", deviceCorrelationId: "device-1" });
 
@@ -122,7 +123,7 @@ describe("against the Face cloud host", () => {
         return resourceNotFound;
       });
     const config = loadConfig({ STATE_BACKEND: "memory", FACE_ENDPOINT: CLOUD, FACE_APIKEY: CLOUD_KEY, API_KEYS: apiKeysEnv, SESSION_WATCH_INTERVAL_MS: "0" });
-    app = await buildApp(config, { logger: rawLogger() });
+    app = await buildApp(config, { logger: rawLogger(), faceDispatcher: getGlobalDispatcher() });
     const id = (await createSession(app, { kind: "liveness", deviceCorrelationId: "device-1" })).json().id as string;
     expect(create.isDone()).toBe(true);
 

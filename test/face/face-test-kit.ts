@@ -1,10 +1,12 @@
 
 import { AzureKeyCredential } from "@azure/core-auth";
 import type { FastifyBaseLogger } from "fastify";
+import { getGlobalDispatcher } from "undici";
 
 import { createFaceGateway, type FaceGatewayOptions } from "../../src/face/face-client.js";
 import type { FaceGateway } from "../../src/face/face-gateway.js";
 import { ManualClock } from "../../src/lib/clock.js";
+import { isLoopbackHost } from "../../src/lib/loopback-host.js";
 import { CapturedLogs } from "../helpers/captured-logs.js";
 
 /** Shared fixtures for the Face gateway tests: a fake resource, its key, and a gateway whose logs land in memory. */
@@ -31,7 +33,11 @@ export function makeGateway(overrides: Partial<FaceGatewayOptions> = {}): TestGa
   // trace, and unredacted: the gateway must never even try to log a secret, at any level.
   const logger = captured.logger("trace", { redact: false });
   const clock = new ManualClock();
+  const endpoint = overrides.endpoint ?? ENDPOINT;
   const gateway = createFaceGateway({
+    // The cloud host is nock's, which intercepts undici through the global dispatcher; a loopback server gets the
+    // transport's own pool, as in production.
+    ...(!isLoopbackHost(new URL(endpoint).hostname) && { dispatcher: getGlobalDispatcher() }),
     endpoint: ENDPOINT,
     apiVersion: "v1.2",
     credential: new AzureKeyCredential(FACE_KEY),

@@ -1,6 +1,7 @@
 /** Hardening: security headers, no CORS, rate limits per IP and per client, proxy trust, server timeouts. */
 import type { Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
+import { helmetHeaders } from "../../src/plugins/security.js";
 import { auth, CLIENTS, startStack, type TestStack } from "../helpers/app-harness.js";
 
 let stack: TestStack | undefined;
@@ -17,6 +18,18 @@ describe("security headers and CORS", () => {
     expect(res.headers["content-security-policy"]).toBe("default-src 'none';frame-ancestors 'none'");
     expect(res.headers["strict-transport-security"]).toMatch(/max-age=/);
     expect(res.headers["x-frame-options"]).toBe("SAMEORIGIN");
+  });
+
+  it("when answers of every kind are sent (200, 401, 404), then each carries every header helmet sets, as helmet sets it", async () => {
+    stack = await startStack();
+    const expected = Object.fromEntries(helmetHeaders());
+    // Helmet's full set, worked out once at startup: not an empty list that would make the check below vacuous.
+    expect(Object.keys(expected)).toEqual(expect.arrayContaining(["content-security-policy", "cross-origin-opener-policy", "cross-origin-resource-policy", "referrer-policy", "strict-transport-security", "x-content-type-options", "x-frame-options"]));
+    expect(expected["cross-origin-resource-policy"]).toBe("same-origin");
+    for (const [url, headers] of [["/healthz", {}], ["/v1/sessions/x", {}], ["/nowhere", {}]] as const) {
+      const res = await stack.app.inject({ method: "GET", url, headers });
+      expect(res.headers).toMatchObject(expected);
+    }
   });
 
   it("when a browser sends a CORS preflight, then no Access-Control header is granted", async () => {

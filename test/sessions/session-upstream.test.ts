@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import nock from "nock";
+import { getGlobalDispatcher } from "undici";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
@@ -27,7 +28,7 @@ beforeAll(() => {
 // A fresh app per test: a Face 429 pauses every Face call of an app for its Retry-After, by design.
 beforeEach(async () => {
   const config = loadConfig({ STATE_BACKEND: "memory", FACE_ENDPOINT: ENDPOINT, FACE_APIKEY: "face-key-0123456789", API_KEYS: apiKeysEnv, FACE_TIMEOUT_MS: "300" });
-  app = await buildApp(config, { logger: createLogger("debug", logs.stream) });
+  app = await buildApp(config, { logger: createLogger("debug", logs.stream), faceDispatcher: getGlobalDispatcher() });
 });
 afterEach(async () => {
   await app.close();

@@ -50,6 +50,16 @@ describe.each(backends)("SessionStore ($name)", (backend) => {
     expect(await store().get(randomUUID())).toBeUndefined();
   });
 
+  it("when the writer changes its record after put, then the stored copy keeps what was put, nested values included", async () => {
+    const r = record({ snapshot: { status: "Running", attempts: [{ attemptId: 1, attemptStatus: "Running" }] } });
+    await store().put(r);
+    const kept = structuredClone(r);
+    r.snapshot!.attempts[0]!.attemptId = 7;
+    r.snapshot!.attempts.push({ attemptId: 2, attemptStatus: "Failed" });
+    r.lastKnownStatus = "Failed";
+    expect(await store().get(r.id)).toEqual(kept);
+  });
+
   it("when a record's expiresAt passes, then it reads as absent, cannot be updated, and is never claimed", async () => {
     const r = await put({ expiresAt: ctx.clock.now() + 1000, dueAt: ctx.clock.now() + 500 });
     ctx.clock.advance(1000);

@@ -18,7 +18,21 @@ import { DueIndex } from "./due-index.js";
 import { LiveSessionIndex } from "./live-session-index.js";
 import { SessionListIndex } from "./session-list-index.js";
 
-const copy = (record: SessionRecord): SessionRecord => structuredClone(record);
+/**
+ * A deep copy of plain data (objects, arrays, primitives), which is all a record holds; anything else falls back to
+ * structuredClone. Every read copies (callers must not reach the stored record), and structuredClone cost a settled
+ * GET about a tenth of its CPU.
+ */
+function clonePlain<T>(value: T): T {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(clonePlain) as T;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const key in value) out[key] = clonePlain((value as Record<string, unknown>)[key]);
+  return out as T;
+}
+
+const copy = (record: SessionRecord): SessionRecord => clonePlain(record);
 
 export class MemorySessionStore implements SessionStore {
   private readonly records = new Map<string, SessionRecord>();
