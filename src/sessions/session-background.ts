@@ -19,9 +19,9 @@ import type { Clock } from "../lib/clock.js";
 import { observedRun, PeriodicTask, type RunObserver } from "../lib/periodic-task.js";
 import { RepeatedFailureLog } from "../lib/repeated-failure-log.js";
 import type { ImageStore } from "../state/image-store.js";
+import type { SessionEvents } from "../state/session-events.js";
 import type { SessionRecord, SessionStore } from "../state/session-store.js";
 import type { SessionCleanup } from "./session-cleanup.js";
-import type { SessionEvents } from "./session-events.js";
 import type { SessionSchedule } from "./session-schedule.js";
 import { SYSTEM_ACTOR_ID, type Actor, type SessionSync } from "./session-sync.js";
 

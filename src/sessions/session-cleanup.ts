@@ -8,8 +8,8 @@ import { AppError } from "../errors.js";
 import type { FaceGateway } from "../face/face-gateway.js";
 import type { Clock } from "../lib/clock.js";
 import type { ImageStore } from "../state/image-store.js";
+import type { SessionEvents } from "../state/session-events.js";
 import type { SessionRecord, SessionStore } from "../state/session-store.js";
-import type { SessionEvents } from "./session-events.js";
 import { latestImageId, snapshotOfRecord } from "./session-snapshot.js";
 import { faceContext, isNotFound, type Actor } from "./session-sync.js";
 
