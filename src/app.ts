@@ -32,7 +32,6 @@ import { webhooksOpenApi } from "./webhooks/webhook-schemas.js";
 import { rateLimiter } from "./plugins/rate-limit.js";
 import security from "./plugins/security.js";
 import { sessionRoutes } from "./sessions/session-routes.js";
-import { SessionEventBus } from "./sessions/session-events.js";
 import { MULTIPART_FIELD_BYTES } from "./sessions/session-input.js";
 import { createSessionRuntime } from "./sessions/session-runtime.js";
 import { webhookRoutes } from "./webhooks/webhook-routes.js";
@@ -47,6 +46,7 @@ import { subscribeAuditTrail } from "./audit/audit-trail.js";
 import { createLeaseMs } from "./idempotency/idempotency-creates.js";
 import { createAppMetrics, type AppMetrics } from "./metrics/metrics.js";
 import metricsPlugin, { metricsRoutes } from "./plugins/metrics.js";
+import { SessionEventBus } from "./state/session-events.js";
 import { createMemoryState } from "./state/state-memory.js";
 import type { QuotaBucket, State } from "./state/state.js";
 

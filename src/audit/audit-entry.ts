@@ -4,7 +4,7 @@
  * Free-text values are kept only when they look like identifiers: an error message or URL that slips into a code
  * field is dropped rather than stored.
  */
-import type { SessionEvent } from "../sessions/session-events.js";
+import type { SessionEvent } from "../state/session-events.js";
 import type { AuditEntry } from "../state/audit-log.js";
 import type { DecisionReason } from "../state/session-record.js";
 

@@ -4,7 +4,7 @@
  * logged as a warning and dropped (an audit gap is visible in the logs; a failed create would be worse).
  */
 import type { Logger } from "../logger.js";
-import type { SessionEvent, SessionEventListener } from "../sessions/session-events.js";
+import type { SessionEvent, SessionEventListener } from "../state/session-events.js";
 import type { SessionStore } from "../state/session-store.js";
 import type { AuditEntry, AuditLog } from "../state/audit-log.js";
 import { toAuditEntry } from "./audit-entry.js";

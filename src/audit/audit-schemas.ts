@@ -5,8 +5,8 @@
  */
 import { z } from "zod";
 import { decisionOutcomeSchema } from "../sessions/decision/decision-schemas.js";
-import type { SessionEvent } from "../sessions/session-events.js";
 import { consentSchema, sessionIdSchema, sessionKindSchema } from "../sessions/session-schemas.js";
+import type { SessionEvent } from "../state/session-events.js";
 import { auditEventTypes, type AuditEntry } from "../state/audit-log.js";
 import { digestChecks } from "../state/session-record.js";
 

@@ -3,7 +3,7 @@
  * (audit-routes.ts) reads the same log.
  */
 import type { Logger } from "../logger.js";
-import type { SessionEvents } from "../sessions/session-events.js";
+import type { SessionEvents } from "../state/session-events.js";
 import type { AuditLog } from "../state/audit-log.js";
 import type { SessionStore } from "../state/session-store.js";
 import { auditRecorder } from "./audit-recorder.js";

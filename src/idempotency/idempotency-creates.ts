@@ -8,8 +8,9 @@
  *   the store never holds the image.
  * - Concurrent duplicates wait for the first request by polling the store, then replay its response; they never
  *   create a second session.
- * - Once the session is deleted, the stored response is dropped and the key answers 404 for the rest of its
- *   retention: a retry must not replay a deleted session's auth token, nor create a new session under the old key.
+ * - Once the session is deleted (DELETE /v1/sessions/{id}, or erased with its subject), the stored response is
+ *   dropped and the key answers 404 for the rest of its retention: a retry must not replay a deleted session's auth
+ *   token, nor create a new session under the old key. Both paths go through forgetCreatedSession.
  * - A failed first request releases the key, and nothing of the failure is kept: a duplicate that was waiting then
  *   becomes the first attempt itself, as a retry sent a moment later would. A failure is often transient (a 503),
  *   so a fresh attempt serves a waiting client better than replaying an error it would only retry; and since only
@@ -22,7 +23,7 @@ import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyBaseLogger } from "fastify";
 import { AppError } from "../errors.js";
-import { ERASED_RESPONSE, type IdempotencyStore } from "../state/idempotency-store.js";
+import type { IdempotencyStore } from "../state/idempotency-store.js";
 
 /** How long a completed create can be replayed. */
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -60,6 +61,24 @@ export interface CreatedShape<T extends { id: string }> {
   parse(body: unknown): T;
 }
 
+/** Keys are per client: the same key from two clients names two requests. A clientId has no ':' (lib/api-key-list.ts). */
+export const scopedIdempotencyKey = (clientId: string, key: string) => `${clientId}:${key}`;
+
+/** A session as its record remembers it: its id and, when it was created with one, its scoped key. */
+export interface CreatedSession {
+  id: string;
+  /** scopedIdempotencyKey of the create's client and key. */
+  idempotencyKey?: string | undefined;
+}
+
+/**
+ * The one way a created session's key is forgotten, after DELETE /v1/sessions/{id} and after a subject's erasure:
+ * the stored response (auth token, subject) goes and a retry with the key answers 404 for the rest of its retention.
+ */
+export async function forgetCreatedSession(store: Pick<IdempotencyStore, "forget">, session: CreatedSession): Promise<void> {
+  if (session.idempotencyKey !== undefined) await store.forget(session.idempotencyKey, session.id);
+}
+
 const FIRST_POLL_MS = 10;
 const MAX_POLL_MS = 200;
 
@@ -71,8 +90,7 @@ export class IdempotentCreates<T extends { id: string }> {
   ) {}
 
   async run(clientId: string, key: string, input: object, log: FastifyBaseLogger, create: () => Promise<T>): Promise<IdempotentResult<T>> {
-    // A clientId has no ':' (lib/api-key-list.ts), so the scope is unambiguous.
-    const scoped = `${clientId}:${key}`;
+    const scoped = scopedIdempotencyKey(clientId, key);
     const fingerprint = createFingerprint(input);
     // Real time, not the injected Clock: this bounds how long a request is held, even under a frozen test clock.
     const deadline = Date.now() + this.leaseMs + MAX_POLL_MS;
@@ -80,11 +98,10 @@ export class IdempotentCreates<T extends { id: string }> {
       const claim = await this.store.claim(scoped, fingerprint, this.leaseMs);
       if (claim.claimed) return { created: await this.first(scoped, claim.token, log, create), replayed: false };
       const { entry } = claim;
-      // The session was erased (by subject): whatever was sent, there is no token to give back.
-      if (entry.state === "completed" && entry.response.status === ERASED_RESPONSE.status) throw new AppError("LSO_ERR_SESSION_NOT_FOUND");
-      if (entry.fingerprint !== fingerprint) throw new AppError("LSO_ERR_IDEMPOTENCY_MISMATCH");
-      // The session this key created was deleted: neither its 201 (and auth token) nor a new session.
+      // The session this key created was deleted or erased: whatever was sent, neither its 201 (and auth token) nor
+      // a new session.
       if (entry.state === "forgotten") throw new AppError("LSO_ERR_SESSION_NOT_FOUND", { message: "The session created with this Idempotency-Key was deleted." });
+      if (entry.fingerprint !== fingerprint) throw new AppError("LSO_ERR_IDEMPOTENCY_MISMATCH");
       if (entry.state === "completed") {
         const created = this.shape.parse(entry.response.body);
         log.info({ sessionId: created.id }, "idempotent create replayed");
@@ -97,9 +114,9 @@ export class IdempotentCreates<T extends { id: string }> {
     }
   }
 
-  /** After a delete: the key's stored response (auth token included) goes, and a retry is answered 404. */
-  async forgetSession(sessionId: string): Promise<void> {
-    await this.store.forgetSession(sessionId);
+  /** After a delete: see forgetCreatedSession. */
+  async forgetSession(session: CreatedSession): Promise<void> {
+    await forgetCreatedSession(this.store, session);
   }
 
   private async first(key: string, token: string, log: FastifyBaseLogger, create: () => Promise<T>): Promise<T> {

@@ -4,6 +4,7 @@
  * A client may appear more than once: that is how it holds an old and a new key while it rotates.
  */
 import { hash } from "node:crypto";
+import { parseSecretList } from "./secret-list.js";
 
 export type ApiKeyEntry = { clientId: string; key: string } | { clientId: string; sha256: string };
 
@@ -18,36 +19,27 @@ const SHA256_ENTRY = /^sha256:([0-9a-fA-F]{64})$/;
 export const MIN_API_KEY_LENGTH = 16;
 
 export function parseApiKeyList(raw: string): ParsedApiKeys {
-  const entries: ApiKeyEntry[] = [];
-  const problems: string[] = [];
-  const seen = new Set<string>();
-  raw
-    .split(/[,\n]/)
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .forEach((pair, index) => {
+  const { values: entries, problems } = parseSecretList<ApiKeyEntry>(
+    raw,
+    (pair, position) => {
       const sep = pair.indexOf(":");
       const clientId = sep > 0 ? pair.slice(0, sep) : "";
       const secret = sep > 0 ? pair.slice(sep + 1) : "";
-      const where = `entry ${index + 1}`;
       if (!CLIENT_ID.test(clientId)) {
-        problems.push(`${where}: expected clientId:key with a clientId of letters, digits, '.', '_' or '-' (1 to 64)`);
-        return;
+        return { problem: `entry ${position}: expected clientId:key with a clientId of letters, digits, '.', '_' or '-' (1 to 64)` };
       }
       const hash = SHA256_ENTRY.exec(secret)?.[1]?.toLowerCase();
       if (!hash && secret.length < MIN_API_KEY_LENGTH) {
-        problems.push(`${where} (${clientId}): the key must be at least ${MIN_API_KEY_LENGTH} characters`);
-        return;
+        return { problem: `entry ${position} (${clientId}): the key must be at least ${MIN_API_KEY_LENGTH} characters` };
       }
-      const identity = hash ? `sha256:${hash}` : `key:${secret}`;
-      if (seen.has(identity)) {
-        problems.push(`${where} (${clientId}): the same key is listed twice`);
-        return;
-      }
-      seen.add(identity);
-      entries.push(hash ? { clientId, sha256: hash } : { clientId, key: secret });
-    });
-  if (entries.length === 0 && problems.length === 0) problems.push("no clientId:key pair");
+      return {
+        value: hash ? { clientId, sha256: hash } : { clientId, key: secret },
+        identity: hash ? `sha256:${hash}` : `key:${secret}`,
+        duplicate: `entry ${position} (${clientId}): the same key is listed twice`,
+      };
+    },
+    "no clientId:key pair",
+  );
   return { entries, problems };
 }
 

@@ -3,6 +3,8 @@
  * STATE_ENCRYPTION_KEY_SECRET_NAME): base64 keys of exactly 32 bytes (AES-256), comma separated (or one per line,
  * as a vault value may be written), newest first. The first key seals; every key opens.
  */
+import { parseSecretList } from "./secret-list.js";
+
 export const ENCRYPTION_KEY_BYTES = 32;
 
 export interface ParsedEncryptionKeys {
@@ -13,23 +15,17 @@ export interface ParsedEncryptionKeys {
 }
 
 export function parseEncryptionKeyList(raw: string): ParsedEncryptionKeys {
-  const keys: Buffer[] = [];
-  const problems: string[] = [];
-  raw
-    .split(/[,\n]/)
-    .map((part) => part.trim())
-    .filter(Boolean)
-    .forEach((part, index) => {
+  const { values: keys, problems } = parseSecretList<Buffer>(
+    raw,
+    (part, position) => {
       const key = Buffer.from(part, "base64");
       // Buffer.from skips what is not base64; re-encoding shows whether the text was a clean base64 key.
       if (key.length !== ENCRYPTION_KEY_BYTES || key.toString("base64").replace(/=+$/, "") !== part.replace(/=+$/, "")) {
-        problems.push(`key ${index + 1} is not ${ENCRYPTION_KEY_BYTES} bytes of base64 (make one with: openssl rand -base64 32)`);
-      } else if (keys.some((k) => k.equals(key))) {
-        problems.push(`key ${index + 1}: the same key is listed twice`);
-      } else {
-        keys.push(key);
+        return { problem: `key ${position} is not ${ENCRYPTION_KEY_BYTES} bytes of base64 (make one with: openssl rand -base64 32)` };
       }
-    });
-  if (keys.length === 0 && problems.length === 0) problems.push("at least one key is required");
+      return { value: key, identity: key.toString("hex"), duplicate: `key ${position}: the same key is listed twice` };
+    },
+    "at least one key is required",
+  );
   return { keys, problems };
 }

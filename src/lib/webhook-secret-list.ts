@@ -6,6 +6,8 @@
  * fails every verification. A list holds one secret while steady, two while rotating, newest first.
  * @see https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md#signature-scheme
  */
+import { parseSecretList } from "./secret-list.js";
+
 export const WEBHOOK_SECRET_PREFIX = "whsec_";
 /** The specification's range for a key (192 to 512 bits). */
 export const MIN_WEBHOOK_KEY_BYTES = 24;
@@ -39,18 +41,14 @@ function problemOf(secret: string): string | undefined {
 
 /** Secrets separated by commas (or newlines, as a vault value may be written), newest first. */
 export function parseWebhookSecretList(raw: string): ParsedWebhookSecrets {
-  const secrets: string[] = [];
-  const problems: string[] = [];
-  raw
-    .split(/[,\n]/)
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .forEach((secret, index) => {
+  const { values: secrets, problems } = parseSecretList<string>(
+    raw,
+    (secret, position) => {
       const problem = problemOf(secret);
-      if (problem) problems.push(`entry ${index + 1}: ${problem}`);
-      else if (secrets.includes(secret)) problems.push(`entry ${index + 1}: the same secret is listed twice`);
-      else secrets.push(secret);
-    });
-  if (secrets.length === 0 && problems.length === 0) problems.push("no secret");
+      if (problem) return { problem: `entry ${position}: ${problem}` };
+      return { value: secret, identity: secret, duplicate: `entry ${position}: the same secret is listed twice` };
+    },
+    "no secret",
+  );
   return { secrets, problems };
 }

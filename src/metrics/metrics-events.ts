@@ -3,7 +3,7 @@
  * from a closed set (kind, outcome, result). Never the session id, the subject, the client or the target URL.
  */
 import { Counter, type Registry } from "prom-client";
-import type { SessionEvents } from "../sessions/session-events.js";
+import type { SessionEvents } from "../state/session-events.js";
 
 export function subscribeEventMetrics(registry: Registry, events: SessionEvents): void {
   const created = new Counter({

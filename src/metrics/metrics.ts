@@ -6,7 +6,7 @@
 import type { Registry } from "prom-client";
 import type { SecretsStatus } from "../credentials/key-vault-secrets.js";
 import type { FaceGuardStats } from "../face/face-guard-stats.js";
-import type { SessionEvents } from "../sessions/session-events.js";
+import type { SessionEvents } from "../state/session-events.js";
 import type { State } from "../state/state.js";
 import type { WebhookOutbox } from "../state/webhook-outbox.js";
 import { collectKeyVaultMetrics } from "./metrics-credentials.js";

@@ -2,7 +2,7 @@
  * Erasure by subject: everything one client holds for one of its subjects goes. Each session of the subject (found
  * through the per-(client, subject) index, every page of it) is deleted at Face while it may still live there, then
  * here with its retained image, its audit trail and its webhook deliveries (pending ones are cancelled: their bodies
- * name the subject), and its idempotency entry is turned into an "erased" marker so a replay answers 404, never the
+ * name the subject), and its idempotency key is forgotten as a DELETE forgets it, so a replay answers 404, never the
  * stored token. A Face deletion that fails leaves a tombstone (no subject, device id, consent or snapshot) that the
  * background loop deletes at Face and then forgets.
  *
@@ -11,6 +11,7 @@
  */
 import { createHmac } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
+import { forgetCreatedSession } from "../idempotency/idempotency-creates.js";
 import type { Clock } from "../lib/clock.js";
 import type { SessionCleanup } from "../sessions/session-cleanup.js";
 import { erasureReceiptStream, type ErasureCounts } from "../state/audit-log.js";
@@ -74,7 +75,7 @@ export class SubjectErasure {
     const { state, clock } = this.deps;
     // Deliveries first, so the worker cannot send the subject once more while the rest goes.
     await state.outbox.deleteBySession(record.id);
-    if (record.idempotencyKey !== undefined) await state.idempotency.erase(record.idempotencyKey);
+    await forgetCreatedSession(state.idempotency, record);
     if (await state.images.delete(record.id)) counts.images += 1;
     let faceConfirmed = record.deletedAtFaceAt !== undefined;
     if (!faceConfirmed) {

@@ -17,10 +17,11 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Clock } from "../lib/clock.js";
 import { observedRun, PeriodicTask, type RunObserver } from "../lib/periodic-task.js";
+import { RepeatedFailureLog } from "../lib/repeated-failure-log.js";
 import type { ImageStore } from "../state/image-store.js";
+import type { SessionEvents } from "../state/session-events.js";
 import type { SessionRecord, SessionStore } from "../state/session-store.js";
 import type { SessionCleanup } from "./session-cleanup.js";
-import type { SessionEvents } from "./session-events.js";
 import type { SessionSchedule } from "./session-schedule.js";
 import { SYSTEM_ACTOR_ID, type Actor, type SessionSync } from "./session-sync.js";
 
@@ -67,15 +68,26 @@ export class SessionBackground {
   private readonly task: PeriodicTask;
   private stopped = false;
   private readonly actor: Actor;
+  /** A store outage fails every tick (and every session in it): one stack, then a line a minute, then "recovered". */
+  private readonly failures: RepeatedFailureLog;
+  /** A Face outage fails every due refresh alike. */
+  private readonly faceReadFailures: RepeatedFailureLog;
 
   constructor(
     private readonly deps: BackgroundDeps,
     private readonly options: BackgroundOptions,
   ) {
     this.actor = { id: SYSTEM_ACTOR_ID, log: deps.log };
+    this.failures = new RepeatedFailureLog(deps.log, deps.clock, "session background work");
+    this.faceReadFailures = new RepeatedFailureLog(deps.log, deps.clock, "background session refresh");
     this.task = new PeriodicTask(
-      () => observedRun(() => this.tick(), options.onRun),
-      (error) => deps.log.warn({ err: error }, "session background work failed"),
+      async () => {
+        const before = this.failures.reported;
+        await observedRun(() => this.tick(), options.onRun);
+        // Only a tick in which no session failed either says the work is back.
+        if (this.failures.reported === before) this.failures.succeeded();
+      },
+      (error) => this.failures.failed(error),
     );
   }
 
@@ -97,7 +109,7 @@ export class SessionBackground {
         for (let next = queue.shift(); next && !this.stopped; next = queue.shift()) {
           // One session's failure (the store gone for a moment) must not drop the rest of the batch: its own
           // claim lapses and it is retaken.
-          await this.work(next).catch((error: unknown) => this.deps.log.warn({ err: error, sessionId: next!.id }, "session background work failed"));
+          await this.work(next).catch((error: unknown) => this.failures.failed(error, { sessionId: next!.id }));
         }
       };
       await Promise.all(Array.from({ length: Math.max(1, this.options.concurrency) }, worker));
@@ -107,7 +119,7 @@ export class SessionBackground {
   }
 
   private async work(claimed: SessionRecord): Promise<void> {
-    const { sync, cleanup, schedule, clock, log } = this.deps;
+    const { sync, cleanup, schedule, clock } = this.deps;
     const now = clock.now();
     const lapsed = now >= claimed.authTokenExpiresAt;
     if (claimed.erased) return cleanup.finishErasure(claimed, this.actor);
@@ -119,9 +131,10 @@ export class SessionBackground {
     if (!claimed.decision && claimed.deletedAtFaceAt === undefined && (lapsed || watchDue)) {
       try {
         record = await sync.refresh(claimed, this.actor, { poll: schedule.watched(claimed, now), fence });
+        this.faceReadFailures.succeeded();
       } catch (error) {
         // Face's bad day (or our quota guard saying no): the next due time tries again.
-        log.warn({ err: error, sessionId: claimed.id }, lapsed ? "could not settle a lapsed session" : "the background watcher could not read a session");
+        this.faceReadFailures.failed(error, { sessionId: claimed.id, purpose: lapsed ? "settle a lapsed session" : "watch" });
         failed = true;
       }
     }

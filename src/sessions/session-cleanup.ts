@@ -8,8 +8,8 @@ import { AppError } from "../errors.js";
 import type { FaceGateway } from "../face/face-gateway.js";
 import type { Clock } from "../lib/clock.js";
 import type { ImageStore } from "../state/image-store.js";
+import type { SessionEvents } from "../state/session-events.js";
 import type { SessionRecord, SessionStore } from "../state/session-store.js";
-import type { SessionEvents } from "./session-events.js";
 import { latestImageId, snapshotOfRecord } from "./session-snapshot.js";
 import { faceContext, isNotFound, type Actor } from "./session-sync.js";
 
@@ -61,7 +61,14 @@ export class SessionCleanup {
   deleteAtFace(id: string, actor: Actor): Promise<SessionRecord | undefined> {
     const current = this.running.get(id);
     if (current) return current;
-    const run = this.deleteOnce(id, actor).finally(() => this.running.delete(id));
+    const run = this.deleteOnce(id, actor)
+      // Started without anyone awaiting it: a state that fails even the first read must not reject (an unhandled
+      // rejection ends the process). A settled record stays due at its lapse, when the background loop deletes it.
+      .catch((error: unknown) => {
+        actor.log.warn({ err: error, sessionId: id }, "could not delete the session at Face; it will be retried");
+        return undefined;
+      })
+      .finally(() => this.running.delete(id));
     this.running.set(id, run);
     return run;
   }

@@ -7,13 +7,14 @@ import { createHash, randomUUID } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
 import { AppError } from "../errors.js";
 import type { CreateSessionParams, FaceCallContext, FaceGateway } from "../face/face-gateway.js";
+import { scopedIdempotencyKey } from "../idempotency/idempotency-creates.js";
 import type { CallerPolicy } from "../lib/caller-policy.js";
 import type { Clock } from "../lib/clock.js";
 import { checkImage } from "../lib/image-format.js";
 import type { LockoutGuard } from "../lockout/lockout-guard.js";
+import type { SessionEvents } from "../state/session-events.js";
 import type { SessionRecord, SessionStore } from "../state/session-store.js";
 import { enforceConsent, enforcePolicy, imageError } from "./session-create-rules.js";
-import type { SessionEvents } from "./session-events.js";
 import type { CreateSessionInput } from "./session-input.js";
 import type { SessionSchedule } from "./session-schedule.js";
 import type { SessionCreated } from "./session-schemas.js";
@@ -140,7 +141,7 @@ async function createAdmitted(deps: CreateDeps, input: CreateSessionInput, calle
   if (input.callbackUrl !== undefined) record.callbackUrl = input.callbackUrl;
   if (input.consent !== undefined) record.consent = input.consent;
   // Scoped as the idempotency store keys it, so an erasure can drop the stored response with its token.
-  if (caller.idempotencyKey !== undefined) record.idempotencyKey = `${caller.clientId}:${caller.idempotencyKey}`;
+  if (caller.idempotencyKey !== undefined) record.idempotencyKey = scopedIdempotencyKey(caller.clientId, caller.idempotencyKey);
   record.dueAt = deps.schedule.firstDueAt(record);
   await remember(deps, record, caller.log);
   caller.log.info({ sessionId: record.id, kind: record.kind, faceRequestId: reply.requestId }, "session created");

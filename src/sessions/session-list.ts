@@ -6,10 +6,9 @@
  */
 import type { Decision } from "../state/session-record.js";
 import { decodeCursor, encodeCursor, type ListFilters } from "./session-list-cursor.js";
-import type { SessionList, SessionListQueryInput, SessionSummary } from "./session-list-schemas.js";
-import { snapshotOfRecord } from "./session-snapshot.js";
+import type { SessionList, SessionListQueryInput } from "./session-list-schemas.js";
 import type { SessionListPosition, SessionRecord, SessionStore } from "../state/session-store.js";
-import { publicStatus } from "./session-view.js";
+import { toSessionSummary } from "./session-view.js";
 
 export const MAX_INSPECTED = 1000;
 /** Batch size from the index while kind or outcome filters out an unknown share of what it returns. */
@@ -20,26 +19,7 @@ export interface ListDeps {
   decisionOf: (record: SessionRecord) => Decision;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const positionOf = (record: SessionRecord): SessionListPosition => ({ createdAt: record.createdAt, id: record.id });
-
-function summary(record: SessionRecord, decision: Decision): SessionSummary {
-  const snapshot = snapshotOfRecord(record);
-  const item: SessionSummary = {
-    id: record.id,
-    kind: record.kind,
-    status: publicStatus(snapshot.status),
-    createdAt: iso(record.createdAt),
-    authTokenExpiresAt: iso(record.authTokenExpiresAt),
-    checkedAt: iso(record.lastCheckedAt),
-    attemptCount: snapshot.attempts.length,
-    outcome: decision.outcome,
-    decidedAt: decision.decidedAt,
-  };
-  if (record.subject !== undefined) item.subject = record.subject;
-  if (record.deviceCorrelationId !== undefined) item.deviceCorrelationId = record.deviceCorrelationId;
-  return item;
-}
 
 export async function listSessions(deps: ListDeps, clientId: string, query: SessionListQueryInput): Promise<SessionList> {
   const { limit, cursor, kind, outcome, subject, createdFrom, createdTo } = query;
@@ -82,7 +62,7 @@ export async function listSessions(deps: ListDeps, clientId: string, query: Sess
   if (matches.length > limit) next = positionOf(page[page.length - 1]!.record);
   else if (!exhausted && position) next = position;
   return {
-    items: page.map(({ record, decision }) => summary(record, decision)),
+    items: page.map(({ record, decision }) => toSessionSummary(record, decision)),
     nextCursor: next ? encodeCursor(next, filters) : null,
   };
 }

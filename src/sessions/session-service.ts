@@ -148,7 +148,7 @@ export class SessionService {
     const record = await this.owned(id, caller);
     this.settledViews.delete(id);
     // First, so that even if the cleanup fails, an idempotent retry can no longer replay the session's auth token.
-    await this.deps.idempotency?.forgetSession(id);
+    await this.deps.idempotency?.forgetSession(record);
     await this.deps.cleanup.forget(record, { id: caller.clientId, log: caller.log });
     caller.log.info({ sessionId: id }, "session deleted");
   }

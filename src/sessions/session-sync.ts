@@ -13,12 +13,12 @@ import type { FaceCallContext, FaceCallPriority, FaceGateway } from "../face/fac
 import type { CallerPolicy } from "../lib/caller-policy.js";
 import type { Clock } from "../lib/clock.js";
 import type { LockoutGuard } from "../lockout/lockout-guard.js";
+import type { SessionEvents } from "../state/session-events.js";
 import type { Decision, DigestCheck, SessionSnapshot } from "../state/session-record.js";
 import type { ClaimFence, SessionRecord, SessionRecordPatch, SessionStore } from "../state/session-store.js";
 import type { FailedOutcomeRule } from "./decision/decision-outcome-rule.js";
 import { decide, isFinalAtFace, type Verdict } from "./decision/decision-policy.js";
 import { settledOutcomes } from "./decision/decision-schemas.js";
-import type { SessionEvents } from "./session-events.js";
 import type { SessionSchedule } from "./session-schedule.js";
 import { snapshotFingerprint, snapshotOf, snapshotOfRecord } from "./session-snapshot.js";
 

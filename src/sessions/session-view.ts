@@ -4,8 +4,9 @@
  * of its contract (the snapshot is sorted by id).
  */
 import type { FaceOperationState } from "../face/face-gateway.js";
-import type { AttemptSnapshot, Decision } from "../state/session-record.js";
+import type { AttemptSnapshot, Decision, SessionSnapshot } from "../state/session-record.js";
 import type { SessionRecord } from "../state/session-store.js";
+import type { SessionSummary } from "./session-list-schemas.js";
 import type { AttemptView, PublicStatus, SessionView } from "./session-schemas.js";
 import { snapshotOfRecord } from "./session-snapshot.js";
 
@@ -40,18 +41,27 @@ function attemptView(attempt: AttemptSnapshot, exposeScores: boolean): AttemptVi
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** `exposeScores`: the caller policy's decision.exposeScores. */
-export function toSessionView(record: SessionRecord, decision: Decision, exposeScores: boolean): SessionView {
-  const snapshot = snapshotOfRecord(record);
-  const attempts = snapshot.attempts.map((a) => attemptView(a, exposeScores));
-  const latest = attempts[0] ?? null;
-  const view: SessionView = {
+/** What the full view and the list's summary both open with. */
+function viewBase(record: SessionRecord, snapshot: SessionSnapshot) {
+  return {
     id: record.id,
     kind: record.kind,
     status: publicStatus(snapshot.status),
     createdAt: iso(record.createdAt),
     authTokenExpiresAt: iso(record.authTokenExpiresAt),
     checkedAt: iso(record.lastCheckedAt),
+    ...(record.subject !== undefined && { subject: record.subject }),
+    ...(record.deviceCorrelationId !== undefined && { deviceCorrelationId: record.deviceCorrelationId }),
+  };
+}
+
+/** `exposeScores`: the caller policy's decision.exposeScores. */
+export function toSessionView(record: SessionRecord, decision: Decision, exposeScores: boolean): SessionView {
+  const snapshot = snapshotOfRecord(record);
+  const attempts = snapshot.attempts.map((a) => attemptView(a, exposeScores));
+  const latest = attempts[0] ?? null;
+  const view: SessionView = {
+    ...viewBase(record, snapshot),
     attempts,
     latestAttempt: latest,
     livenessDecision: latest?.livenessDecision ?? null,
@@ -60,9 +70,13 @@ export function toSessionView(record: SessionRecord, decision: Decision, exposeS
     hasSessionImage: attempts.some((a) => a.hasSessionImage),
     decision,
   };
-  if (record.subject !== undefined) view.subject = record.subject;
-  if (record.deviceCorrelationId !== undefined) view.deviceCorrelationId = record.deviceCorrelationId;
   if (record.consent !== undefined) view.consent = { ...record.consent };
   if (snapshot.modelVersion !== undefined) view.modelVersion = snapshot.modelVersion;
   return view;
+}
+
+/** One row of GET /v1/sessions: the view's opening and the decision's outcome, without the attempts. */
+export function toSessionSummary(record: SessionRecord, decision: Decision): SessionSummary {
+  const snapshot = snapshotOfRecord(record);
+  return { ...viewBase(record, snapshot), attemptCount: snapshot.attempts.length, outcome: decision.outcome, decidedAt: decision.decidedAt };
 }

@@ -8,9 +8,9 @@
  * never log entries, and a shared backend encrypts them at rest. The body is whatever JSON the create answered; the
  * reader parses it with its own schema, so this layer knows nothing of the session API.
  *
- * A completed entry also names the session it created, so that deleting (or erasing) the session can find the
- * entry: forgetSession drops the stored response (and with it the auth token) and leaves a tombstone, so a retry
- * with the same key is told the session is gone instead of replaying its 201 or creating another one.
+ * A completed entry also names the session it created. Deleting the session and erasing its subject both end in
+ * forget: the stored response (auth token, subject) and the fingerprint go, and a tombstone keeps the key taken, so
+ * a retry with the same key is told the session is gone instead of replaying its 201 or creating another one.
  */
 
 export interface StoredResponse {
@@ -19,15 +19,15 @@ export interface StoredResponse {
   body: unknown;
 }
 
-/** What an erased entry answers with: the replay gets 404, as for any erased session. */
-export const ERASED_RESPONSE: StoredResponse = { status: 404, body: null };
-
 export type IdempotencyEntry =
   /** A first request holds the key and is creating the session. */
   | { state: "pending"; fingerprint: string }
   | { state: "completed"; fingerprint: string; response: StoredResponse }
-  /** The session it created was deleted: the response is gone, the key stays taken until its retention ends. */
-  | { state: "forgotten"; fingerprint: string };
+  /**
+   * The session it created was deleted or erased: the response is gone, the key stays taken until its retention
+   * ends. No fingerprint either: it is a digest of the input, subject included, and nothing is compared any more.
+   */
+  | { state: "forgotten" };
 
 export type ClaimResult =
   /** The caller now owns the key until leaseMs pass; the token proves it to complete and release. */
@@ -39,19 +39,16 @@ export interface IdempotencyStore {
   claim(key: string, fingerprint: string, leaseMs: number): Promise<ClaimResult>;
   /**
    * Stores the response for ttlMs, if `token` still owns the key; false when it does not (its lease lapsed).
-   * `sessionId` names the session the response created, for forgetSession.
+   * `sessionId` names the session the response created, which forget checks.
    */
   complete(key: string, token: string, response: StoredResponse, ttlMs: number, sessionId?: string): Promise<boolean>;
   /** Frees the key after a failed first request, if `token` still owns it. */
   release(key: string, token: string): Promise<void>;
   /**
-   * Drops the stored response of the entry that created `sessionId` (the auth token goes with it) and leaves the key
-   * forgotten for the rest of its retention. Idempotent; false when no live entry names the session.
+   * The session `sessionId`, created under `key`, was deleted or erased: the entry's stored response (auth token
+   * included) and fingerprint go and the key stays forgotten for the rest of its retention. A pending entry is
+   * forgotten too, so a create still finishing cannot store the token afterwards. An entry completed for another
+   * session is left alone. Idempotent; true when this call forgot the entry.
    */
-  forgetSession(sessionId: string): Promise<boolean>;
-  /**
-   * Erasure: a live entry's response (auth token, subject) is replaced by ERASED_RESPONSE and its fingerprint
-   * emptied, for the rest of its retention, so a replay finds neither the token nor a free key to create again with.
-   */
-  erase(key: string): Promise<void>;
+  forget(key: string, sessionId: string): Promise<boolean>;
 }

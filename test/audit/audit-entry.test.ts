@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { toAuditEntry } from "../../src/audit/audit-entry.js";
 import { auditEntrySchema } from "../../src/audit/audit-schemas.js";
-import type { SessionEvent } from "../../src/sessions/session-events.js";
+import type { SessionEvent } from "../../src/state/session-events.js";
 
 const at = Date.parse("2026-01-01T00:00:00.000Z");
 const base = { sessionId: "11111111-2222-3333-4444-555555555555", clientId: "acme", at, actor: "acme" };

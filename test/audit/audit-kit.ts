@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { LightMyRequestResponse } from "fastify";
 import type { EnvInput } from "../../src/config.js";
 import { ManualClock } from "../../src/lib/clock.js";
-import { SessionEventBus, type SessionEvent } from "../../src/sessions/session-events.js";
+import { SessionEventBus, type SessionEvent } from "../../src/state/session-events.js";
 import type { AuditLog } from "../../src/state/audit-log.js";
 import type { MemorySessionStore } from "../../src/state/memory/session-store-memory.js";
 import type { SessionRecord } from "../../src/state/session-store.js";

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditEntry } from "../../src/state/audit-log.js";
-import type { SessionEvent } from "../../src/sessions/session-events.js";
+import type { SessionEvent } from "../../src/state/session-events.js";
 import { auth, CLIENTS, createSession, FACE_KEY } from "../helpers/app-harness.js";
 import { emulatorDeviceAttempt } from "../helpers/emulator-client.js";
 import { makeTestJpeg } from "../helpers/emulator-images.js";

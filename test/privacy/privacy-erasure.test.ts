@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/lib/clock.js";
-import { SessionEventBus } from "../../src/sessions/session-events.js";
+import { SessionEventBus } from "../../src/state/session-events.js";
 import { erasureReceiptStream } from "../../src/state/audit-log.js";
 import { openRedisState } from "../../src/state/redis/redis-state.js";
 import { createMemoryState } from "../../src/state/state-memory.js";

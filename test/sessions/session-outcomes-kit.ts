@@ -10,7 +10,7 @@ import { loadConfig, type EnvInput } from "../../src/config.js";
 import { startEmulator, type RunningEmulator } from "../../src/emulator/emulator-server.js";
 import type { EmulatorRequest } from "../../src/emulator/emulator-state.js";
 import { ManualClock } from "../../src/lib/clock.js";
-import type { SessionEvent } from "../../src/sessions/session-events.js";
+import type { SessionEvent } from "../../src/state/session-events.js";
 import type { MemorySessionStore } from "../../src/state/memory/session-store-memory.js";
 import { createMemoryState, type MemoryState } from "../../src/state/state-memory.js";
 import type { State } from "../../src/state/state.js";

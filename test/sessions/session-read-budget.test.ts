@@ -6,7 +6,7 @@
  * deletion that follows a read decision out of the count.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SessionEventBus } from "../../src/sessions/session-events.js";
+import { SessionEventBus } from "../../src/state/session-events.js";
 import type { Decision } from "../../src/state/session-record.js";
 import type { SessionStore } from "../../src/state/session-store.js";
 import { create, device, faceReads, read, startOutcomeStack, type OutcomeStack } from "./session-outcomes-kit.js";

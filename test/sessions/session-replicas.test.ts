@@ -13,7 +13,7 @@ import { startEmulator, type RunningEmulator } from "../../src/emulator/emulator
 import { systemClock } from "../../src/lib/clock.js";
 import { createLogger } from "../../src/logger.js";
 import { LONG_POLL_INTERVALS } from "../../src/sessions/session-poll-hub.js";
-import type { SessionEvent } from "../../src/sessions/session-events.js";
+import type { SessionEvent } from "../../src/state/session-events.js";
 import { openRedisState } from "../../src/state/redis/redis-state.js";
 import { createMemoryState } from "../../src/state/state-memory.js";
 import type { State } from "../../src/state/state.js";

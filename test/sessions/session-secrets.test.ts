@@ -4,7 +4,7 @@
  * the query string of a caller that put its key in the URL.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SessionEventBus } from "../../src/sessions/session-events.js";
+import { SessionEventBus } from "../../src/state/session-events.js";
 import { auth, CLIENTS, createSession, FACE_KEY, startStack, type TestStack } from "../helpers/app-harness.js";
 import { emulatorDeviceAttempt, rawMultipart } from "../helpers/emulator-client.js";
 import { makeTestJpeg } from "../helpers/emulator-images.js";

@@ -107,4 +107,48 @@ describe.each(backends)("SessionStore.listByClient ($name)", (backend) => {
     expect(await ids({ subject: "after" })).toEqual([r.id]);
     expect(await ids()).toEqual([r.id]);
   });
+
+  /** Every page of `limit` from the start, following `after` as session-list.ts does, until a short page. */
+  const allPages = async (query: Partial<SessionListQuery> & { limit: number }) => {
+    const pages: string[][] = [];
+    let after: SessionListQuery["after"];
+    for (;;) {
+      const page = await store.listByClient({ clientId: "acme", ...query, after });
+      pages.push(page.map((r) => r.id));
+      const last = page.at(-1);
+      if (page.length < query.limit || !last) return pages;
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+  };
+
+  it("when 50 sessions share one createdAt millisecond, then pages of 10 are full and hold every session once, in id order", async () => {
+    const records = Array.from({ length: 50 }, () => record({ createdAt: T0 + 5 }));
+    for (const r of records) await store.put(r);
+    const pages = await allPages({ limit: 10 });
+    expect(pages.map((p) => p.length)).toEqual([10, 10, 10, 10, 10, 0]);
+    expect(pages.flat()).toEqual(records.map((r) => r.id).sort().reverse());
+  });
+
+  it("when a tie spans the page boundary between other times, with a subject and a range, then the pages still hold each session once in order", async () => {
+    const tied = Array.from({ length: 30 }, () => record({ createdAt: T0 + 5, subject: "s" }));
+    const newer = Array.from({ length: 4 }, (_, i) => record({ createdAt: T0 + 6 + i, subject: "s" }));
+    const older = Array.from({ length: 4 }, (_, i) => record({ createdAt: T0 + 1 + i, subject: "s" }));
+    const outOfRange = [record({ createdAt: T0, subject: "s" }), record({ createdAt: T0 + 10, subject: "s" })];
+    for (const r of [...tied, ...newer, ...older, ...outOfRange]) await store.put(r);
+    const expected = [...newer, ...tied, ...older].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)).map((r) => r.id);
+    const pages = await allPages({ limit: 7, subject: "s", createdFrom: T0 + 1, createdTo: T0 + 10 });
+    expect(pages.map((p) => p.length)).toEqual([7, 7, 7, 7, 7, 3]);
+    expect(pages.flat()).toEqual(expected);
+  });
+
+  it("when the session a cursor names is deleted before the next page, then the page resumes after where it stood", async () => {
+    const records = Array.from({ length: 60 }, () => record({ createdAt: T0 + 5 }));
+    for (const r of records) await store.put(r);
+    const newestFirst = records.map((r) => r.id).sort().reverse();
+    const first = await store.listByClient({ clientId: "acme", limit: 30 });
+    const last = first.at(-1)!;
+    await store.delete(last.id);
+    const second = await store.listByClient({ clientId: "acme", limit: 10, after: { createdAt: last.createdAt, id: last.id } });
+    expect(second.map((r) => r.id)).toEqual(newestFirst.slice(30, 40));
+  });
 });

@@ -1,7 +1,9 @@
-/** The IdempotencyStore contract, for every backend: claims, ownership by token, completion, release and expiry. */
+/**
+ * The IdempotencyStore contract, for every backend: claims, ownership by token, completion, release, expiry, and
+ * forget (what both a session's DELETE and its subject's erasure do to the key that created it).
+ */
 import { describe, expect, it } from "vitest";
 import type { StoredResponse } from "../../src/state/idempotency-store.js";
-import { ERASED_RESPONSE } from "../../src/state/idempotency-store.js";
 import { backends, stateFixture } from "../helpers/state-backends.js";
 
 const response: StoredResponse = {
@@ -22,21 +24,6 @@ describe.each(backends)("IdempotencyStore ($name)", (backend) => {
   it("when a key is free, then the first claim owns it and the next sees it pending", async () => {
     await claimed();
     expect(await store().claim("k", "fp", 1000)).toEqual({ claimed: false, entry: { state: "pending", fingerprint: "fp" } });
-  });
-
-  it("when a completed entry is erased, then a claim finds the erased marker until the entry's own retention ends", async () => {
-    const token = await claimed();
-    await store().complete("k", token, response, 5000);
-    await store().erase("k");
-    ctx.clock.advance(4999);
-    expect(await store().claim("k", "fp", 1000)).toEqual({ claimed: false, entry: { state: "completed", fingerprint: "", response: ERASED_RESPONSE } });
-    ctx.clock.advance(1);
-    expect((await store().claim("k", "fp", 1000)).claimed).toBe(true);
-  });
-
-  it("when an absent key is erased, then it stays free", async () => {
-    await store().erase("absent");
-    expect((await store().claim("absent", "fp", 1000)).claimed).toBe(true);
   });
 
   it("when two claims race for a free key, then exactly one owns it", async () => {
@@ -81,29 +68,48 @@ describe.each(backends)("IdempotencyStore ($name)", (backend) => {
     expect(await store().claim("k", "fp", 1000)).toMatchObject({ entry: { response: { body: { authToken: "t" } } } });
   });
 
-  it("when the session a key created is forgotten, then the key answers forgotten without the response until its retention ends", async () => {
+  it("when the session a key created is forgotten, then the key answers forgotten, with neither response nor fingerprint, until its retention ends", async () => {
     const token = await claimed();
     await store().complete("k", token, response, 5000, "s-1");
-    expect(await store().forgetSession("s-1")).toBe(true);
-    expect(await store().claim("k", "fp", 1000)).toEqual({ claimed: false, entry: { state: "forgotten", fingerprint: "fp" } });
-    expect(await store().forgetSession("s-1")).toBe(false);
-    ctx.clock.advance(5000);
+    expect(await store().forget("k", "s-1")).toBe(true);
+    ctx.clock.advance(4999);
+    expect(await store().claim("k", "fp", 1000)).toEqual({ claimed: false, entry: { state: "forgotten" } });
+    expect(await store().claim("k", "other-fp", 1000)).toEqual({ claimed: false, entry: { state: "forgotten" } });
+    expect(await store().forget("k", "s-1")).toBe(false);
+    ctx.clock.advance(1);
     expect((await store().claim("k", "fp", 1000)).claimed).toBe(true);
   });
 
-  it("when another session or a pending claim is forgotten, then completed entries of other sessions are untouched", async () => {
+  it("when a key is forgotten for another session than the one it completed, then its entry is untouched", async () => {
     const token = await claimed();
     await store().complete("k", token, response, 5000, "s-1");
-    await claimed("pending-key");
-    expect(await store().forgetSession("s-2")).toBe(false);
+    expect(await store().forget("k", "s-2")).toBe(false);
     expect(await store().claim("k", "fp", 1000)).toEqual({ claimed: false, entry: { state: "completed", fingerprint: "fp", response } });
-    expect(await store().claim("pending-key", "fp", 1000)).toMatchObject({ claimed: false, entry: { state: "pending" } });
   });
 
-  it("when a key was completed without naming its session, then forgetting a session leaves it alone", async () => {
+  it("when a pending key is forgotten, then its owner can no longer store the response and the key stays forgotten for the lease", async () => {
+    const token = await claimed("k", 1000);
+    expect(await store().forget("k", "s-1")).toBe(true);
+    expect(await store().complete("k", token, response, 5000, "s-1")).toBe(false);
+    expect(await store().claim("k", "fp", 1000)).toEqual({ claimed: false, entry: { state: "forgotten" } });
+    ctx.clock.advance(1000);
+    expect((await store().claim("k", "fp", 1000)).claimed).toBe(true);
+  });
+
+  it("when an absent or expired key is forgotten, then nothing is forgotten and the key stays free", async () => {
+    const token = await claimed("expired", 1000);
+    await store().complete("expired", token, response, 1000, "s-1");
+    ctx.clock.advance(1000);
+    expect(await store().forget("expired", "s-1")).toBe(false);
+    expect(await store().forget("absent", "s-1")).toBe(false);
+    expect((await store().claim("expired", "fp", 1000)).claimed).toBe(true);
+    expect((await store().claim("absent", "fp", 1000)).claimed).toBe(true);
+  });
+
+  it("when a key was completed without naming its session, then forgetting it by its key forgets it", async () => {
     const token = await claimed();
     await store().complete("k", token, response, 5000);
-    expect(await store().forgetSession("s-1")).toBe(false);
-    expect(await store().claim("k", "fp", 1000)).toMatchObject({ claimed: false, entry: { state: "completed" } });
+    expect(await store().forget("k", "s-1")).toBe(true);
+    expect(await store().claim("k", "fp", 1000)).toEqual({ claimed: false, entry: { state: "forgotten" } });
   });
 });

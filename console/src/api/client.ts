@@ -1,6 +1,11 @@
 /**
  * The console's one way to the API: same origin, the caller's key in x-api-key, and every failure turned into an
  * ApiError carrying the envelope's code and message, so no screen ever has to guess what went wrong.
+ *
+ * Not the typed client (clients/typescript/src/lso-client.ts), though vite could bundle it: that one is made for a
+ * backend holding one key, while the console swaps keys at sign-in, aborts reads when a page is left, calls its
+ * own /console/api routes that the API document leaves out, and tells a network failure from an HTTP one. Only
+ * the generated types are shared, so the two cannot drift apart on shapes.
  */
 // The typed client's generated types (clients/typescript), the one thing the console shares with the repo.
 import type { components } from "../../../clients/typescript/src/openapi-types.js";

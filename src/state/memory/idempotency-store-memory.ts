@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../../lib/clock.js";
-import { ERASED_RESPONSE, type ClaimResult, type IdempotencyEntry, type IdempotencyStore, type StoredResponse } from "../idempotency-store.js";
+import type { ClaimResult, IdempotencyEntry, IdempotencyStore, StoredResponse } from "../idempotency-store.js";
 
 interface Slot {
   entry: IdempotencyEntry;
@@ -17,8 +17,6 @@ interface Slot {
 
 export class MemoryIdempotencyStore implements IdempotencyStore {
   private readonly slots = new Map<string, Slot>();
-  /** Session id → the key of the entry that created it. */
-  private readonly bySession = new Map<string, string>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -33,29 +31,22 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
   async complete(key: string, token: string, response: StoredResponse, ttlMs: number, sessionId?: string): Promise<boolean> {
     const slot = this.live(key);
-    if (slot?.token !== token) return false;
+    if (slot?.token !== token || slot.entry.state !== "pending") return false;
     const entry: IdempotencyEntry = { state: "completed", fingerprint: slot.entry.fingerprint, response: structuredClone(response) };
     this.slots.set(key, { entry, expiresAt: this.clock.now() + ttlMs, ...(sessionId !== undefined && { sessionId }) });
-    if (sessionId !== undefined) this.bySession.set(sessionId, key);
     return true;
   }
 
-  async forgetSession(sessionId: string): Promise<boolean> {
-    const key = this.bySession.get(sessionId);
-    this.bySession.delete(sessionId);
-    const slot = key === undefined ? undefined : this.live(key);
-    if (key === undefined || slot?.sessionId !== sessionId || slot.entry.state !== "completed") return false;
-    this.slots.set(key, { entry: { state: "forgotten", fingerprint: slot.entry.fingerprint }, expiresAt: slot.expiresAt });
+  async forget(key: string, sessionId: string): Promise<boolean> {
+    const slot = this.live(key);
+    if (!slot || slot.entry.state === "forgotten") return false;
+    if (slot.sessionId !== undefined && slot.sessionId !== sessionId) return false;
+    this.slots.set(key, { entry: { state: "forgotten" }, expiresAt: slot.expiresAt });
     return true;
   }
 
   async release(key: string, token: string): Promise<void> {
     if (this.live(key)?.token === token) this.slots.delete(key);
-  }
-
-  async erase(key: string): Promise<void> {
-    const slot = this.live(key);
-    if (slot) this.slots.set(key, { entry: { state: "completed", fingerprint: "", response: { ...ERASED_RESPONSE } }, expiresAt: slot.expiresAt });
   }
 
   /** Removes every expired entry; returns how many. */
@@ -64,7 +55,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     let removed = 0;
     for (const [key, slot] of this.slots) {
       if (slot.expiresAt <= now) {
-        this.drop(key, slot);
+        this.slots.delete(key);
         removed += 1;
       }
     }
@@ -77,18 +68,12 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
   clear(): void {
     this.slots.clear();
-    this.bySession.clear();
-  }
-
-  private drop(key: string, slot: Slot): void {
-    this.slots.delete(key);
-    if (slot.sessionId !== undefined && this.bySession.get(slot.sessionId) === key) this.bySession.delete(slot.sessionId);
   }
 
   private live(key: string): Slot | undefined {
     const slot = this.slots.get(key);
     if (slot && slot.expiresAt <= this.clock.now()) {
-      this.drop(key, slot);
+      this.slots.delete(key);
       return undefined;
     }
     return slot;

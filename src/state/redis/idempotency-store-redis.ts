@@ -3,15 +3,14 @@
  * holds its owner's token and lives for the lease; a completed entry holds the original response, sealed with
  * AES-256-GCM (it carries the session's auth token), and lives for the retention. Claim, complete and release are
  * each one script: they check the owner and the entry's own deadline (`until`, on the store's clock) before writing.
- * A completed entry names its session (`session`); a string key per session names the entry back, for
- * forgetSession. The two live under different slots, so they are written one after the other: the index first, so
- * an entry that names a session can always be found from it.
+ * A completed entry names its session (`session`), so forget (the session's record knows its key) never touches
+ * an entry another session completed.
  */
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Clock } from "../../lib/clock.js";
-import { ERASED_RESPONSE, type ClaimResult, type IdempotencyStore, type StoredResponse } from "../idempotency-store.js";
+import type { ClaimResult, IdempotencyStore, StoredResponse } from "../idempotency-store.js";
 import type { StateCipher } from "../state-crypto.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { defineScript } from "./redis-scripts.js";
@@ -41,14 +40,18 @@ expire(k, ttl)
 return 1
 `;
 
-/** KEYS: entry. ARGV: now, session id. Drops the response of a live completed entry of that session; 1 when it did. */
+/**
+ * KEYS: entry. ARGV: now, session id. A live entry, pending or completed for that session (or for none), loses its
+ * response, token and fingerprint and keeps its expiry; 1 when it did.
+ */
 const FORGET = `
 local k = KEYS[1]
 local untilv = tonumber(redis.call('HGET', k, 'until'))
 if not untilv or untilv <= tonumber(ARGV[1]) then return 0 end
-if redis.call('HGET', k, 'state') ~= 'completed' or redis.call('HGET', k, 'session') ~= ARGV[2] then return 0 end
-redis.call('HDEL', k, 'response')
-redis.call('HSET', k, 'state', 'forgotten')
+local state, session = unpack(redis.call('HMGET', k, 'state', 'session'))
+if state == 'forgotten' or (session and session ~= ARGV[2]) then return 0 end
+redis.call('HDEL', k, 'response', 'token', 'session')
+redis.call('HSET', k, 'state', 'forgotten', 'fingerprint', '')
 return 1
 `;
 
@@ -60,16 +63,6 @@ if untilv and untilv > tonumber(ARGV[1]) and redis.call('HGET', k, 'token') == A
 return 0
 `;
 
-/** KEYS: entry. ARGV: now, sealed erased response. A live entry becomes completed with it, keeping its expiry. */
-const ERASE = `
-local k = KEYS[1]
-local untilv = tonumber(redis.call('HGET', k, 'until'))
-if not untilv or untilv <= tonumber(ARGV[1]) then return 0 end
-redis.call('HDEL', k, 'token')
-redis.call('HSET', k, 'state', 'completed', 'fingerprint', '', 'response', ARGV[2])
-return 1
-`;
-
 const claimReply = z.tuple([z.enum(["pending", "completed", "forgotten"]), z.string(), z.string().nullable()]);
 const storedResponse = z.object({ status: z.number().int(), body: z.unknown() });
 
@@ -78,10 +71,9 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   private readonly completeScript;
   private readonly releaseScript;
   private readonly forgetScript;
-  private readonly eraseScript;
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly keys: RedisKeys,
     private readonly cipher: StateCipher,
     private readonly clock: Clock,
@@ -90,7 +82,6 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     this.completeScript = defineScript(redis, COMPLETE);
     this.releaseScript = defineScript(redis, RELEASE);
     this.forgetScript = defineScript(redis, FORGET);
-    this.eraseScript = defineScript(redis, ERASE);
   }
 
   async claim(key: string, fingerprint: string, leaseMs: number): Promise<ClaimResult> {
@@ -98,7 +89,9 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const reply = await this.claimScript.run([this.keys.idempotency(key)], [this.clock.now(), fingerprint, token, leaseMs]);
     if (reply === null) return { claimed: true, token };
     const [state, storedFingerprint, sealed] = claimReply.parse(reply);
-    if (state === "forgotten") return { claimed: false, entry: { state: "forgotten", fingerprint: storedFingerprint } };
+    // A completed entry with no fingerprint is an erasure marker written before erasure and delete shared forget
+    // (it lives out its 24 h retention): it reads as forgotten.
+    if (state === "forgotten" || (state === "completed" && storedFingerprint === "")) return { claimed: false, entry: { state: "forgotten" } };
     if (state === "pending" || sealed === null) return { claimed: false, entry: { state: "pending", fingerprint: storedFingerprint } };
     const response = storedResponse.parse(JSON.parse(this.cipher.openText(sealed, context(key))));
     return { claimed: false, entry: { state: "completed", fingerprint: storedFingerprint, response: { status: response.status, body: response.body } } };
@@ -106,24 +99,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   async complete(key: string, token: string, response: StoredResponse, ttlMs: number, sessionId?: string): Promise<boolean> {
     const sealed = this.cipher.sealText(JSON.stringify(response), context(key));
-    const entryKey = this.keys.idempotency(key);
-    if (sessionId !== undefined) await this.redis.set(this.keys.idempotencyBySession(sessionId), entryKey, "PX", ttlMs);
-    return (await this.completeScript.run([entryKey], [this.clock.now(), token, sealed, ttlMs, sessionId ?? ""])) === 1;
+    return (await this.completeScript.run([this.keys.idempotency(key)], [this.clock.now(), token, sealed, ttlMs, sessionId ?? ""])) === 1;
   }
 
-  async forgetSession(sessionId: string): Promise<boolean> {
-    const indexKey = this.keys.idempotencyBySession(sessionId);
-    const entryKey = await this.redis.get(indexKey);
-    // Only a name this store wrote is followed: the index must not become a way to touch other keys.
-    const ours = entryKey !== null && entryKey.startsWith(`${this.keys.prefix}idem:`);
-    const forgotten = ours && (await this.forgetScript.run([entryKey], [this.clock.now(), sessionId])) === 1;
-    await this.redis.del(indexKey);
-    return forgotten;
-  }
-
-  async erase(key: string): Promise<void> {
-    const sealed = this.cipher.sealText(JSON.stringify(ERASED_RESPONSE), context(key));
-    await this.eraseScript.run([this.keys.idempotency(key)], [this.clock.now(), sealed]);
+  async forget(key: string, sessionId: string): Promise<boolean> {
+    return (await this.forgetScript.run([this.keys.idempotency(key)], [this.clock.now(), sessionId])) === 1;
   }
 
   async release(key: string, token: string): Promise<void> {

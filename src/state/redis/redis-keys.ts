@@ -49,8 +49,6 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX) {
       ticketMember: (ticket: string) => `ticket:${part(ticket)}`,
     },
     idempotency: (key: string) => `${p}idem:${digest(key)}`,
-    /** Session id → the name of the idempotency entry that created it (for forgetSession). */
-    idempotencyBySession: (sessionId: string) => `${p}idem-ses:${part(sessionId)}`,
     lockout: {
       failures: (key: string) => `${p}lockout:{${digest(key)}}:fail`,
       state: (key: string) => `${p}lockout:{${digest(key)}}:state`,

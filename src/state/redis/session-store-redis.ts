@@ -24,6 +24,7 @@ import type { StateCipher } from "../state-crypto.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { sessionRecordSchema } from "./redis-record-schemas.js";
 import { defineScript, EXPIRY_GRACE_MS, pairsToObject, type ScriptArg } from "./redis-scripts.js";
+import { positionsAfter } from "./session-list-index-redis.js";
 
 /**
  * Applies a patch to a live record (expiresAt > now) unless its guard field is set already, and, with a fence,
@@ -199,33 +200,24 @@ export class RedisSessionStore implements SessionStore {
   async listByClient(query: SessionListQuery): Promise<SessionRecord[]> {
     const index = query.subject === undefined ? this.keys.sessions.byClient(query.clientId) : this.keys.sessions.bySubject(query.clientId, query.subject);
     const page: SessionRecord[] = [];
-    const min = query.createdFrom ?? "-inf";
-    let max: number | string = query.createdTo === undefined ? "+inf" : `(${query.createdTo}`;
     let after = query.after;
-    if (after && (query.createdTo === undefined || after.createdAt < query.createdTo)) max = after.createdAt;
     const now = this.clock.now();
     while (page.length < query.limit) {
-      // Equal scores come back in reverse member (id) order, which is the index's (createdAt, id) order reversed.
-      const batch = Math.max(query.limit - page.length, 1) + 1;
-      const reply = await this.redis.zrange(index, max, min, "BYSCORE", "REV", "LIMIT", 0, batch + LIST_OVERLAP, "WITHSCORES");
-      const positions: { id: string; createdAt: number }[] = [];
-      for (let i = 0; i < reply.length; i += 2) positions.push({ id: reply[i]!, createdAt: Number(reply[i + 1]) });
-      const fresh = after ? positions.filter((p) => p.createdAt < after!.createdAt || (p.createdAt === after!.createdAt && p.id < after!.id)) : positions;
-      if (fresh.length === 0) break;
-      const hashes = await fresh.reduce((tx, p) => tx.hgetall(this.keys.sessions.record(p.id)), this.redis.pipeline()).exec();
+      const want = query.limit - page.length;
+      const positions = await positionsAfter(this.redis, index, query, after, want);
+      if (positions.length === 0) break;
+      const hashes = await positions.reduce((tx, p) => tx.hgetall(this.keys.sessions.record(p.id)), this.redis.pipeline()).exec();
+      // Members whose record is gone or lapsed are dropped from the index, and the page fills from behind them.
       const gone: string[] = [];
-      fresh.forEach((position, i) => {
+      positions.forEach((position, i) => {
         const hash = hashes?.[i]?.[1] as Record<string, string> | undefined;
         const record = hash && Object.keys(hash).length > 0 ? this.decode(hash) : undefined;
-        if (record && record.expiresAt > now && record.clientId === query.clientId) {
-          if (page.length < query.limit) page.push(record);
-        } else gone.push(position.id);
+        if (record && record.expiresAt > now && record.clientId === query.clientId) page.push(record);
+        else gone.push(position.id);
       });
       if (gone.length) await this.redis.zrem(index, ...gone);
-      const last = fresh.at(-1)!;
-      after = last;
-      max = last.createdAt;
-      if (positions.length < batch + LIST_OVERLAP) break;
+      after = positions.at(-1);
+      if (positions.length < want) break;
     }
     return page;
   }
@@ -301,12 +293,6 @@ export class RedisSessionStore implements SessionStore {
     return record;
   }
 }
-
-/**
- * Extra members read past the page, so entries sharing the boundary's createdAt (skipped by the id comparison) do
- * not end a batch early.
- */
-const LIST_OVERLAP = 16;
 
 /** Binds the sealed URL to its session: moved to another record, it does not open. */
 const callbackContext = (id: string) => `session-callback:${id}`;

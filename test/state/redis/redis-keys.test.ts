@@ -14,7 +14,6 @@ describe("Redis key names", () => {
       keys.sessions.record("s1"),
       keys.sessions.due,
       keys.idempotency("acme:key"),
-      keys.idempotencyBySession("s1"),
       keys.lockout.failures("subject:x"),
       keys.lockout.state("subject:x"),
       keys.rateLimit("ip:127.0.0.1"),

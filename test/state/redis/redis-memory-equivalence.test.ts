@@ -107,11 +107,12 @@ const idempotencyOps: fc.Arbitrary<Op>[] = [
       return { claimed: true, token: `#${refs.length - 1}` };
     },
   })),
-  fc.tuple(id, fc.nat(), fc.integer({ min: 1, max: 30 * SECOND })).map<Op>(([i, ref, ttl]) => ({
-    label: `complete ${i} #${ref}`,
-    run: (s, _c, refs) => s.idempotency.complete(i, pick(refs, ref) ?? "none", { status: 201, body: { id: i, authToken: "t" } }, ttl),
+  fc.tuple(id, fc.nat(), fc.integer({ min: 1, max: 30 * SECOND }), fc.constantFrom(undefined, "s1", "s2")).map<Op>(([i, ref, ttl, session]) => ({
+    label: `complete ${i} #${ref} ${session ?? "-"}`,
+    run: (s, _c, refs) => s.idempotency.complete(i, pick(refs, ref) ?? "none", { status: 201, body: { id: i, authToken: "t" } }, ttl, session),
   })),
   fc.tuple(id, fc.nat()).map<Op>(([i, ref]) => ({ label: `release ${i} #${ref}`, run: (s, _c, refs) => s.idempotency.release(i, pick(refs, ref) ?? "none") })),
+  fc.tuple(id, fc.constantFrom("s1", "s2")).map<Op>(([i, session]) => ({ label: `forget ${i} ${session}`, run: (s) => s.idempotency.forget(i, session) })),
 ];
 
 const otherOps: fc.Arbitrary<Op>[] = [

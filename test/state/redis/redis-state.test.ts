@@ -158,6 +158,16 @@ describeRedis("the Redis state across replicas and restarts", () => {
     await expect(stateOn(clock, prefix, [newKey]).images.get("s-rot")).rejects.toThrow(/not in the key ring/);
   });
 
+  it("when an idempotency entry holds the erasure marker of an earlier version, then it reads as forgotten, never as a response", async () => {
+    const clock = new ManualClock();
+    const prefix = server().keyPrefix();
+    const state = stateOn(clock, prefix);
+    // The marker as the former erase wrote it: completed, empty fingerprint, a response no 201 parser would accept.
+    const entry = redisKeys(prefix).idempotency("acme:erased-before");
+    await server().client().hset(entry, "state", "completed", "fingerprint", "", "response", "sealed-404", "until", clock.now() + MINUTE);
+    expect(await state.idempotency.claim("acme:erased-before", "fp", 1000)).toEqual({ claimed: false, entry: { state: "forgotten" } });
+  });
+
   it("when Redis does not answer, then ping rejects within its timeout", async () => {
     const clock = new ManualClock();
     // A port nothing listens on any more, and a client that keeps retrying (as a production one would).
