@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
 import type { Clock } from "../lib/clock.js";
 import { settledOutcomes } from "../sessions/decision/decision-schemas.js";
-import type { SessionEvent } from "../sessions/session-events.js";
+import type { SessionEvent } from "../state/session-events.js";
 import type { SessionStore } from "../state/session-store.js";
 import type { WebhookOutbox } from "../state/webhook-outbox.js";
 import { webhookEventSchema, type WebhookEvent } from "./webhook-schemas.js";

@@ -11,7 +11,7 @@ import type { FastifyBaseLogger } from "fastify";
 import { performance } from "node:perf_hooks";
 import type { Clock } from "../lib/clock.js";
 import type { RunObserver } from "../lib/periodic-task.js";
-import type { SessionEvents } from "../sessions/session-events.js";
+import type { SessionEvents } from "../state/session-events.js";
 import type { DeliveryAttempt, DeliveryClaim, WebhookOutbox } from "../state/webhook-outbox.js";
 import { nextStep, type SendResult } from "./webhook-retry.js";
 import type { WebhookSender } from "./webhook-sender.js";

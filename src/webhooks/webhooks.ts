@@ -7,7 +7,7 @@ import type { FastifyBaseLogger } from "fastify";
 import { AppError } from "../errors.js";
 import type { Clock } from "../lib/clock.js";
 import type { RunObserver } from "../lib/periodic-task.js";
-import type { SessionEvents } from "../sessions/session-events.js";
+import type { SessionEvents } from "../state/session-events.js";
 import type { SessionStore } from "../state/session-store.js";
 import type { WebhookOutbox } from "../state/webhook-outbox.js";
 import { WebhookDeliveries } from "./webhook-deliveries.js";

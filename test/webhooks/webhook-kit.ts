@@ -5,7 +5,7 @@
 import type { AppOverrides } from "../../src/app.js";
 import type { EnvInput } from "../../src/config.js";
 import { ManualClock } from "../../src/lib/clock.js";
-import { SessionEventBus, type SessionEvent } from "../../src/sessions/session-events.js";
+import { SessionEventBus, type SessionEvent } from "../../src/state/session-events.js";
 import type { DecisionOutcome } from "../../src/state/session-record.js";
 import { auth, createSession, startStack, type TestStack } from "../helpers/app-harness.js";
 import { WebhookReceiver } from "./webhook-receiver.js";
