@@ -1,5 +1,5 @@
 /**
- * docs/configuration.md, rendered from the zod schema in src/config.ts: each variable's description, default and
+ * docs/configuration.md, rendered from the zod schema in src/config/config-env.ts: each variable's description, default and
  * allowed values come from the schema itself (through zod's JSON Schema of the input), so the page cannot drift from
  * what the server accepts. A test compares the committed page with a fresh rendering; `npm run docs:config` rewrites it.
  */
@@ -51,10 +51,10 @@ export function renderConfigurationDocument(): string {
     .map((prefix) => `\`${prefix}\``)
     .join(", ");
 
-  return `<!-- Generated from src/config.ts by \`npm run docs:config\`; do not edit by hand (a test checks it is current). -->
+  return `<!-- Generated from src/config/config-env.ts by \`npm run docs:config\`; do not edit by hand (a test checks it is current). -->
 # Configuration
 
-Every variable the server reads, declared once in [\`src/config.ts\`](../src/config.ts) with zod; this page is
+Every variable the server reads, declared once in [\`src/config/config-env.ts\`](../src/config/config-env.ts) with zod; this page is
 generated from that schema. [\`.env.example\`](../.env.example) lists the same names with longer notes, grouped.
 
 - **Where values come from.** The process environment, and \`./.env\` when it exists (read at startup with Node's
