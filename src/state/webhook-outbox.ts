@@ -64,6 +64,14 @@ export interface WebhookDelivery {
   updatedAt: number;
 }
 
+/** What identifies a delivery and what it carries; the rest of a new one is its first series, due now. */
+export type NewDelivery = Pick<WebhookDelivery, "webhookId" | "sessionId" | "clientId" | "type" | "url" | "body">;
+
+/** A delivery as it enters the outbox: pending, due at once, in its first series, with no attempt yet. */
+export function pendingDelivery(fields: NewDelivery, now: number): WebhookDelivery {
+  return { ...fields, createdAt: now, state: "pending", series: 1, seriesStartedAt: now, dueAt: now, lastAttempt: 0, attempts: [], updatedAt: now };
+}
+
 export interface DeliveryClaim {
   delivery: WebhookDelivery;
   attempt: number;

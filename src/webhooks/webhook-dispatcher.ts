@@ -10,7 +10,7 @@ import type { Clock } from "../lib/clock.js";
 import { settledOutcomes } from "../sessions/decision/decision-schemas.js";
 import type { SessionEvent } from "../state/session-events.js";
 import type { SessionStore } from "../state/session-store.js";
-import type { WebhookOutbox } from "../state/webhook-outbox.js";
+import { pendingDelivery, type WebhookOutbox } from "../state/webhook-outbox.js";
 import { webhookEventSchema, type WebhookEvent } from "./webhook-schemas.js";
 import { loggableUrl } from "./webhook-url.js";
 
@@ -39,24 +39,16 @@ export function createDispatcher(deps: DispatcherDeps): (event: SessionEvent) =>
       createdAt: event.decision.decidedAt ?? new Date(event.at).toISOString(),
       data: { sessionId: record.id, kind: record.kind, ...(record.subject !== undefined && { subject: record.subject }), ...(record.consent !== undefined && { consent: record.consent }), decision: event.decision },
     };
-    const now = deps.clock.now();
-    const added = await deps.outbox.add({
+    const delivery = {
       webhookId,
       sessionId: record.id,
       clientId: record.clientId,
-      type: "session.decided",
+      type: "session.decided" as const,
       url: record.callbackUrl,
       // Parsed through the schema: an allow-list, so a field added to Decision later never leaks by accident.
       body: JSON.stringify(webhookEventSchema.parse(payload)),
-      createdAt: now,
-      state: "pending",
-      series: 1,
-      seriesStartedAt: now,
-      dueAt: now,
-      lastAttempt: 0,
-      attempts: [],
-      updatedAt: now,
-    });
+    };
+    const added = await deps.outbox.add(pendingDelivery(delivery, deps.clock.now()));
     if (!added) return;
     deps.logger.info({ webhookId, sessionId: record.id, target: loggableUrl(record.callbackUrl), outcome: event.decision.outcome }, "webhook queued");
     deps.onQueued();

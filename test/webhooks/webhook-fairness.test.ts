@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/lib/clock.js";
-import type { WebhookOutbox } from "../../src/state/webhook-outbox.js";
+import { pendingDelivery, type WebhookOutbox } from "../../src/state/webhook-outbox.js";
 import { backends } from "../helpers/state-backends.js";
 import { startWebhookStack, type WebhookStack } from "./webhook-kit.js";
 import { WebhookReceiver } from "./webhook-receiver.js";
@@ -24,22 +24,14 @@ async function until(check: () => boolean, attempts = 500): Promise<void> {
 /** A backlog as the dispatcher writes it, straight into the outbox: 100 sessions through Face would spend its quota. */
 async function addBacklog(outbox: WebhookOutbox, now: number, url: string): Promise<void> {
   for (let n = 0; n < BACKLOG; n += 1) {
-    await outbox.add({
+    await outbox.add(pendingDelivery({
       webhookId: `evt_hang_${n}`,
       sessionId: `hang-${n}`,
       clientId: "acme",
       type: "session.decided",
       url,
       body: JSON.stringify({ id: `evt_hang_${n}` }),
-      createdAt: now,
-      state: "pending",
-      series: 1,
-      seriesStartedAt: now,
-      dueAt: now,
-      lastAttempt: 0,
-      attempts: [],
-      updatedAt: now,
-    });
+    }, now));
   }
 }
 

@@ -10,6 +10,7 @@ import { redisKeys } from "../../../src/state/redis/redis-keys.js";
 import { createRedisState, type RedisState } from "../../../src/state/redis/redis-state.js";
 import { dumpKeyspace, secretsIn } from "../../helpers/redis-keyspace.js";
 import { describeRedis, useRedisServer } from "../../helpers/redis-server.js";
+import { pendingDelivery } from "../../../src/state/webhook-outbox.js";
 
 const HOUR = 60 * 60 * 1000;
 const AUTH_TOKEN = "eyJhbGciOi.auth-token-for-the-keyspace-test.signature";
@@ -62,22 +63,14 @@ describeRedis("the Redis keyspace, store by store", () => {
     await state.idempotency.complete("acme:key-1", claim.token, { status: 201, body: { sessionId: "s1", authToken: AUTH_TOKEN } }, 24 * HOUR);
     await state.lockout.recordFailure("subject:acme:alice@example.com", now, { maxFailures: 5, windowMs: HOUR, cooldownMs: HOUR });
     await state.rateLimits.consume("ip:203.0.113.9", 10, 60_000);
-    await state.outbox.add({
+    await state.outbox.add(pendingDelivery({
       webhookId: "w1",
       sessionId: "s1",
       clientId: "acme",
       type: "session.decided",
       url: callbackUrl,
       body: "{}",
-      createdAt: now,
-      state: "pending",
-      series: 1,
-      seriesStartedAt: now,
-      dueAt: now,
-      lastAttempt: 0,
-      attempts: [],
-      updatedAt: now,
-    });
+    }, now));
     const [delivery] = await state.outbox.claimDue(5, 1000);
     await state.outbox.record("w1", delivery!.lease, { attempt: { attempt: 1, series: 1, at: now, statusCode: 200, final: true }, state: "delivered" });
     await state.audit.append("s1", { at: new Date(now).toISOString(), event: "created", actor: "acme" }, now + HOUR);

@@ -11,6 +11,7 @@ import { redisKeys } from "../../../src/state/redis/redis-keys.js";
 import { createRedisState, type RedisState } from "../../../src/state/redis/redis-state.js";
 import type { SessionRecord } from "../../../src/state/session-store.js";
 import { describeRedis, useRedisServer } from "../../helpers/redis-server.js";
+import { pendingDelivery } from "../../../src/state/webhook-outbox.js";
 
 const MINUTE = 60_000;
 
@@ -186,7 +187,7 @@ describeRedis("the Redis state across replicas and restarts", () => {
     const keys = redisKeys(prefix).outbox;
     const now = clock.now();
     const delivery = { webhookId: "evt_old", sessionId: "s-old", clientId: "acme", type: "session.decided" as const, url: "https://hooks.example/in", body: "{}" };
-    await state.outbox.add({ ...delivery, createdAt: now, state: "pending", series: 1, seriesStartedAt: now, dueAt: now, lastAttempt: 0, attempts: [], updatedAt: now });
+    await state.outbox.add(pendingDelivery(delivery, now));
     // What the previous version left: the hash without its client, the due index, nothing else.
     const redis = server().client();
     await redis.hdel(keys.delivery("evt_old"), "client");
