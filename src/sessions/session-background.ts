@@ -3,17 +3,18 @@
  * For an unsettled session with a callbackUrl that nobody polls, the watcher's next read (so its decision settles
  * and the webhook goes out without a caller asking), backing off while nothing changes; once the token lapsed, the
  * settle as expired or abandoned (or as Face last saw it); for a settled one, its deletion at Face after the lapse,
- * the retry of a failed deletion, and a deletion whose replica died before doing it. Then session images past their retention are deleted, each with its
- * imageDeleted event. Sessions without a callbackUrl cost no background read before their lapse (session-schedule.ts),
- * and the loop's reads wait behind every caller's in the quota guard (priority "background").
+ * the retry of a failed deletion, and a deletion whose replica died before doing it. Then session images past their
+ * retention are deleted, each with its imageDeleted event. Sessions without a callbackUrl cost no background read
+ * before their lapse (session-schedule.ts), and the loop's reads wait behind every caller's in the quota guard
+ * (priority "background").
  *
  * claimDue leases each record (moves its dueAt past the work), so replicas sharing a store never work on the same
  * session at once, and a replica that dies mid-work leaves it to be retaken when the lease ends: within
  * CLAIM_LEASE_MS plus one tick. A session a long-poll polls is looked at again every WATCH_DEFER_MS, so it comes
  * back to the watcher that soon after the poller dies. The claim's number fences this worker's writes (the next
- * poll, the next due time): once another replica took the record over, they are refused. Face reads go through SessionSync (one per session
- * at a time here, shared with callers) and the quota guard, and only when no long-poll in the cluster polls the
- * session already.
+ * poll, the next due time): once another replica took the record over, they are refused. Face reads go through
+ * SessionSync (one per session at a time here, shared with callers) and the quota guard, and only when no long-poll
+ * in the cluster polls the session already.
  */
 import type { FastifyBaseLogger } from "fastify";
 import type { Clock } from "../lib/clock.js";
