@@ -3,16 +3,18 @@
  * For an unsettled session with a callbackUrl that nobody polls, the watcher's next read (so its decision settles
  * and the webhook goes out without a caller asking), backing off while nothing changes; once the token lapsed, the
  * settle as expired or abandoned (or as Face last saw it); for a settled one, its deletion at Face after the lapse,
- * and the retry of a failed deletion. Then session images past their retention are deleted, each with its
- * imageDeleted event. Sessions without a callbackUrl cost no background read before their lapse (session-schedule.ts),
- * and the loop's reads wait behind every caller's in the quota guard (priority "background").
+ * the retry of a failed deletion, and a deletion whose replica died before doing it. Then session images past their
+ * retention are deleted, each with its imageDeleted event. Sessions without a callbackUrl cost no background read
+ * before their lapse (session-schedule.ts), and the loop's reads wait behind every caller's in the quota guard
+ * (priority "background").
  *
  * claimDue leases each record (moves its dueAt past the work), so replicas sharing a store never work on the same
  * session at once, and a replica that dies mid-work leaves it to be retaken when the lease ends: within
- * CLAIM_LEASE_MS plus one tick. The claim's number fences this worker's writes (the next poll, the next due time):
- * once another replica took the record over, they are refused. Face reads go through SessionSync (one per session
- * at a time here, shared with callers) and the quota guard, and only when no long-poll in the cluster polls the
- * session already.
+ * CLAIM_LEASE_MS plus one tick. A session a long-poll polls is looked at again every WATCH_DEFER_MS, so it comes
+ * back to the watcher that soon after the poller dies. The claim's number fences this worker's writes (the next
+ * poll, the next due time): once another replica took the record over, they are refused. Face reads go through
+ * SessionSync (one per session at a time here, shared with callers) and the quota guard, and only when no long-poll
+ * in the cluster polls the session already.
  */
 import type { FastifyBaseLogger } from "fastify";
 import type { Clock } from "../lib/clock.js";
@@ -56,6 +58,14 @@ const BATCH = 50;
  * drops its late writes, and a decision settles once whoever settles it.
  */
 export const CLAIM_LEASE_MS = 20_000;
+
+/**
+ * How soon the watcher looks again at a session a long-poll loop polls (it holds the poll lease, so the watcher does
+ * not read): the long-poll's reads do not move the watcher's schedule, so if the poller dies the watcher reads the
+ * session within its poll lease's lapse plus this plus a tick, however far its own backoff (up to a quarter of the
+ * token's life) has grown. A look costs a claim and a write, no Face call.
+ */
+export const WATCH_DEFER_MS = 10_000;
 
 /**
  * How long a session that never started (settled expired) is kept after its token lapsed, instead of the 24 hours
@@ -127,7 +137,8 @@ export class SessionBackground {
     let record: SessionRecord | undefined = claimed;
     let failed = false;
     // Only a watched session is read before its lapse, and only while nobody in the cluster long-polls it.
-    const watchDue = schedule.watched(claimed, now) && (await this.deps.mayWatch(claimed.id));
+    const watched = schedule.watched(claimed, now);
+    const watchDue = watched && (await this.deps.mayWatch(claimed.id));
     if (!claimed.decision && claimed.deletedAtFaceAt === undefined && (lapsed || watchDue)) {
       try {
         record = await sync.refresh(claimed, this.actor, { poll: schedule.watched(claimed, now), fence });
@@ -139,7 +150,7 @@ export class SessionBackground {
       }
     }
     if (!record) return;
-    if (record.decision && (record.faceDeletionDue || (lapsed && schedule.deletesAtLapse(record)))) {
+    if (record.decision && (record.faceDeletionDue || schedule.deletionOwed(record) || (lapsed && schedule.deletesAtLapse(record)))) {
       record = await cleanup.deleteAtFace(record.id, this.actor);
       if (!record) return;
     }
@@ -148,18 +159,22 @@ export class SessionBackground {
       if (expiresAt < record.expiresAt) record = (await this.deps.store.update(record.id, { expiresAt })) ?? record;
     }
     // Nothing above set the next due time (it still holds our lease): set it now.
-    if (record.dueAt === claimed.dueAt) await this.reschedule(record, failed, fence);
+    if (record.dueAt === claimed.dueAt) await this.reschedule(record, failed, fence, watched && !watchDue);
   }
 
-  /** A failed read backs the watcher off as a quiet poll would; a failed lapse settle is retried later. */
-  private async reschedule(record: SessionRecord, failed: boolean, fence: { claim: number } | undefined): Promise<void> {
+  /**
+   * A failed read backs the watcher off as a quiet poll would; a failed lapse settle is retried later. A watch that
+   * deferred to a long-poll comes back within WATCH_DEFER_MS.
+   */
+  private async reschedule(record: SessionRecord, failed: boolean, fence: { claim: number } | undefined, deferred: boolean): Promise<void> {
     const { store, schedule, clock } = this.deps;
     const now = clock.now();
     const watched = schedule.watched(record, now);
     const watchIntervalMs = watched && failed ? schedule.nextInterval(record, false) : record.watchIntervalMs;
     const next: SessionRecord = { ...record, ...(watchIntervalMs !== undefined && { watchIntervalMs }) };
     delete next.dueAt;
-    const dueAt = failed && !watched ? now + schedule.options.retryMs : schedule.dueAt(next, now);
+    const scheduled = failed && !watched ? now + schedule.options.retryMs : schedule.dueAt(next, now);
+    const dueAt = deferred && scheduled !== null ? Math.min(scheduled, now + WATCH_DEFER_MS) : scheduled;
     await store.update(record.id, { dueAt, ...(watchIntervalMs !== undefined && { watchIntervalMs }) }, fence);
   }
 

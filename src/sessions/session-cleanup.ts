@@ -10,6 +10,7 @@ import type { Clock } from "../lib/clock.js";
 import type { ImageStore } from "../state/image-store.js";
 import type { SessionEvents } from "../state/session-events.js";
 import type { SessionRecord, SessionStore } from "../state/session-store.js";
+import { DELETION_PICKUP_MS } from "./session-schedule.js";
 import { latestImageId, snapshotOfRecord } from "./session-snapshot.js";
 import { faceContext, isNotFound, type Actor } from "./session-sync.js";
 
@@ -50,8 +51,14 @@ export class SessionCleanup {
 
   /** A webhook about the session was delivered: with a settled decision, that counts as the caller having it. */
   async webhookDelivered(sessionId: string, actor: Actor): Promise<void> {
-    const record = await this.deps.store.update(sessionId, { webhookDeliveredAt: this.deps.clock.now() });
-    if (record?.decision && this.options.deleteAfterDecision && record.deletedAtFaceAt === undefined) void this.deleteAtFace(sessionId, actor);
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    const current = await store.get(sessionId);
+    if (!current) return;
+    const owed = this.owesDeletion(current);
+    // The same write makes the deletion due, so the background loop takes it over if this replica dies before it.
+    const record = await store.update(sessionId, { webhookDeliveredAt: now, ...(owed && { dueAt: now + DELETION_PICKUP_MS }) });
+    if (record && this.owesDeletion(record)) void this.deleteAtFace(sessionId, actor);
   }
 
   /**
@@ -105,6 +112,10 @@ export class SessionCleanup {
   /** Face's request id, or undefined when Face had forgotten the session already (deleting is idempotent). */
   deleteAtFaceOnce(record: SessionRecord, actor: Actor): Promise<string | undefined> {
     return this.deleteSessionAtFace(record, actor);
+  }
+
+  private owesDeletion(record: SessionRecord): boolean {
+    return record.decision !== undefined && this.options.deleteAfterDecision && record.deletedAtFaceAt === undefined;
   }
 
   /** Waits for deletions under way (on close, and in tests). */

@@ -50,9 +50,10 @@ export const CHANGED_CHANNEL = "sessions:changed";
  * live poller is not taken over while it waits on Face. Also how much later than its next poll a crashed poller is
  * replaced.
  */
-const LEASE_SLACK_MS = 10_000;
+export const LEASE_SLACK_MS = 10_000;
 
-const leaseName = (id: string) => `poll:${id}`;
+/** The session's poll lease: whoever holds it reads Face for the session (a long-poll loop, or the watcher). */
+export const leaseName = (id: string) => `poll:${id}`;
 
 export interface PollHubDeps {
   sync: SessionSync;
@@ -196,7 +197,8 @@ export class SessionPollHub {
       let record: SessionRecord | undefined;
       try {
         if (due) polling = await this.takeTurn(id, polling, interval);
-        record = due && polling ? await sync.refreshById(id, loopActor) : await store.get(id);
+        // Under the poll lease: the watcher's schedule is left alone (it defers to the lease, see session-background.ts).
+        record = due && polling ? await sync.refreshById(id, loopActor, { pollLease: true }) : await store.get(id);
         if (due && polling) {
           lastPollAt = clock.now();
           // Our own read came back through onFaceRead too; it is not someone else's.

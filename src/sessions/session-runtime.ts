@@ -85,7 +85,7 @@ export interface SessionRuntime {
  * How long the background loop waits between looks for due work, at most: with CLAIM_LEASE_MS, it bounds how long a
  * dead replica's claimed work waits for another one. A look is one indexed query, so it is cheap however often.
  */
-const MAX_TICK_MS = 1000;
+export const MAX_TICK_MS = 1000;
 
 /** The signal channel that says "this session settled": long-polls on every replica wake at once. */
 const SETTLED_CHANNEL = "sessions:settled";

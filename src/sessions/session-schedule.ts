@@ -32,6 +32,14 @@ export interface ScheduleOptions {
  */
 const BACKOFF_SHARE_OF_LIFETIME = 1 / 4;
 
+/**
+ * How long the replica deleting a session at Face (its caller has the decision: DELETE_AFTER_DECISION) has before the
+ * background loop takes the deletion over. The write that records the caller has it sets this due time, so a replica
+ * that dies before the deletion leaves it to another within this plus a tick, not at the token's lapse. Past one
+ * deletion's usual time (its quota wait, an image copy), like the background loop's claim.
+ */
+export const DELETION_PICKUP_MS = 20_000;
+
 /** Outcomes of a session nobody used: deleted at Face once the token lapsed, whatever DELETE_AFTER_DECISION says. */
 const UNUSED = new Set(["expired", "abandoned"]);
 
@@ -58,6 +66,16 @@ export class SessionSchedule {
     return record.decision !== undefined && record.deletedAtFaceAt === undefined && (UNUSED.has(record.decision.outcome) || this.options.deleteAfterDecision);
   }
 
+  /** The caller has the settled decision (read it, or got the webhook) and DELETE_AFTER_DECISION wants Face's copy gone. */
+  deletionOwed(record: SessionRecord): boolean {
+    return (
+      this.options.deleteAfterDecision &&
+      record.decision !== undefined &&
+      record.deletedAtFaceAt === undefined &&
+      (record.decisionReadAt !== undefined || record.webhookDeliveredAt !== undefined)
+    );
+  }
+
   /** The first due time of a new record: the watcher's first read, or else the token's lapse. */
   firstDueAt(record: SessionRecord): number {
     const lapse = record.authTokenExpiresAt;
@@ -69,6 +87,8 @@ export class SessionSchedule {
     if (record.deletedAtFaceAt !== undefined) return null;
     // A failed Face deletion keeps the retry time it was given.
     if (record.faceDeletionDue) return record.dueAt ?? now + this.options.retryMs;
+    // An owed deletion is under way on the replica that recorded it; it is the background loop's if not done by then.
+    if (this.deletionOwed(record)) return now + DELETION_PICKUP_MS;
     if (record.decision) return this.deletesAtLapse(record) ? record.authTokenExpiresAt : null;
     if (this.watched(record, now)) return Math.min(now + this.intervalOf(record), record.authTokenExpiresAt);
     // Unsettled: settle at the lapse; past it, the settle is retried (Face failed, or a digest may still come).

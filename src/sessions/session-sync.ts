@@ -66,6 +66,12 @@ export interface RefreshOptions {
   poll?: boolean;
   /** The background loop's claim on the record: its writes are dropped once another replica took the record over. */
   fence?: ClaimFence | undefined;
+  /**
+   * A long-poll loop's read under the session's poll lease: it does not move the watcher's schedule on. The watcher
+   * defers to the lease instead and looks again soon, so a poller that dies hands the session back to it within a
+   * bounded time, however far the watcher's backoff has grown.
+   */
+  pollLease?: boolean;
 }
 
 /** What one Face read brought. */
@@ -166,7 +172,8 @@ export class SessionSync {
     if (fresh.length) patch.lastAttemptSeen = fresh.at(-1)!.attemptId;
     const changed = fetched !== undefined && snapshotFingerprint(fetched.snapshot) !== snapshotFingerprint(before);
     // A caller's Face read stands in for the watcher's next one: the watcher's schedule moves on as if it had read.
-    const watchMoves = options.poll || (fetched !== undefined && actor.id !== SYSTEM_ACTOR_ID && schedule.callerReadMovesWatch(record, now));
+    const watchMoves =
+      options.poll || (fetched !== undefined && actor.id !== SYSTEM_ACTOR_ID && !options.pollLease && schedule.callerReadMovesWatch(record, now));
     if (watchMoves) patch.watchIntervalMs = schedule.nextInterval(record, changed);
     else if (changed && record.watchIntervalMs !== undefined) patch.watchIntervalMs = schedule.options.watchIntervalMs;
     // lastCheckedAt goes out with any write; a read that found nothing new costs no write for it alone.
@@ -178,7 +185,9 @@ export class SessionSync {
     if (next.decision && options.readByCaller && next.decisionReadAt === undefined) patch.decisionReadAt = now;
     const writes = Object.keys(patch).filter((key) => key !== "lastCheckedAt");
     if (!writes.length) return next;
-    if (changed || watchMoves || options.patch) patch.dueAt = schedule.dueAt({ ...record, ...withoutDue(patch) }, now);
+    // A first read of the decision makes its deletion at Face due (DELETE_AFTER_DECISION): the background loop takes it
+    // over if the replica deleting it dies.
+    if (changed || watchMoves || options.patch || patch.decisionReadAt !== undefined) patch.dueAt = schedule.dueAt({ ...record, ...withoutDue(patch) }, now);
     const updated = await store.update(record.id, patch, options.fence);
     if (updated) this.announceAttempts(updated, fresh, actor, fetched);
     return updated;

@@ -41,13 +41,13 @@ export interface WebhookWorkerOptions {
   onPass?: RunObserver | undefined;
 }
 
-const DEFAULT_POLL_INTERVAL_MS = 1000;
+export const DEFAULT_POLL_INTERVAL_MS = 1000;
 /**
  * What a claim outlasts its attempt's timeout by (the timeout covers the DNS lookup, the connection and the answer;
  * the margin the signing and the recording). With WEBHOOK_TIMEOUT_MS at most 20 s and a poll each second, a
  * replica that dies mid-attempt has the delivery retried by another within 26 s.
  */
-const LEASE_MARGIN_MS = 5_000;
+export const LEASE_MARGIN_MS = 5_000;
 
 export class WebhookWorker {
   private pass: Promise<number> = Promise.resolve(0);

@@ -102,6 +102,18 @@ export class Cluster {
     return replica;
   }
 
+  /**
+   * SIGSTOP: the replica is frozen (no timer, no claim, no answer) until resume(), as a stalled process is; its
+   * connections stay open. A test uses it to decide which replica takes the work first.
+   */
+  pause(name: string): void {
+    this.replica(name).process.child.kill("SIGSTOP");
+  }
+
+  resume(name: string): void {
+    this.replica(name).process.child.kill("SIGCONT");
+  }
+
   /** kill -9: no drain, no hand-over, nothing flushed. */
   async kill(name: string): Promise<void> {
     const replica = this.replica(name);
@@ -123,6 +135,16 @@ export class Cluster {
   /** Every Face call the emulator saw, oldest first, with its own timestamps. */
   async faceRequests(): Promise<SeenRequest[]> {
     return (await emulatorRequests(this.faceUrl, FACE_KEY)).requests;
+  }
+
+  /** Face's bad day, over the emulator's HTTP fault routes (PUT /emulator/faults: replaces the plan). */
+  async faceFaults(rules: unknown[]): Promise<void> {
+    const response = await fetch(`${this.faceUrl}/emulator/faults`, {
+      method: "PUT",
+      headers: { "Ocp-Apim-Subscription-Key": FACE_KEY, "content-type": "application/json" },
+      body: JSON.stringify({ rules }),
+    });
+    if (response.status !== 200) throw new Error(`PUT /emulator/faults answered ${response.status}: ${await response.text()}`);
   }
 
   async faceSessions(): Promise<string[]> {

@@ -5,6 +5,9 @@
  * counted in the emulator's own request log.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WATCH_DEFER_MS } from "../../src/sessions/session-background.js";
+import { LEASE_SLACK_MS, leaseName, LONG_POLL_INTERVALS } from "../../src/sessions/session-poll-hub.js";
+import { DELETION_PICKUP_MS } from "../../src/sessions/session-schedule.js";
 import { WebhookReceiver } from "../webhooks/webhook-receiver.js";
 import { create, device, eventsOf, eventually, faceHas, faceRequestsFor, read, startOutcomeStack, WEBHOOKS_ON, type OutcomeStack } from "./session-outcomes-kit.js";
 
@@ -85,6 +88,83 @@ describe("the watcher", () => {
     stack.app.sessionEvents.emit({ type: "webhookDelivered", sessionId: session.id, clientId: "acme", at: stack.clock.now(), actor: "system", webhookId: "wh-2", attempt: 1, status: 200 });
     await ticks();
     expect(faceHas(stack, session)).toBe(true);
+  });
+});
+
+describe("work a dead replica left", () => {
+  let stack: OutcomeStack;
+  let receiver: WebhookReceiver;
+  beforeAll(async () => {
+    receiver = await new WebhookReceiver().start();
+    stack = await startOutcomeStack({ SESSION_WATCH_INTERVAL_MS: "100", SESSION_WATCH_FIRST_POLL_MS: "1000", ...WEBHOOKS_ON });
+  });
+  afterAll(async () => {
+    await stack.close();
+    await receiver.close();
+  });
+
+  const readsOf = (id: string) => faceRequestsFor(stack, id).filter((r) => r.operation === "getLivenessSession").length;
+  const ticks = () => new Promise((resolve) => setTimeout(resolve, 350));
+  /** The longest a long-poll loop's lease outlives it: its slowest interval and the slack for one slow Face read. */
+  const POLL_LEASE_MS = LONG_POLL_INTERVALS.maxMs + LEASE_SLACK_MS;
+
+  it("when a long-poll loops on a watched session, then its Face reads leave the watcher's schedule where it was", async () => {
+    const session = await create(stack, { callbackUrl: receiver.url() });
+    // The watcher reads every 20 s by now, and its next read is 5 s away: a plain caller's read would move it on.
+    const dueAt = stack.clock.now() + 5000;
+    await stack.store.update(session.id, { watchIntervalMs: 20_000, dueAt });
+    expect((await read(stack, session.id, "?waitSeconds=3")).statusCode).toBe(200);
+    expect(readsOf(session.id)).toBeGreaterThanOrEqual(1);
+    expect(await stack.store.get(session.id)).toMatchObject({ dueAt, watchIntervalMs: 20_000 });
+  });
+
+  it("when the replica long-polling a session dies, then the watcher reads it once the poll lease lapsed, within WATCH_DEFER_MS, however far its backoff had grown", async () => {
+    const session = await create(stack, { callbackUrl: receiver.url() });
+    // The watcher had backed off to a quarter of the token's life (150 s) and is due; a long-poll loop on another
+    // replica holds the poll lease, and that replica dies now.
+    await stack.store.update(session.id, { watchIntervalMs: 150_000, dueAt: stack.clock.now() });
+    expect(await stack.state.leases.acquire(leaseName(session.id), "replica-that-died", POLL_LEASE_MS)).toBeDefined();
+    const diedAt = stack.clock.now();
+    // The watcher defers to the lease: no Face read, and it looks again WATCH_DEFER_MS later, not 150 s.
+    await eventually(async () => expect((await stack.store.get(session.id))?.dueAt).toBe(diedAt + WATCH_DEFER_MS));
+    expect(readsOf(session.id)).toBe(0);
+    stack.clock.advance(WATCH_DEFER_MS);
+    await eventually(async () => expect((await stack.store.get(session.id))?.dueAt).toBe(diedAt + 2 * WATCH_DEFER_MS));
+    expect(readsOf(session.id)).toBe(0); // the lease still held
+    stack.clock.advance(WATCH_DEFER_MS);
+    expect(stack.clock.now() - diedAt).toBeGreaterThan(POLL_LEASE_MS);
+    await eventually(() => expect(readsOf(session.id)).toBe(1));
+  });
+
+  it("when a caller reads the settled decision, then the same write makes its deletion at Face due DELETION_PICKUP_MS later", async () => {
+    const session = await create(stack, {}, "globex");
+    await device(stack, session, { livenessDecision: "realface" });
+    // Face holds the deletion for a while: the record is looked at in between.
+    stack.emulator.state.faults.set({ rules: [{ fault: "latency", ms: 1000, operations: ["deleteLivenessSession"], count: 1 }] });
+    const readAt = stack.clock.now();
+    expect((await read(stack, session.id, "", "globex")).json().decision).toMatchObject({ outcome: "approved" });
+    const record = await stack.store.get(session.id);
+    expect(record).toMatchObject({ decisionReadAt: readAt, dueAt: readAt + DELETION_PICKUP_MS });
+    expect(record).not.toHaveProperty("deletedAtFaceAt");
+    // This replica does it; done, nothing more is due.
+    await eventually(() => expect(faceHas(stack, session)).toBe(false));
+    await eventually(async () => expect(await stack.store.get(session.id)).not.toHaveProperty("dueAt"));
+    stack.emulator.state.faults.clear();
+  });
+
+  it("when the replica that recorded a read decision dies before deleting it at Face, then the background loop deletes it DELETION_PICKUP_MS later", async () => {
+    const session = await create(stack, {}, "globex");
+    await device(stack, session, { livenessDecision: "realface" });
+    // What that replica left: the decision settled and read, the deletion due, not done.
+    const readAt = stack.clock.now();
+    const decision = { outcome: "approved" as const, reasons: [], decidedAt: new Date(readAt).toISOString() };
+    await stack.store.settle(session.id, { decision, digestCheck: "notChecked" }, { decisionReadAt: readAt, dueAt: readAt + DELETION_PICKUP_MS });
+    stack.clock.advance(DELETION_PICKUP_MS - 1);
+    await ticks();
+    expect(faceHas(stack, session)).toBe(true);
+    stack.clock.advance(1);
+    await eventually(() => expect(faceHas(stack, session)).toBe(false));
+    expect(eventsOf(stack, session.id, "deletedAtFace")).toMatchObject([{ actor: "system" }]);
   });
 });
 

@@ -3,7 +3,7 @@
  * backoff, the lapse, and nothing more.
  */
 import { describe, expect, it } from "vitest";
-import { SessionSchedule } from "../../src/sessions/session-schedule.js";
+import { DELETION_PICKUP_MS, SessionSchedule } from "../../src/sessions/session-schedule.js";
 import type { SessionRecord } from "../../src/state/session-store.js";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
@@ -84,6 +84,17 @@ describe("SessionSchedule", () => {
     expect(watching.dueAt(record(decided("approved")), T0)).toBe(LAPSE);
     expect(notWatching.dueAt(record(decided("approved")), T0)).toBeNull();
     expect(notWatching.dueAt(record(decided("expired")), T0)).toBe(LAPSE);
+  });
+
+  it("when the caller has the decision (read or delivered), then its deletion at Face is due DELETION_PICKUP_MS from now, for another replica if this one dies", () => {
+    const read = record({ ...decided("approved"), decisionReadAt: T0 });
+    expect(watching.deletionOwed(read)).toBe(true);
+    expect(watching.dueAt(read, T0)).toBe(T0 + DELETION_PICKUP_MS);
+    expect(watching.dueAt(record({ ...decided("approved"), webhookDeliveredAt: T0 }), T0)).toBe(T0 + DELETION_PICKUP_MS);
+    // Without DELETE_AFTER_DECISION, or once it is done, nothing is owed.
+    expect(notWatching.deletionOwed(read)).toBe(false);
+    expect(notWatching.dueAt(read, T0)).toBeNull();
+    expect(watching.deletionOwed({ ...read, deletedAtFaceAt: T0 })).toBe(false);
   });
 
   it("when a session is deleted at Face, then nothing more is due; a failed deletion keeps its retry time", () => {
