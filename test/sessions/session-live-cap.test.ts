@@ -5,20 +5,18 @@
  * lapses; an idempotent replay takes none; and two replicas sharing one state (memory, or a real Redis) never
  * admit more than the cap between them.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { startEmulator, type RunningEmulator } from "../../src/emulator/emulator-server.js";
-import { ManualClock, systemClock } from "../../src/lib/clock.js";
+import { ManualClock } from "../../src/lib/clock.js";
 import { createLogger } from "../../src/logger.js";
-import { openRedisState } from "../../src/state/redis/redis-state.js";
 import { createMemoryState } from "../../src/state/state-memory.js";
-import type { State } from "../../src/state/state.js";
 import { apiKeysEnv, auth, CapturedLogs, createSession, FACE_KEY, startStack, type TestStack } from "../helpers/app-harness.js";
 import { emulatorDeviceAttempt } from "../helpers/emulator-client.js";
-import { redisSource, startRedisServer, type RedisServer } from "../helpers/redis-server.js";
+import { sharedStateBackends } from "../helpers/shared-state.js";
 
 const faceCreates = (emulator: RunningEmulator) => emulator.state.requestLog().filter((r) => r.operation === "createLivenessSession").length;
 const body = () => ({ kind: "liveness", deviceCorrelationId: `device-${randomUUID()}`, authTokenTtlSeconds: 120 });
@@ -95,35 +93,7 @@ describe("the live-session cap (one app)", () => {
   });
 });
 
-interface SharedBackend {
-  name: string;
-  states(count: number): Promise<State[]>;
-}
-
-let redis: Promise<RedisServer> | undefined;
-afterAll(async () => {
-  await (await redis)?.stop();
-});
-
-const sharedBackends: SharedBackend[] = [
-  // One state object for both apps; each app closes it, and closing twice is harmless.
-  { name: "memory", states: async (count) => Array.from({ length: count }).fill(createMemoryState(systemClock)) as State[] },
-  ...(redisSource
-    ? [
-        {
-          name: "redis",
-          states: async (count: number) => {
-            redis ??= startRedisServer();
-            const server = await redis;
-            const keyPrefix = server.keyPrefix();
-            const encryptionKeys = [randomBytes(32)];
-            // A connection per replica, as separate processes would have.
-            return Promise.all(Array.from({ length: count }, () => openRedisState(server.url, { keyPrefix, encryptionKeys }, systemClock)));
-          },
-        },
-      ]
-    : []),
-];
+const sharedBackends = sharedStateBackends();
 
 describe.each(sharedBackends)("the live-session cap across two replicas on one $name state", (backend) => {
   let emulator: RunningEmulator;

@@ -4,59 +4,23 @@
  * announced once however many reads race for it, and one Face create for concurrent duplicates of an idempotent
  * create. Real HTTP to the emulator, real Redis when the run has one; the processes' version is test/cluster/.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { startEmulator, type RunningEmulator } from "../../src/emulator/emulator-server.js";
-import { systemClock } from "../../src/lib/clock.js";
 import { createLogger } from "../../src/logger.js";
 import { LONG_POLL_INTERVALS } from "../../src/sessions/session-poll-hub.js";
 import type { SessionEvent } from "../../src/state/session-events.js";
-import { openRedisState } from "../../src/state/redis/redis-state.js";
-import { createMemoryState } from "../../src/state/state-memory.js";
-import type { State } from "../../src/state/state.js";
 import { apiKeysEnv, auth, CapturedLogs, FACE_KEY } from "../helpers/app-harness.js";
 import { emulatorDeviceAttempt } from "../helpers/emulator-client.js";
-import { redisSource, startRedisServer, type RedisServer } from "../helpers/redis-server.js";
+import { sharedStateBackends } from "../helpers/shared-state.js";
 import { SECRET_NEW } from "../webhooks/webhook-kit.js";
 import { WebhookReceiver } from "../webhooks/webhook-receiver.js";
 import { eventually } from "./session-outcomes-kit.js";
 
-interface SharedBackend {
-  name: string;
-  /** One state per replica, all sharing the same data. */
-  states(count: number): Promise<State[]>;
-}
-
-let redis: Promise<RedisServer> | undefined;
-afterAll(async () => {
-  await (await redis)?.stop();
-});
-
-const sharedBackends: SharedBackend[] = [
-  {
-    name: "memory",
-    // One state object for both apps: each app closes it, and closing twice is harmless.
-    states: async (count) => Array.from({ length: count }, () => createMemoryState(systemClock)).fill(createMemoryState(systemClock)),
-  },
-  ...(redisSource
-    ? [
-        {
-          name: "redis",
-          states: async (count: number) => {
-            redis ??= startRedisServer();
-            const server = await redis;
-            const keyPrefix = server.keyPrefix();
-            const encryptionKeys = [randomBytes(32)];
-            // A connection per replica, as separate processes would have.
-            return Promise.all(Array.from({ length: count }, () => openRedisState(server.url, { keyPrefix, encryptionKeys }, systemClock)));
-          },
-        },
-      ]
-    : []),
-];
+const sharedBackends = sharedStateBackends();
 
 interface Replica {
   app: FastifyInstance;
