@@ -65,6 +65,12 @@ interface Waiter {
   done: AbortController;
 }
 
+/**
+ * The reason a waiter's controller is aborted with once it leaves the queue. Only the deadline timer listens, and it
+ * ignores the reason; abort() without one builds a DOMException (stack trace included) for every call that passes.
+ */
+const LEFT_QUEUE = "left the queue";
+
 /** The part of the Face lane only creates may spend (see the header). */
 const CREATE_RESERVE = 0.5;
 
@@ -271,7 +277,7 @@ export class FaceQuotaGate {
       if (p === "background" && takenFor !== "background") return;
       const waiter = this.queues[p].shift();
       if (waiter) {
-        waiter.done.abort();
+        waiter.done.abort(LEFT_QUEUE);
         this.events.granted(p);
         waiter.resolve();
         return;
@@ -284,7 +290,7 @@ export class FaceQuotaGate {
   private armDeadline(waiter: Waiter): void {
     void this.sleep(waiter.deadline + 1 - this.clock.now(), waiter.done.signal).then(() => {
       if (waiter.done.signal.aborted || !this.queues[waiter.ticket.priority].remove(waiter.ticket.clientId, waiter)) return;
-      waiter.done.abort();
+      waiter.done.abort(LEFT_QUEUE);
       this.events.refused("waitTooLong");
       const now = this.clock.now();
       waiter.reject(unavailable(Math.max(this.notBefore, this.nextTokenAt, now + this.intervalMs) - now));
@@ -302,7 +308,7 @@ export class FaceQuotaGate {
           this.queues[p].push(waiter.ticket.clientId, waiter);
           continue;
         }
-        waiter.done.abort();
+        waiter.done.abort(LEFT_QUEUE);
         this.events.refused("waitTooLong");
         waiter.reject(unavailable(until - now));
       }
@@ -313,7 +319,7 @@ export class FaceQuotaGate {
   private refuseAll(reason: GateRefusal, waitMs: number, cause?: unknown): void {
     for (const p of faceCallPriorities) {
       for (const waiter of this.queues[p].drain()) {
-        waiter.done.abort();
+        waiter.done.abort(LEFT_QUEUE);
         this.events.refused(reason);
         waiter.reject(cause ?? unavailable(waitMs));
       }
