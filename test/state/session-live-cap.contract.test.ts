@@ -92,4 +92,18 @@ describe.each(backends)("SessionStore live-session cap ($name)", (backend) => {
     await put({ authTokenExpiresAt: ctx.clock.now() });
     expect(await store().countLive("acme")).toBe(0);
   });
+
+  it("when the slot with the earliest lapse is freed, or held again until later, then a refusal names the earliest lapse still held", async () => {
+    const now = ctx.clock.now();
+    const first = await put({ authTokenExpiresAt: now + 2 * MINUTE });
+    const second = await put({ authTokenExpiresAt: now + 5 * MINUTE });
+    const third = await put({ authTokenExpiresAt: now + 8 * MINUTE });
+    await settle(first.id);
+    expect(await admit(2)).toEqual({ admitted: false, freesAt: second.authTokenExpiresAt });
+    await store().put({ ...second, authTokenExpiresAt: now + 9 * MINUTE });
+    expect(await admit(2)).toEqual({ admitted: false, freesAt: third.authTokenExpiresAt });
+    // Past the third's lapse only the second, held again until later, still counts.
+    ctx.clock.advance(8 * MINUTE);
+    expect(await store().countLive("acme")).toBe(1);
+  });
 });

@@ -3,39 +3,112 @@
  * create tickets that hold a slot, each with the time it stops holding it (a record's token lapse, a ticket's
  * hold). Lapsed entries are dropped whenever the client is counted, so a session whose token lapsed unsettled never
  * holds a slot past its lapse, with or without background work.
+ *
+ * Every create counts its client, so the lapses sit in a min-heap per client: a count pops what has lapsed instead
+ * of walking every slot the client holds. Heap entries are never updated in place; one whose member no longer holds
+ * that lapse (released, or held again until another time) is stale and skipped when it reaches the top. The heap is
+ * rebuilt when stale entries outnumber live ones, so it stays O(live) in size.
  */
 import type { LiveAdmission } from "../session-store.js";
 
+interface Lapse {
+  until: number;
+  member: string;
+}
+
+class ClientSlots {
+  readonly held = new Map<string, number>();
+  private heap: Lapse[] = [];
+
+  hold(member: string, until: number): void {
+    // Records are put on every change with the same lapse: only a new lapse needs a heap entry.
+    if (this.held.get(member) === until) return;
+    this.held.set(member, until);
+    this.push({ until, member });
+    if (this.heap.length > 2 * this.held.size + 64) this.rebuild();
+  }
+
+  /** Drops the slots lapsed at `now`. */
+  dropLapsed(now: number): void {
+    for (let top = this.heap[0]; top && top.until <= now; top = this.heap[0]) {
+      this.pop();
+      if (this.held.get(top.member) === top.until) this.held.delete(top.member);
+    }
+  }
+
+  /** The earliest lapse of a slot still held (the client must hold one). */
+  earliestLapse(): number {
+    for (let top = this.heap[0]; top; top = this.heap[0]) {
+      if (this.held.get(top.member) === top.until) return top.until;
+      this.pop();
+    }
+    return Math.min(...this.held.values());
+  }
+
+  private rebuild(): void {
+    this.heap = [];
+    for (const [member, until] of this.held) this.push({ until, member });
+  }
+
+  private push(lapse: Lapse): void {
+    const h = this.heap;
+    h.push(lapse);
+    for (let i = h.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (h[parent]!.until <= h[i]!.until) return;
+      [h[parent], h[i]] = [h[i]!, h[parent]!];
+      i = parent;
+    }
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop()!;
+    if (!h.length) return;
+    h[0] = last;
+    for (let i = 0; ; ) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let min = i;
+      if (l < h.length && h[l]!.until < h[min]!.until) min = l;
+      if (r < h.length && h[r]!.until < h[min]!.until) min = r;
+      if (min === i) return;
+      [h[min], h[i]] = [h[i]!, h[min]!];
+      i = min;
+    }
+  }
+}
+
 export class LiveSessionIndex {
-  private readonly byClient = new Map<string, Map<string, number>>();
+  private readonly byClient = new Map<string, ClientSlots>();
 
   /** `member` holds a slot of `clientId` until `until` (replacing what it held before). */
   hold(clientId: string, member: string, until: number): void {
-    let held = this.byClient.get(clientId);
-    if (!held) this.byClient.set(clientId, (held = new Map()));
-    held.set(member, until);
+    let slots = this.byClient.get(clientId);
+    if (!slots) this.byClient.set(clientId, (slots = new ClientSlots()));
+    slots.hold(member, until);
   }
 
   release(clientId: string, member: string): void {
-    const held = this.byClient.get(clientId);
-    held?.delete(member);
-    // An empty map per departed client would otherwise stay for the life of the process.
-    if (held?.size === 0) this.byClient.delete(clientId);
+    const slots = this.byClient.get(clientId);
+    slots?.held.delete(member);
+    // An empty entry per departed client would otherwise stay for the life of the process.
+    if (slots?.held.size === 0) this.byClient.delete(clientId);
   }
 
   admit(clientId: string, ticket: string, max: number, holdUntil: number, now: number): LiveAdmission {
     const count = this.count(clientId, now);
-    if (count >= max) return { admitted: false, freesAt: Math.min(...this.byClient.get(clientId)!.values()) };
+    if (count >= max) return { admitted: false, freesAt: this.byClient.get(clientId)!.earliestLapse() };
     this.hold(clientId, ticket, holdUntil);
     return { admitted: true };
   }
 
   count(clientId: string, now: number): number {
-    const held = this.byClient.get(clientId);
-    if (!held) return 0;
-    for (const [member, until] of held) if (until <= now) held.delete(member);
-    if (held.size === 0) this.byClient.delete(clientId);
-    return held.size;
+    const slots = this.byClient.get(clientId);
+    if (!slots) return 0;
+    slots.dropLapsed(now);
+    if (slots.held.size === 0) this.byClient.delete(clientId);
+    return slots.held.size;
   }
 
   clear(): void {
