@@ -38,18 +38,32 @@ function setHeaders(reply: FastifyReply, limit: number, remaining: number, reset
   reply.header("ratelimit-reset", String(resetSeconds));
 }
 
-/** An onRequest hook that counts the request against one limiter and refuses it once over the limit. */
+/**
+ * An onRequest hook that counts the request against one limiter and refuses it once over the limit. Callback style,
+ * like the other hooks on every request's path: an async hook costs a promise and a microtask hop per request, and
+ * two of these run on every /v1 request.
+ */
 export function rateLimiter(options: LimiterOptions): onRequestHookHandler {
-  return async (request, reply) => {
-    if (request.routeOptions.config.rateLimit === false) return;
-    const limit = options.limit(request);
-    const { allowed, remaining, resetInMs } = await options.store.consume(`${options.name}:${options.key(request)}`, limit, WINDOW_MS);
-    const resetSeconds = Math.max(1, Math.ceil(resetInMs / 1000));
-    // The later, narrower limiter (per client) overwrites the per-IP headers: it is the one the caller can act on.
-    setHeaders(reply, limit, remaining, resetSeconds);
-    if (!allowed) {
-      request.log.warn({ limiter: options.name, limit }, "rate limit exceeded");
-      throw new AppError("LSO_ERR_RATE_LIMITED", { retryAfterSeconds: resetSeconds });
+  return (request, reply, done) => {
+    if (request.routeOptions.config.rateLimit === false) {
+      done();
+      return;
     }
+    const limit = options.limit(request);
+    options.store.consume(`${options.name}:${options.key(request)}`, limit, WINDOW_MS).then(
+      ({ allowed, remaining, resetInMs }) => {
+        const resetSeconds = Math.max(1, Math.ceil(resetInMs / 1000));
+        // The later, narrower limiter (per client) overwrites the per-IP headers: it is the one the caller can act on.
+        setHeaders(reply, limit, remaining, resetSeconds);
+        if (!allowed) {
+          request.log.warn({ limiter: options.name, limit }, "rate limit exceeded");
+          done(new AppError("LSO_ERR_RATE_LIMITED", { retryAfterSeconds: resetSeconds }));
+          return;
+        }
+        done();
+      },
+      // The store's own failure (Redis down): the error handler answers it in the envelope.
+      (error: unknown) => done(error as Error),
+    );
   };
 }
