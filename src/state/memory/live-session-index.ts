@@ -9,6 +9,7 @@
  * that lapse (released, or held again until another time) is stale and skipped when it reaches the top. The heap is
  * rebuilt when stale entries outnumber live ones, so it stays O(live) in size.
  */
+import { MinHeap } from "../../lib/min-heap.js";
 import type { LiveAdmission } from "../session-store.js";
 
 interface Lapse {
@@ -18,64 +19,36 @@ interface Lapse {
 
 class ClientSlots {
   readonly held = new Map<string, number>();
-  private heap: Lapse[] = [];
+  private readonly heap = new MinHeap<Lapse>((lapse) => lapse.until);
 
   hold(member: string, until: number): void {
     // Records are put on every change with the same lapse: only a new lapse needs a heap entry.
     if (this.held.get(member) === until) return;
     this.held.set(member, until);
-    this.push({ until, member });
-    if (this.heap.length > 2 * this.held.size + 64) this.rebuild();
+    this.heap.push({ until, member });
+    if (this.heap.size > 2 * this.held.size + 64) this.rebuild();
+  }
+
+  private rebuild(): void {
+    this.heap.clear();
+    for (const [member, until] of this.held) this.heap.push({ until, member });
   }
 
   /** Drops the slots lapsed at `now`. */
   dropLapsed(now: number): void {
-    for (let top = this.heap[0]; top && top.until <= now; top = this.heap[0]) {
-      this.pop();
+    for (let top = this.heap.peek(); top && top.until <= now; top = this.heap.peek()) {
+      this.heap.pop();
       if (this.held.get(top.member) === top.until) this.held.delete(top.member);
     }
   }
 
   /** The earliest lapse of a slot still held (the client must hold one). */
   earliestLapse(): number {
-    for (let top = this.heap[0]; top; top = this.heap[0]) {
+    for (let top = this.heap.peek(); top; top = this.heap.peek()) {
       if (this.held.get(top.member) === top.until) return top.until;
-      this.pop();
+      this.heap.pop();
     }
     return Math.min(...this.held.values());
-  }
-
-  private rebuild(): void {
-    this.heap = [];
-    for (const [member, until] of this.held) this.push({ until, member });
-  }
-
-  private push(lapse: Lapse): void {
-    const h = this.heap;
-    h.push(lapse);
-    for (let i = h.length - 1; i > 0; ) {
-      const parent = (i - 1) >> 1;
-      if (h[parent]!.until <= h[i]!.until) return;
-      [h[parent], h[i]] = [h[i]!, h[parent]!];
-      i = parent;
-    }
-  }
-
-  private pop(): void {
-    const h = this.heap;
-    const last = h.pop()!;
-    if (!h.length) return;
-    h[0] = last;
-    for (let i = 0; ; ) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let min = i;
-      if (l < h.length && h[l]!.until < h[min]!.until) min = l;
-      if (r < h.length && h[r]!.until < h[min]!.until) min = r;
-      if (min === i) return;
-      [h[min], h[i]] = [h[i]!, h[min]!];
-      i = min;
-    }
   }
 }
 
