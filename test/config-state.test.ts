@@ -1,7 +1,8 @@
 /** The state backend's variables: which backend runs, and every combination that must stop the start. */
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, type EnvInput } from "../src/config.js";
+import { loadConfig } from "../src/config.js";
+import { configProblems } from "./helpers/config-problems.js";
 
 const KEY = randomBytes(32).toString("base64");
 const OLD_KEY = randomBytes(32).toString("base64");
@@ -10,15 +11,7 @@ const REDIS_URL = `rediss://:${PASSWORD}@lso.redis.cache.windows.net:6380`;
 const FACE = { FACE_ENDPOINT: "https://my-face.cognitiveservices.azure.com", FACE_APIKEY: "face-key-0123456789", API_KEYS: "acme:acme-key-0123456789abcdef" };
 const VAULT = "https://my-vault.vault.azure.net";
 
-function problemsOf(env: EnvInput): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problemsOf = configProblems;
 
 describe("which state backend runs", () => {
   it("when nothing is set (emulator mode), then the state is in memory", () => {

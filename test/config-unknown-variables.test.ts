@@ -2,20 +2,13 @@
  * A misspelt variable fails startup and names the nearest known one, instead of being silently ignored.
  */
 import { describe, expect, it } from "vitest";
-import { ConfigError, envSchema, loadConfig } from "../src/config.js";
+import { envSchema, loadConfig } from "../src/config.js";
 import { editDistance, nearestName, productPrefixes, unknownVariableProblems } from "../src/lib/env-unknown.js";
+import { configProblems } from "./helpers/config-problems.js";
 
 const known = Object.keys(envSchema.shape);
 
-function problemsOf(env: Record<string, string>, alsoKnown?: string[]): string[] {
-  try {
-    loadConfig(env, alsoKnown ? { alsoKnown } : {});
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problemsOf = (env: Record<string, string>, alsoKnown?: string[]) => configProblems(env, alsoKnown ? { alsoKnown } : {});
 
 describe("unknown variables under the product's prefixes", () => {
   it.each([

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEV_API_KEY, envSchema, loadConfig } from "../src/config.js";
+import { DEV_API_KEY, envSchema, loadConfig } from "../src/config.js";
+import { configProblems } from "./helpers/config-problems.js";
 
 const production = {
   STATE_BACKEND: "memory",
@@ -9,15 +10,7 @@ const production = {
   API_KEYS: "acme:acme-key-0123456789abcdef",
 };
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problemsOf = configProblems;
 
 describe("loadConfig", () => {
   it("when nothing is set, then it runs on the emulator with the development key on 127.0.0.1:3000", () => {

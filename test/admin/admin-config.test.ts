@@ -1,19 +1,12 @@
 /** ADMIN_API_KEYS and the LOCKOUT_* variables: defaults, bounds, and keys that must not overlap tenant keys. */
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config.js";
 import { hashApiKey } from "../../src/lib/api-key-list.js";
+import { configProblems } from "../helpers/config-problems.js";
 
 const TENANT = "acme:acme-key-0123456789abcdef";
 
-function problemsOf(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.join("\n");
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problemsOf = (env: Record<string, string>): string => configProblems(env).join("\n");
 
 describe("admin and lockout configuration", () => {
   it("when nothing is set, then /admin is disabled and the budget is 5 failures in 180 s, then 1800 s locked", () => {

@@ -4,12 +4,12 @@
  * level never logs the Redis password or STATE_ENCRYPTION_KEY (nor tokens and keys).
  */
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type RunningEmulator } from "../../src/emulator/emulator-server.js";
 import { startNodeProcess, type RunningProcess } from "../helpers/child-process.js";
 import { emulatorDeviceAttempt } from "../helpers/emulator-client.js";
 import { describeRedis, useRedisServer } from "../helpers/redis-server.js";
+import { freePort } from "../helpers/free-port.js";
 
 const PASSWORD = "e2e-redis-password-0123456789";
 const STATE_KEY = randomBytes(32);
@@ -27,21 +27,13 @@ function start(env: Record<string, string>) {
   return proc;
 }
 
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  return typeof address === "object" && address ? address.port : 0;
-}
-
 const listening = /"url":"(http:\/\/127\.0\.0\.1:\d+)".*"msg":"API ready"/;
 const secretsOf = (extra: string[] = []) => [PASSWORD, STATE_KEY.toString("base64"), STATE_KEY.toString("hex"), ...extra];
 
 describe("the server process with a Redis that does not answer", () => {
   // Each waits out the bounded tries (about 15 s), so they run side by side.
   it.concurrent("when nothing listens at REDIS_URL, then it retries, then exits non-zero naming REDIS_URL and the host, never the password", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const server = start({ REDIS_URL: `redis://:${PASSWORD}@127.0.0.1:${port}`, STATE_ENCRYPTION_KEY: STATE_KEY.toString("base64"), LOG_LEVEL: "trace" });
     expect(await server.exited).toBe(1);
     const output = server.output();

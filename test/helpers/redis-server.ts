@@ -11,12 +11,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis, type RedisOptions } from "ioredis";
 import { afterAll, beforeAll, describe, inject } from "vitest";
+import { freePort } from "./free-port.js";
 
 export interface RedisSource {
   /** Path of the redis-server binary to start per file, when there is one. */
@@ -68,18 +69,6 @@ export interface RedisServerOptions {
 
 const START_ATTEMPTS = 5;
 const READY_TIMEOUT_MS = 10_000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The pid of the redis-server answering on `port`, or undefined while nothing answers. A raw socket, so no client

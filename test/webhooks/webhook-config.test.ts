@@ -1,16 +1,10 @@
 /** WEBHOOK_* variables: parsed once, with startup errors that name the variable and never echo a secret. */
 import { describe, expect, it } from "vitest";
-import { loadConfig, type ConfigError } from "../../src/config.js";
+import { loadConfig } from "../../src/config.js";
+import { configProblems } from "../helpers/config-problems.js";
 import { SECRET_NEW, SECRET_OLD } from "./webhook-kit.js";
 
-const problemsOf = (env: Record<string, string>) => {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (error) {
-    return (error as ConfigError).problems;
-  }
-};
+const problemsOf = configProblems;
 
 const whsec = (bytes: number, fill = 1) => `whsec_${Buffer.alloc(bytes, fill).toString("base64")}`;
 

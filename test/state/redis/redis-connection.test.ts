@@ -1,18 +1,10 @@
 /** The state's Redis connection: bounded tries at startup, fail-fast commands while down, one log line each way. */
-import { createServer } from "node:net";
 import { expect, it, vi } from "vitest";
 import { openRedisConnection, RedisUnreachableError, tooOldRedisVersion } from "../../../src/state/redis/redis-connection.js";
 import { describeRedis, useRedisServer } from "../../helpers/redis-server.js";
+import { freePort } from "../../helpers/free-port.js";
 
 const PASSWORD = "connection-test-password";
-
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  return typeof address === "object" && address ? address.port : 0;
-}
 
 function recordingLog() {
   const lines: { level: string; fields: object; message: string }[] = [];
@@ -24,7 +16,7 @@ function recordingLog() {
 }
 
 it("when nothing listens, then it tries the given number of times and gives up naming the host, never the password", async () => {
-  const port = await closedPort();
+  const port = await freePort();
   const log = recordingLog();
   const error = await openRedisConnection(`redis://:${PASSWORD}@127.0.0.1:${port}`, { attempts: 3, firstDelayMs: 10, log }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(RedisUnreachableError);

@@ -3,7 +3,6 @@
  * one Redis, restarts, script cache loss, unreachable servers, key prefixes and key rotation at rest.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import { Redis } from "ioredis";
 import { afterEach, expect, it, vi } from "vitest";
 import { ManualClock } from "../../../src/lib/clock.js";
@@ -12,16 +11,9 @@ import { createRedisState, type RedisState } from "../../../src/state/redis/redi
 import type { SessionRecord } from "../../../src/state/session-store.js";
 import { describeRedis, useRedisServer } from "../../helpers/redis-server.js";
 import { pendingDelivery } from "../../../src/state/webhook-outbox.js";
+import { freePort } from "../../helpers/free-port.js";
 
 const MINUTE = 60_000;
-
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  return typeof address === "object" && address ? address.port : 0;
-}
 
 function record(clock: ManualClock, overrides: Partial<SessionRecord> = {}): SessionRecord {
   const now = clock.now();
@@ -172,7 +164,7 @@ describeRedis("the Redis state across replicas and restarts", () => {
   it("when Redis does not answer, then ping rejects within its timeout", async () => {
     const clock = new ManualClock();
     // A port nothing listens on any more, and a client that keeps retrying (as a production one would).
-    const unreachable = new Redis({ host: "127.0.0.1", port: await closedPort(), maxRetriesPerRequest: null, retryStrategy: () => 50 });
+    const unreachable = new Redis({ host: "127.0.0.1", port: await freePort(), maxRetriesPerRequest: null, retryStrategy: () => 50 });
     unreachable.on("error", () => undefined);
     const state = createRedisState(unreachable, { encryptionKeys: [key], pingTimeoutMs: 200 }, clock);
     await expect(state.ping()).rejects.toThrow(/did not answer PING within 200 ms/);
