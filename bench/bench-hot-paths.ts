@@ -21,6 +21,7 @@ import { createLogger } from "../src/logger.js";
 import { createMemoryState } from "../src/state/state-memory.js";
 import type { State } from "../src/state/state.js";
 import { startEmulatorProcess } from "./bench-emulator-process.js";
+import { mainThreadCpuMicros } from "./thread-cpu.js";
 
 /** The table's sections, in order; `npm run bench -- --only=waiting,idle` runs some of them alone. */
 export const hotPathSections = ["throughput", "face-calls", "waiting", "tenant", "idle"] as const;
@@ -56,6 +57,8 @@ const FACE_KEY = "bench-face-key-0123456789abcdef";
 async function measure(options: autocannon.Options, seconds: number, connections: number): Promise<Result> {
   return (await autocannon({ duration: seconds, connections, ...options })) as unknown as Result;
 }
+
+type Measured = Result & { cpuPerRequest: number | undefined };
 
 interface Server {
   app: FastifyInstance;
@@ -204,18 +207,30 @@ async function throughputRows(smoke: boolean, seconds: number, connections: numb
   // sides alike, which pulls every ratio towards 1 (the leaner the baseline, the more it flatters us).
   const run = async (o: autocannon.Options) => {
     await measure({ ...o, workers: 1 }, Math.min(seconds, 1), connections);
-    return measure({ ...o, workers: 1 }, seconds, connections);
+    const cpuBefore = mainThreadCpuMicros();
+    const result = await measure({ ...o, workers: 1 }, seconds, connections);
+    const cpuAfter = mainThreadCpuMicros();
+    // The servers' own CPU per answered request (main thread): steadier than req/s on a machine doing other work.
+    const cpuPerRequest = cpuBefore !== undefined && cpuAfter !== undefined && result.requests.total > 0 ? (cpuAfter - cpuBefore) / result.requests.total : undefined;
+    return Object.assign(result, { cpuPerRequest });
   };
+  /** A req/s row, then its CPU row: the baseline's µs over ours, so above 1 is leaner than the baseline. */
+  const pair = (name: string, ours: Measured, baseName: string, base: Measured): Row[] => [
+    { name: `${name}, req/s`, value: fixed(ours.requests.average), baseline: `${baseName} ${fixed(base.requests.average)}`, ratio: ratio(ours.requests.average, base.requests.average) },
+    ...(ours.cpuPerRequest !== undefined && base.cpuPerRequest !== undefined
+      ? [{ name: `${name}, server CPU µs/request`, value: fixed(ours.cpuPerRequest), baseline: `${baseName} ${fixed(base.cpuPerRequest)}`, ratio: ratio(base.cpuPerRequest, ours.cpuPerRequest) }]
+      : []),
+  ];
 
   const bare = await run({ url: `${baselines.url}/bare` });
   const settledRead = await run({ url: `${server.url}/v1/sessions/${settled.id}`, headers });
-  rows.push({ name: "settled GET /v1/sessions/{id}, req/s", value: fixed(settledRead.requests.average), baseline: `bare Fastify ${fixed(bare.requests.average)}`, ratio: ratio(settledRead.requests.average, bare.requests.average) });
+  rows.push(...pair("settled GET /v1/sessions/{id}", settledRead, "bare Fastify", bare));
   const hopRead = await run({ url: `${baselines.url}/hop/read` });
   const unsettledRead = await run({ url: `${server.url}/v1/sessions/${unsettled.id}`, headers });
-  rows.push({ name: "unsettled GET /v1/sessions/{id}, req/s", value: fixed(unsettledRead.requests.average), baseline: `one-hop ${fixed(hopRead.requests.average)}`, ratio: ratio(unsettledRead.requests.average, hopRead.requests.average) });
+  rows.push(...pair("unsettled GET /v1/sessions/{id}", unsettledRead, "one-hop", hopRead));
   const hopCreate = await run({ url: `${baselines.url}/hop/create`, method: "POST" });
   const create = await run({ url: `${server.url}/v1/sessions`, method: "POST", headers, body: createBody });
-  rows.push({ name: "create POST /v1/sessions, req/s", value: fixed(create.requests.average), baseline: `one-hop ${fixed(hopCreate.requests.average)}`, ratio: ratio(create.requests.average, hopCreate.requests.average) });
+  rows.push(...pair("create POST /v1/sessions", create, "one-hop", hopCreate));
 
   // Added latency at half load: both sides paced at half our max create rate.
   const half = Math.max(1, Math.floor(create.requests.average / 2));
