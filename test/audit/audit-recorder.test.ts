@@ -53,6 +53,18 @@ describe("audit recorder", () => {
     expect((await stack.readAudit(record.id)).json().entries).toEqual([]);
   });
 
+  it.each([
+    ["a created event has a kind the schema does not know", { type: "created", kind: "bogus-kind" }, "kind"],
+    ["a tokenIssued event has no valid expiry", { type: "tokenIssued", authTokenExpiresAt: Number.NaN }, "unreadable event"],
+  ])("when %s, then it is refused with a warning and nothing is stored", async (_label, event, problem) => {
+    stack = await startAuditStack();
+    const record = await stack.plantSession();
+    stack.bus.emit(eventFor(record, stack.clock, event as { type: "created" }));
+    await stack.bus.drain();
+    expect(warnings(stack, "audit entry refused")).toEqual([expect.objectContaining({ sessionId: record.id, problem })]);
+    expect(await stack.auditLog.list(record.id, 10)).toEqual([]);
+  });
+
   it("when an event arrives, then the trail expires with its session record", async () => {
     stack = await startAuditStack();
     const record = await stack.plantSession();
