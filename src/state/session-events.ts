@@ -36,7 +36,8 @@ export type SessionEventListener = (event: SessionEvent) => void | Promise<void>
 
 export interface SessionEvents {
   emit(event: SessionEvent): void;
-  subscribe(listener: SessionEventListener): void;
+  /** Every event, or only those of `types`: a listener that cares for a few is not called for the rest. */
+  subscribe(listener: SessionEventListener, types?: ReadonlyArray<SessionEvent["type"]>): void;
 }
 
 /**
@@ -46,15 +47,15 @@ export interface SessionEvents {
  * and by tests).
  */
 export class SessionEventBus implements SessionEvents {
-  private readonly listeners: SessionEventListener[] = [];
+  private readonly listeners: Array<{ listener: SessionEventListener; types: ReadonlySet<string> | undefined }> = [];
   private readonly running = new Set<Promise<void>>();
   /** Emitted events whose listeners have not been called yet. */
   private scheduled = 0;
 
   constructor(private readonly onListenerError: (error: unknown, event: SessionEvent) => void) {}
 
-  subscribe(listener: SessionEventListener): void {
-    this.listeners.push(listener);
+  subscribe(listener: SessionEventListener, types?: ReadonlyArray<SessionEvent["type"]>): void {
+    this.listeners.push({ listener, types: types && new Set(types) });
   }
 
   emit(event: SessionEvent): void {
@@ -62,7 +63,7 @@ export class SessionEventBus implements SessionEvents {
     this.scheduled += 1;
     queueMicrotask(() => {
       this.scheduled -= 1;
-      for (const listener of this.listeners) this.call(listener, event);
+      for (const { listener, types } of this.listeners) if (!types || types.has(event.type)) this.call(listener, event);
     });
   }
 

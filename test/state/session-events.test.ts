@@ -44,4 +44,14 @@ describe("session event bus", () => {
     await bus.drain();
     expect(finished).toBe(true);
   });
+
+  it("when a listener subscribed to some event types, then it hears only those", async () => {
+    const bus = new SessionEventBus(() => undefined);
+    const heard: string[] = [];
+    bus.subscribe((e) => void heard.push(e.type), ["deletedAtFace"]);
+    bus.emit(event);
+    bus.emit({ ...event, type: "deletedAtFace" });
+    await bus.drain();
+    expect(heard).toEqual(["deletedAtFace"]);
+  });
 });
