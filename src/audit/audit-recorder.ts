@@ -17,26 +17,42 @@ export interface AuditRecorderDeps {
   logger: Pick<Logger, "warn">;
 }
 
+/** The entries of one session waiting for their write, in emit order, and that write. */
+interface Batch {
+  items: Array<{ event: SessionEvent; entry: AuditEntry }>;
+  written: Promise<void>;
+}
+
 export function auditRecorder({ audit, sessions, logger }: AuditRecorderDeps): SessionEventListener {
   /**
-   * Appends for one session run one after another, in emit order: the bus starts listeners in that order, but two
-   * appends in flight at once (each awaiting the store first) could land the other way round.
+   * Per session, the batch not yet being written (its entries join it) and the last write: a session's writes run
+   * one after another, in emit order (the bus calls listeners in that order, but two writes in flight at once could
+   * land the other way round). A create's two events (created, tokenIssued) thus cost one read of the record.
    */
+  const open = new Map<string, Batch>();
   const tails = new Map<string, Promise<void>>();
 
-  const write = async (event: SessionEvent, entry: AuditEntry): Promise<void> => {
+  const write = async (sessionId: string, items: Batch["items"]): Promise<void> => {
+    let record;
     try {
       // The record gives the trail its retention. Without one (the caller's DELETE forgot it, or it expired) the
       // trail can never be read again: it is forgotten now rather than left to its expiry.
-      const record = await sessions.get(event.sessionId);
+      record = await sessions.get(sessionId);
       if (!record) {
-        await audit.deleteSession(event.sessionId);
+        await audit.deleteSession(sessionId);
         return;
       }
-      const stored = await audit.append(event.sessionId, entry, record.expiresAt);
-      if (!stored) logger.warn({ sessionId: event.sessionId, event: event.type }, "audit trail full; entry dropped");
     } catch (error) {
-      logger.warn({ err: error, sessionId: event.sessionId, event: event.type }, "could not append to the audit trail");
+      for (const { event } of items) logger.warn({ err: error, sessionId, event: event.type }, "could not append to the audit trail");
+      return;
+    }
+    for (const { event, entry } of items) {
+      try {
+        const stored = await audit.append(sessionId, entry, record.expiresAt);
+        if (!stored) logger.warn({ sessionId, event: event.type }, "audit trail full; entry dropped");
+      } catch (error) {
+        logger.warn({ err: error, sessionId, event: event.type }, "could not append to the audit trail");
+      }
     }
   };
 
@@ -47,19 +63,54 @@ export function auditRecorder({ audit, sessions, logger }: AuditRecorderDeps): S
       logger.warn({ sessionId: event.sessionId, event: event.type, problem: parsed.problem }, "audit entry refused");
       return;
     }
-    const previous = tails.get(event.sessionId) ?? Promise.resolve();
-    const next: Promise<void> = previous.then(() => write(event, parsed.entry));
-    tails.set(event.sessionId, next);
-    void next.finally(() => {
-      if (tails.get(event.sessionId) === next) tails.delete(event.sessionId);
+    const { sessionId } = event;
+    const waiting = open.get(sessionId);
+    if (waiting) {
+      waiting.items.push({ event, entry: parsed.entry });
+      return waiting.written;
+    }
+    const items = [{ event, entry: parsed.entry }];
+    const previous = tails.get(sessionId) ?? Promise.resolve();
+    const written: Promise<void> = previous.then(() => {
+      // From here on the batch is being written: later entries start the next one.
+      open.delete(sessionId);
+      return write(sessionId, items);
     });
-    return next;
+    open.set(sessionId, { items, written });
+    tails.set(sessionId, written);
+    void written.finally(() => {
+      if (tails.get(sessionId) === written) tails.delete(sessionId);
+    });
+    return written;
   };
+}
+
+/**
+ * Whether the schema check could refuse the entry at all. toAuditEntry builds most fields so that they pass by
+ * construction (ISO dates from a helper that throws on a bad date, identifiers or nothing, the event's own type),
+ * so the entries made only of those skip zod's walk, which cost a create more than the rest of its audit trail:
+ * tokenIssued and the image and deletion events always, created unless it carries consent evidence (whose kind is
+ * then checked here). Every other entry is checked by the schema.
+ */
+function validByConstruction(event: SessionEvent, entry: AuditEntry): boolean {
+  switch (event.type) {
+    case "tokenIssued":
+    case "deletedAtFace":
+    case "imageRetained":
+    case "imageDeleted":
+      return true;
+    case "created":
+      return entry.consent === undefined && (entry.kind === "liveness" || entry.kind === "livenessWithVerify");
+    default:
+      return false;
+  }
 }
 
 function safeEntry(event: SessionEvent): { ok: true; entry: AuditEntry } | { ok: false; problem: string } {
   try {
-    const result = auditEntrySchema.safeParse(toAuditEntry(event));
+    const entry = toAuditEntry(event);
+    if (validByConstruction(event, entry)) return { ok: true, entry };
+    const result = auditEntrySchema.safeParse(entry);
     // Only the failing paths are logged, never the values (which could be what made it fail).
     return result.success ? { ok: true, entry: result.data } : { ok: false, problem: result.error.issues.map((i) => i.path.join(".")).join(",") };
   } catch {

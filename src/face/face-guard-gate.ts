@@ -14,6 +14,9 @@
  *
  * A call that could not get through within its bound is refused at once with the wait it would have needed; one
  * whose bound passes while it waits (other replicas take tokens too) is refused then.
+ *
+ * A create that finds the gate idle (nothing queued, no known wait) asks the bucket itself from the head of the
+ * queue: most creates then cost one take, not a waiter's timer and a turn of the pump.
  */
 import type { Clock } from "../lib/clock.js";
 import { faceCallPriorities, type FaceCallPriority } from "./face-gateway.js";
@@ -61,8 +64,8 @@ interface Waiter {
   resolve(): void;
   /** An AppError of the guard's, or the bucket's own error (a state outage keeps its code). */
   reject(error: unknown): void;
-  /** Cancels the waiter's deadline timer once it leaves the queue. */
-  done: AbortController;
+  /** Cancels the waiter's deadline timer once it leaves the queue; made with the timer (a direct take has none). */
+  done?: AbortController;
 }
 
 /**
@@ -93,6 +96,8 @@ export class FaceQuotaGate {
   private heldBy: QuotaHold | undefined;
   /** The priority of the call the pump is asking for or sleeping on. */
   private servingFor: FaceCallPriority | undefined;
+  /** A create that found the gate idle is at the bucket (see takeDirectly); the pump waits for its answer. */
+  private takingDirectly = false;
   private closed = false;
 
   constructor(
@@ -134,15 +139,17 @@ export class FaceQuotaGate {
     if (this.closed) return this.refuse("closed", QUOTA_UNAVAILABLE_WAIT_MS);
     if (this.settings.maxQueue === 0) return this.takeOnce(ticket);
     const now = this.clock.now();
+    if (ticket.priority === "create" && this.idle(now)) return this.takeDirectly(ticket, now + maxWaitMs);
     const wait = this.estimate(ticket, now);
     if (this.queueLength - (this.asking ? 1 : 0) >= this.settings.maxQueue) return this.refuse("queueFull", wait);
     if (wait > maxWaitMs) return this.refuse("waitTooLong", wait);
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { ticket, deadline: now + maxWaitMs, resolve, reject, done: new AbortController() };
+      const waiter: Waiter = { ticket, deadline: now + maxWaitMs, resolve, reject };
       this.queues[ticket.priority].push(ticket.clientId, waiter);
       this.armDeadline(waiter);
       if (this.maySkipTheWait(ticket.priority)) this.snooze?.abort();
-      void this.pump();
+      // A direct take in flight starts the pump when it is answered: the call at its head is served first.
+      if (!this.takingDirectly) void this.pump();
     });
   }
 
@@ -167,6 +174,56 @@ export class FaceQuotaGate {
     this.closed = true;
     this.snooze?.abort();
     this.refuseAll("closed", QUOTA_UNAVAILABLE_WAIT_MS);
+  }
+
+  /**
+   * Nothing queued, no pump, neither Face's pause nor a known wait for the next token: a create (the most urgent
+   * kind of call) then has nobody to go after.
+   */
+  private idle(now: number): boolean {
+    return !this.pumping && this.queueLength === 0 && now >= this.notBefore && now >= this.nextTokenAt;
+  }
+
+  /**
+   * A create's way through an idle gate: it takes its place at the head of the queue and asks the bucket itself,
+   * without the deadline timer and the pump a waiting call costs. Calls that come meanwhile queue behind it. Held,
+   * it learns the wait as the pump would, arms its deadline and hands over to the pump, which serves it first.
+   */
+  private takeDirectly(ticket: GateTicket, deadline: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { ticket, deadline, resolve, reject };
+      const queue = this.queues[ticket.priority];
+      queue.push(ticket.clientId, waiter);
+      this.takingDirectly = true;
+      this.asking = true;
+      const answered = () => {
+        this.takingDirectly = false;
+        this.asking = false;
+      };
+      this.quota.bucket.take(this.quota.resource, this.lanes.create).then(
+        (grant) => {
+          answered();
+          // Still queued unless close() or Face's pause refused it meanwhile.
+          if (grant.granted && queue.remove(ticket.clientId, waiter)) {
+            this.events.granted(ticket.priority);
+            resolve();
+          } else if (!grant.granted) {
+            this.events.held(grant.heldBy);
+            const at = this.clock.now() + grant.retryInMs;
+            if (grant.heldBy === PAUSE_HOLD) this.learnPause(at);
+            else this.nextTokenAt = at;
+            this.armDeadline(waiter);
+          }
+          if (this.queueLength > 0) void this.pump();
+        },
+        (error: unknown) => {
+          answered();
+          // As the pump does: without the shared bucket, every waiting call is refused with the state's own error.
+          this.events.quotaError(error);
+          this.refuseAll("quotaUnavailable", QUOTA_UNAVAILABLE_WAIT_MS, error);
+        },
+      );
+    });
   }
 
   /** The wait a new call would have: Face's pause or the next token, then one interval per call served before it. */
@@ -277,7 +334,7 @@ export class FaceQuotaGate {
       if (p === "background" && takenFor !== "background") return;
       const waiter = this.queues[p].shift();
       if (waiter) {
-        waiter.done.abort(LEFT_QUEUE);
+        waiter.done?.abort(LEFT_QUEUE);
         this.events.granted(p);
         waiter.resolve();
         return;
@@ -288,9 +345,11 @@ export class FaceQuotaGate {
 
   /** A waiter may still be served at its deadline itself: it is refused only once the deadline has passed. */
   private armDeadline(waiter: Waiter): void {
-    void this.sleep(waiter.deadline + 1 - this.clock.now(), waiter.done.signal).then(() => {
-      if (waiter.done.signal.aborted || !this.queues[waiter.ticket.priority].remove(waiter.ticket.clientId, waiter)) return;
-      waiter.done.abort(LEFT_QUEUE);
+    const done = new AbortController();
+    waiter.done = done;
+    void this.sleep(waiter.deadline + 1 - this.clock.now(), done.signal).then(() => {
+      if (done.signal.aborted || !this.queues[waiter.ticket.priority].remove(waiter.ticket.clientId, waiter)) return;
+      waiter.done?.abort(LEFT_QUEUE);
       this.events.refused("waitTooLong");
       const now = this.clock.now();
       waiter.reject(unavailable(Math.max(this.notBefore, this.nextTokenAt, now + this.intervalMs) - now));
@@ -308,7 +367,7 @@ export class FaceQuotaGate {
           this.queues[p].push(waiter.ticket.clientId, waiter);
           continue;
         }
-        waiter.done.abort(LEFT_QUEUE);
+        waiter.done?.abort(LEFT_QUEUE);
         this.events.refused("waitTooLong");
         waiter.reject(unavailable(until - now));
       }
@@ -319,7 +378,7 @@ export class FaceQuotaGate {
   private refuseAll(reason: GateRefusal, waitMs: number, cause?: unknown): void {
     for (const p of faceCallPriorities) {
       for (const waiter of this.queues[p].drain()) {
-        waiter.done.abort(LEFT_QUEUE);
+        waiter.done?.abort(LEFT_QUEUE);
         this.events.refused(reason);
         waiter.reject(cause ?? unavailable(waitMs));
       }

@@ -3,7 +3,7 @@
  * the service does the work, the handler replies.
  */
 import type { FastifyReply } from "fastify";
-import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { serializerCompiler, type FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AppError } from "../errors.js";
 import { authErrors, stateErrors, bodyErrors, errorResponses, upstreamErrors } from "../plugins/error-envelope.js";
@@ -12,7 +12,7 @@ import { createSessionHeadersSchema, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED
 import { readJsonInput, readMultipartInput } from "./session-input.js";
 import { createSessionOpenApiBody } from "./session-openapi.js";
 import { etagOf, matchesEtag, readSessionHeadersSchema } from "./session-http.js";
-import { completeSessionBodySchema, sessionCreatedSchema, sessionParamsSchema, sessionQuerySchema, sessionViewSchema } from "./session-schemas.js";
+import { completeSessionBodySchema, encodeSessionCreated, sessionCreatedSchema, sessionParamsSchema, sessionQuerySchema, sessionViewSchema } from "./session-schemas.js";
 import { sessionListQuerySchema, sessionListSchema } from "./session-list-schemas.js";
 import type { SessionView } from "./session-schemas.js";
 import type { SessionService } from "./session-service.js";
@@ -46,6 +46,12 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
       onRequest: async (request) => {
         const declared = Number(request.headers["content-length"]);
         if (declared > CREATE_BODY_LIMIT_BYTES) throw new AppError("LSO_ERR_BODY_TOO_LARGE");
+      },
+      // The 201 written out by hand (session-schemas.ts), with the schema's encoder behind it; errors as every route.
+      serializerCompiler: (route) => {
+        // The route's schema at this point is the status's response schema (a zod type), as the app's compiler gets it.
+        const bySchema = serializerCompiler(route as unknown as Parameters<typeof serializerCompiler>[0]);
+        return route.httpStatus === "201" ? (data: unknown) => encodeSessionCreated(data) ?? bySchema(data) : bySchema;
       },
       schema: {
         ...docs,

@@ -120,7 +120,7 @@ export function createSessionRuntime(deps: SessionRuntimeDeps): SessionRuntime {
     if (event.type === "decided") await state.signals.publish(SETTLED_CHANNEL, event.sessionId);
     // The webhook worker emits webhookDelivered; delivery counts as the caller having the decision.
     if (event.type === "webhookDelivered") await cleanup.webhookDelivered(event.sessionId, { id: SYSTEM_ACTOR_ID, log: backgroundLog });
-  });
+  }, ["decided", "webhookDelivered"]);
 
   const service = new SessionService({
     face,

@@ -36,34 +36,51 @@ export type SessionEventListener = (event: SessionEvent) => void | Promise<void>
 
 export interface SessionEvents {
   emit(event: SessionEvent): void;
-  subscribe(listener: SessionEventListener): void;
+  /** Every event, or only those of `types`: a listener that cares for a few is not called for the rest. */
+  subscribe(listener: SessionEventListener, types?: ReadonlyArray<SessionEvent["type"]>): void;
 }
 
 /**
- * In-process fan-out. emit() returns at once; each listener runs on its own and a failing one is logged. `drain()`
- * waits for listeners still running (used on close, and by tests).
+ * In-process fan-out. emit() returns at once; the listeners run in one microtask after it, each on its own: one that
+ * throws or rejects is logged and the others still run. Only the promises listeners return are tracked, so an emit
+ * costs one microtask, not a promise chain per listener. `drain()` waits for listeners still running (used on close,
+ * and by tests).
  */
 export class SessionEventBus implements SessionEvents {
-  private readonly listeners: SessionEventListener[] = [];
+  private readonly listeners: Array<{ listener: SessionEventListener; types: ReadonlySet<string> | undefined }> = [];
   private readonly running = new Set<Promise<void>>();
+  /** Emitted events whose listeners have not been called yet. */
+  private scheduled = 0;
 
   constructor(private readonly onListenerError: (error: unknown, event: SessionEvent) => void) {}
 
-  subscribe(listener: SessionEventListener): void {
-    this.listeners.push(listener);
+  subscribe(listener: SessionEventListener, types?: ReadonlyArray<SessionEvent["type"]>): void {
+    this.listeners.push({ listener, types: types && new Set(types) });
   }
 
   emit(event: SessionEvent): void {
-    for (const listener of this.listeners) {
-      const run = Promise.resolve()
-        .then(() => listener(event))
-        .catch((error: unknown) => this.onListenerError(error, event))
-        .finally(() => this.running.delete(run));
-      this.running.add(run);
-    }
+    if (!this.listeners.length) return;
+    this.scheduled += 1;
+    queueMicrotask(() => {
+      this.scheduled -= 1;
+      for (const { listener, types } of this.listeners) if (!types || types.has(event.type)) this.call(listener, event);
+    });
   }
 
   async drain(): Promise<void> {
-    while (this.running.size) await Promise.allSettled([...this.running]);
+    while (this.running.size || this.scheduled) await Promise.allSettled([...this.running]);
+  }
+
+  private call(listener: SessionEventListener, event: SessionEvent): void {
+    let result;
+    try {
+      result = listener(event);
+    } catch (error) {
+      this.onListenerError(error, event);
+      return;
+    }
+    if (!result) return;
+    const run: Promise<void> = result.then(undefined, (error: unknown) => this.onListenerError(error, event)).finally(() => this.running.delete(run));
+    this.running.add(run);
   }
 }

@@ -105,7 +105,7 @@ export function createWebhooks(config: WebhookSettings, deps: WebhookDeps): Webh
     onPass: deps.onWorkerPass,
   });
   const kick = () => worker.kick();
-  deps.events.subscribe(createDispatcher({ outbox, store: deps.store, clock: deps.clock, logger, onQueued: kick }));
+  deps.events.subscribe(createDispatcher({ outbox, store: deps.store, clock: deps.clock, logger, onQueued: kick }), ["decided"]);
 
   return {
     deliveries: new WebhookDeliveries(outbox, deps.store, kick),

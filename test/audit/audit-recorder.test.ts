@@ -1,6 +1,10 @@
 /** The bus subscriber: fire-and-forget appends whose failures are logged as warnings and never reach a request. */
 import { afterEach, describe, expect, it } from "vitest";
+import { auditRecorder } from "../../src/audit/audit-recorder.js";
+import { ManualClock } from "../../src/lib/clock.js";
 import type { AuditLog } from "../../src/state/audit-log.js";
+import { MemoryAuditLog } from "../../src/state/memory/audit-log-memory.js";
+import { MemorySessionStore } from "../../src/state/memory/session-store-memory.js";
 import { createSession } from "../helpers/app-harness.js";
 import { eventFor, startAuditStack, type AuditStack } from "./audit-kit.js";
 
@@ -49,6 +53,18 @@ describe("audit recorder", () => {
     expect((await stack.readAudit(record.id)).json().entries).toEqual([]);
   });
 
+  it.each([
+    ["a created event has a kind the schema does not know", { type: "created", kind: "bogus-kind" }, "kind"],
+    ["a tokenIssued event has no valid expiry", { type: "tokenIssued", authTokenExpiresAt: Number.NaN }, "unreadable event"],
+  ])("when %s, then it is refused with a warning and nothing is stored", async (_label, event, problem) => {
+    stack = await startAuditStack();
+    const record = await stack.plantSession();
+    stack.bus.emit(eventFor(record, stack.clock, event as { type: "created" }));
+    await stack.bus.drain();
+    expect(warnings(stack, "audit entry refused")).toEqual([expect.objectContaining({ sessionId: record.id, problem })]);
+    expect(await stack.auditLog.list(record.id, 10)).toEqual([]);
+  });
+
   it("when an event arrives, then the trail expires with its session record", async () => {
     stack = await startAuditStack();
     const record = await stack.plantSession();
@@ -70,4 +86,26 @@ describe("audit recorder", () => {
     await stack.bus.drain();
     expect(await stack.auditLog.list(record.id, 10)).toEqual([]);
   });
+
+  it("when a session's events come together, then they are appended in emit order after one read of its record", async () => {
+    const clock = new ManualClock(Date.now());
+    const store = new MemorySessionStore(clock);
+    const auditLog = new MemoryAuditLog(clock);
+    const reads: string[] = [];
+    const sessions = { get: (id: string) => (reads.push(id), store.get(id)) };
+    const record = { id: "s-1", kind: "liveness", clientId: "acme", enableSessionImage: false, createdAt: clock.now(), authTokenExpiresAt: clock.now() + 60_000, expiresAt: clock.now() + 120_000, lastKnownStatus: "NotStarted", lastCheckedAt: clock.now() } as const;
+    await store.put({ ...record });
+    const stored = (await store.get("s-1"))!;
+    const listener = auditRecorder({ audit: auditLog, sessions, logger: { warn: () => undefined } });
+
+    await Promise.all([
+      listener(eventFor(stored, clock, { type: "created", kind: "liveness" })),
+      listener(eventFor(stored, clock, { type: "tokenIssued", authTokenExpiresAt: record.authTokenExpiresAt })),
+      listener(eventFor(stored, clock, { type: "deletedAtFace" })),
+    ]);
+
+    expect(reads).toEqual(["s-1"]);
+    expect((await auditLog.list("s-1", 10)).map((e) => e.event)).toEqual(["created", "tokenIssued", "deletedAtFace"]);
+  });
 });
+

@@ -159,4 +159,29 @@ describe("face guard: close", () => {
     expect(time.pendingTimers).toBe(0);
     expect(guard.stats().rejectedByQueue.closed).toBe(2);
   });
+
+  it("when a create finds the gate idle, then it goes to Face at once and leaves no timer behind", async () => {
+    const { time, face, guard } = setup({ maxTps: 5 });
+    await guard.createLivenessSession({} as never);
+    expect(face.count("createLivenessSession")).toBe(1);
+    expect(time.pendingTimers).toBe(0);
+    expect(guard.stats().queueLength).toBe(0);
+  });
+
+  it("when creates find the gate idle but the bucket empty, then the held one queues and goes at the next token, in order", async () => {
+    const { time, face, guard } = setup({ maxTps: 5 });
+    const done: string[] = [];
+    const create = (name: string) => guard.createLivenessSession({} as never).then(() => done.push(name));
+    const first = create("a");
+    await flush();
+    const held = [create("b"), create("c")];
+    await flush();
+    expect(face.count("createLivenessSession")).toBe(1);
+    expect(guard.stats().queueLength).toBe(2);
+    await time.advance(200);
+    expect(face.count("createLivenessSession")).toBe(2);
+    await time.advance(200);
+    await Promise.all([first, ...held]);
+    expect(done).toEqual(["a", "b", "c"]);
+  });
 });

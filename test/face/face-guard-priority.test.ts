@@ -220,4 +220,17 @@ describe("face guard: one quota for every replica", () => {
     expect(face.calls).toEqual([]);
     expect(guard.stats()).toMatchObject({ quotaErrors: 1, rejectedByQueue: { quotaUnavailable: 1 } });
   });
+
+  it("when the shared bucket cannot be reached as a create goes straight to it, then the create and the calls behind it get the state's own error", async () => {
+    const time = new VirtualTime();
+    const outage = new StateUnavailableError("redis", "connection lost");
+    const failing: GateQuota = { resource: "face.example.test", bucket: { take: () => Promise.reject(outage), pause: () => Promise.reject(outage) } };
+    const { face, guard } = guardOn(time, failing);
+    const results = await Promise.allSettled([guard.createLivenessSession({} as never), read(guard, "s")]);
+    expect(results).toEqual([{ status: "rejected", reason: outage }, { status: "rejected", reason: outage }]);
+    expect(face.calls).toEqual([]);
+    expect(guard.stats()).toMatchObject({ quotaErrors: 1, rejectedByQueue: { quotaUnavailable: 2 } });
+    expect(time.pendingTimers).toBe(0);
+  });
 });
+

@@ -10,6 +10,18 @@ interface Trail {
   expiresAt: number;
 }
 
+/**
+ * A copy of an entry: plain JSON data (strings, numbers, booleans, the reasons array and the consent object), so a
+ * walk of it does what structuredClone did at a fraction of its cost.
+ */
+function copyEntry<T>(value: T): T {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyEntry) as T;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = copyEntry((value as Record<string, unknown>)[key]);
+  return out as T;
+}
+
 export class MemoryAuditLog implements AuditLog {
   private readonly trails = new Map<string, Trail>();
 
@@ -24,12 +36,12 @@ export class MemoryAuditLog implements AuditLog {
     this.trails.set(sessionId, trail);
     if (trail.entries.length >= this.maxEntries) return false;
     // Copies in and out: neither the appender nor a reader can change an entry once it is in the trail.
-    trail.entries.push(structuredClone(entry));
+    trail.entries.push(copyEntry(entry));
     return true;
   }
 
   async list(sessionId: string, limit: number): Promise<AuditEntry[]> {
-    return (this.live(sessionId)?.entries.slice(0, Math.max(0, limit)) ?? []).map((entry) => structuredClone(entry));
+    return (this.live(sessionId)?.entries.slice(0, Math.max(0, limit)) ?? []).map(copyEntry);
   }
 
   async deleteSession(sessionId: string): Promise<boolean> {
