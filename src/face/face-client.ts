@@ -1,7 +1,5 @@
 import createClient, { type FaceClient } from "@azure-rest/ai-vision-face";
-import { randomUUID } from "node:crypto";
-
-import { isKeyCredential, type KeyCredential, type TokenCredential } from "@azure/core-auth";
+import type { KeyCredential, TokenCredential } from "@azure/core-auth";
 import type { FastifyBaseLogger } from "fastify";
 import type { Dispatcher } from "undici";
 
@@ -9,7 +7,7 @@ import { isLoopbackHost } from "../lib/loopback-host.js";
 import { systemClock, type Clock } from "../lib/clock.js";
 import { decodeErrorBody, runFaceCall, type FaceCallDeps, type RawFaceResponse } from "./face-call.js";
 import type { FaceGateway, FaceSession, SessionKind } from "./face-gateway.js";
-import { createFaceHttpClient, type FaceHttpClient, type FaceJsonRequest } from "./face-http-client.js";
+import { createFaceHttpClient, type FaceHttpClient } from "./face-http-client.js";
 import { FaceSchemaMismatch, toFaceSession } from "./face-normalise.js";
 import { livenessSessionBody, livenessWithVerifySessionParts } from "./face-requests.js";
 
@@ -65,41 +63,6 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
   return out;
 }
 
-/** The SDK's name for itself to Face (its user agent's first word): the lean path is the same client to Azure's logs. */
-const SDK_USER_AGENT = "azsdk-js-ai-vision-face-rest/1.0.0-beta.3";
-
-type JsonSend = (method: FaceJsonRequest["method"], path: string, signal: AbortSignal, body?: unknown) => Promise<RawFaceResponse>;
-
-/**
- * The JSON calls (creates without an image, reads, deletes, the probe) without the SDK, when Face is called with a
- * key: the SDK's request building, header objects and policy chain cost the create more CPU than the call itself.
- * They send what the SDK sent (the key header, read per call so a rotated key applies at once, a client request
- * id, the SDK's user agent) to the same URL, and hand back the body as the SDK parsed it. An Entra ID token, the
- * multipart create and the image stream stay with the SDK, whose policies do that work.
- */
-function leanJsonSend(options: FaceGatewayOptions, transport: FaceHttpClient, baseUrl: string): JsonSend | undefined {
-  const credential = options.credential;
-  if (!isKeyCredential(credential)) return undefined;
-  const base = new URL(baseUrl);
-  // The rule config.ts enforces for FACE_ENDPOINT, as the SDK client is told it (allowInsecureConnection).
-  if (base.protocol !== "https:" && !(base.protocol === "http:" && isLoopbackHost(base.hostname))) return undefined;
-  const origin = base.origin;
-  const prefix = base.pathname.replace(/\/+$/, "");
-  return async (method, path, signal, body) => {
-    const headers: Record<string, string> = {
-      "ocp-apim-subscription-key": credential.key,
-      accept: "application/json",
-      "user-agent": SDK_USER_AGENT,
-      "x-ms-client-request-id": randomUUID(),
-    };
-    if (body !== undefined) headers["content-type"] = "application/json";
-    const request: FaceJsonRequest = { method, origin, path: `${prefix}${path}`, headers, signal };
-    if (body !== undefined) request.body = JSON.stringify(body);
-    const res = await transport.sendJson(request);
-    return { status: String(res.status), headers: res.headers, body: res.body };
-  };
-}
-
 function buildClient(options: FaceGatewayOptions, httpClient: FaceHttpClient): FaceClient {
   const endpoint = options.endpoint.replace(/\/+$/, ""); // the SDK concatenates, so a trailing "/" gives "//face"
   const { protocol, hostname } = new URL(endpoint);
@@ -133,9 +96,6 @@ export function createFaceGateway(options: FaceGatewayOptions): ClosableFaceGate
     baseUrl: `${options.endpoint.replace(/\/+$/, "")}/face/${options.apiVersion}`,
   };
   const session = (kind: SessionKind) => (body: unknown) => toFaceSession(kind, body);
-  const lean = leanJsonSend(options, transport, deps.baseUrl);
-  const leanPath = (kind: SessionKind, sessionId: string) =>
-    `${kind === "liveness" ? "/detectLiveness-sessions" : "/detectLivenessWithVerify-sessions"}/${encodeURIComponent(sessionId)}`;
 
   const sessionRoute = (kind: SessionKind) =>
     kind === "liveness" ? "/detectLiveness-sessions/{sessionId}" : "/detectLivenessWithVerify-sessions/{sessionId}";
@@ -153,9 +113,8 @@ export function createFaceGateway(options: FaceGatewayOptions): ClosableFaceGate
         resource: "sessions",
         route: "/detectLiveness-sessions",
         okStatuses: [200],
-        send: lean
-          ? (abortSignal) => lean("POST", "/detectLiveness-sessions", abortSignal, livenessSessionBody(params))
-          : (abortSignal) => client.path("/detectLiveness-sessions").post({ body: livenessSessionBody(params), abortSignal }),
+        send: (abortSignal) =>
+          client.path("/detectLiveness-sessions").post({ body: livenessSessionBody(params), abortSignal }),
         parse: session("liveness"),
       }),
 
@@ -180,9 +139,7 @@ export function createFaceGateway(options: FaceGatewayOptions): ClosableFaceGate
         resource: "session",
         route: sessionRoute(kind),
         okStatuses: [200],
-        send: lean
-          ? (abortSignal) => lean("GET", leanPath(kind, sessionId), abortSignal)
-          : (abortSignal) => sessionPath(kind, sessionId).get({ abortSignal }),
+        send: (abortSignal) => sessionPath(kind, sessionId).get({ abortSignal }),
         parse: session(kind),
       }),
 
@@ -192,9 +149,7 @@ export function createFaceGateway(options: FaceGatewayOptions): ClosableFaceGate
         resource: "session",
         route: sessionRoute(kind),
         okStatuses: DELETE_OK,
-        send: lean
-          ? (abortSignal) => lean("DELETE", leanPath(kind, sessionId), abortSignal)
-          : (abortSignal) => sessionPath(kind, sessionId).delete({ abortSignal }),
+        send: (abortSignal) => sessionPath(kind, sessionId).delete({ abortSignal }),
         parse: () => undefined,
       }),
 
@@ -224,9 +179,7 @@ export function createFaceGateway(options: FaceGatewayOptions): ClosableFaceGate
         resource: "session",
         route: "/detectLiveness-sessions/{sessionId}",
         okStatuses: [404],
-        send: lean
-          ? (abortSignal) => lean("GET", leanPath("liveness", PROBE_SESSION_ID), abortSignal)
-          : (abortSignal) => client.path("/detectLiveness-sessions/{sessionId}", PROBE_SESSION_ID).get({ abortSignal }),
+        send: (abortSignal) => client.path("/detectLiveness-sessions/{sessionId}", PROBE_SESSION_ID).get({ abortSignal }),
         // Only Face's own "SessionNotFound" proves we reached Face with a working key; a 404 from some other host
         // or a wrong path (e.g. a bad FACE_ENDPOINT) must not pass as healthy.
         parse: (body, headers) => {

@@ -25,32 +25,7 @@ export interface FaceHttpClientOptions {
   connections?: number;
 }
 
-/** One JSON call, for the lean path (face-client.ts): everything the SDK pipeline would have added is in `headers`. */
-export interface FaceJsonRequest {
-  method: "GET" | "POST" | "DELETE";
-  /** Origin and path of the call, split once by the caller. */
-  origin: string;
-  path: string;
-  headers: Record<string, string>;
-  /** The JSON text of the body, when there is one. */
-  body?: string;
-  signal: AbortSignal;
-}
-
-/** A reply as the SDK would have handed it over: status, lower-case headers, and the body parsed as the SDK does. */
-export interface FaceJsonResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: unknown;
-}
-
 export interface FaceHttpClient extends HttpClient {
-  /**
-   * The same pool, errors and body decoding without the SDK's pipeline request, header objects and policies: on the
-   * create path they cost more CPU than the call itself. A body that says it is JSON but is not throws the RestError
-   * the SDK would (status and headers, no body text).
-   */
-  sendJson(request: FaceJsonRequest): Promise<FaceJsonResponse>;
   /** Ends the pool's connections (when the pool is ours); a call after close fails. */
   close(): Promise<void>;
 }
@@ -71,11 +46,11 @@ class FaceAbortError extends Error {
 }
 
 /** Only the code survives: an error's message may quote a reply, and the caller logs codes only. */
-function transportError(err: unknown, request?: PipelineRequest): Error {
+function transportError(err: unknown, request: PipelineRequest): Error {
   const { name, code } = (err ?? {}) as { name?: unknown; code?: unknown };
   if (name === "AbortError" || code === "UND_ERR_ABORTED") return new FaceAbortError("The Face call was aborted.");
   const mapped = typeof code === "string" ? (UNDICI_CODES[code] ?? code) : RestError.REQUEST_SEND_ERROR;
-  return new RestError(`Face transport failed (${mapped})`, { code: mapped, ...(request && { request }) });
+  return new RestError(`Face transport failed (${mapped})`, { code: mapped, request });
 }
 
 type UndiciBody = string | Uint8Array | Readable | null;
@@ -116,27 +91,6 @@ function decoded(stream: Readable, encoding: string | undefined): Readable {
       return stream.pipe(createBrotliDecompress());
     default:
       return stream;
-  }
-}
-
-/**
- * A reply body as the SDK's client reads one (ts-http-runtime getResponseBody): text/plain stays text, anything else
- * is JSON when it parses, and text when it does not, unless it claimed to be JSON.
- */
-function parsedBody(text: string, contentType: string | undefined, status: number, headers: Record<string, string>): unknown {
-  const firstType = (contentType ?? "").split(";")[0];
-  if (firstType === "text/plain") return text;
-  if (text === "") return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    if (firstType !== "application/json") return text;
-    // The SDK's parse error, without the body text it would quote: face-call.ts reads its status and headers.
-    throw new RestError("Face's reply claimed to be JSON and was not.", {
-      code: RestError.PARSE_ERROR,
-      statusCode: status,
-      response: { status, headers: createHttpHeaders(headers), request: undefined as unknown as PipelineRequest },
-    });
   }
 }
 
@@ -220,29 +174,6 @@ export function createFaceHttpClient(options: FaceHttpClientOptions = {}): FaceH
       } finally {
         if (!streaming) release();
       }
-    },
-    async sendJson(request: FaceJsonRequest): Promise<FaceJsonResponse> {
-      let res: Dispatcher.ResponseData;
-      let text: string;
-      const headers: Record<string, string> = {};
-      try {
-        res = await dispatcher.request({
-          origin: request.origin,
-          path: request.path,
-          method: request.method,
-          headers: request.headers,
-          body: request.body ?? null,
-          signal: request.signal,
-        });
-        for (const [name, value] of Object.entries(res.headers)) {
-          if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
-        }
-        const stream = decoded(res.body, headers["content-encoding"]);
-        text = stream === res.body ? await res.body.text() : await readText(stream);
-      } catch (err) {
-        throw transportError(err);
-      }
-      return { status: res.statusCode, headers, body: parsedBody(text, headers["content-type"], res.statusCode, headers) };
     },
     close: async () => {
       if (!owned || owned.closed || owned.destroyed) return;

@@ -107,31 +107,6 @@ describe("createLivenessSession", () => {
     expect(scope.isDone()).toBe(true);
     expect(scopes).toEqual(["https://cognitiveservices.azure.com/.default"]);
   });
-
-  it("when the credential is a key (the lean path, without the SDK), then the create sends what the SDK sends with a token", async () => {
-    const requests: SeenRequest[] = [];
-    const scope = nock(ENDPOINT)
-      .post(`${BASE}/detectLiveness-sessions`)
-      .times(2)
-      .reply(200, async (req) => {
-        requests.push(await seen(req));
-        return livenessSessionReply();
-      }, faceHeaders);
-    const credential: TokenCredential = { getToken: async (): Promise<AccessToken> => ({ token: "entra-token-abc", expiresOnTimestamp: Date.now() + 3_600_000 }) };
-    const params = { ...createParams, deviceCorrelationId: "device-1" };
-
-    const lean = await makeGateway().gateway.createLivenessSession(params);
-    const sdk = await makeGateway({ credential }).gateway.createLivenessSession(params);
-
-    expect(scope.isDone()).toBe(true);
-    expect(lean).toEqual(sdk);
-    const [viaKey, viaToken] = requests.map(({ headers, body }) => ({ headers: Object.fromEntries(headers), body: JSON.parse(body.toString("utf8")) as unknown }));
-    expect(viaKey!.headers["ocp-apim-subscription-key"]).toBe(FACE_KEY);
-    expect(viaKey!.body).toEqual(viaToken!.body);
-    for (const name of ["content-type", "accept"]) expect(viaKey!.headers[name], name).toBe(viaToken!.headers[name]);
-    expect(viaKey!.headers["user-agent"]).toBe(viaToken!.headers["user-agent"]!.split(" ")[0]);
-    expect(viaKey!.headers["x-ms-client-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
-  });
 });
 
 describe("createLivenessWithVerifySession", () => {
