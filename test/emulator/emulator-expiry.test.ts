@@ -51,3 +51,15 @@ describe("emulator expiry index", () => {
     expect(state.findSession("a", "liveness", 200)?.expiresAt).toBe(500);
   });
 });
+
+describe("emulator request log bound", () => {
+  it("when more requests arrive than the log keeps, then it lists the newest 10 000, oldest first, and the counts keep every one", () => {
+    const state = new EmulatorState();
+    for (let i = 0; i < 25_001; i++) state.recordRequest("getLivenessSession", { at: i, requestId: `r${i}`, sessionId: `s${i}` });
+    const log = state.requestLog();
+    expect(log).toHaveLength(10_000);
+    expect(log[0]?.requestId).toBe("r15001");
+    expect(log.at(-1)?.requestId).toBe("r25000");
+    expect(state.requestCount("getLivenessSession")).toBe(25_001);
+  });
+});
