@@ -7,13 +7,13 @@
  * Routes with `config: { rateLimit: false }` (the probes, /metrics) are not counted: they must answer the same
  * whatever the state backend does, and repeating them costs nothing.
  *
- * The counting is rate-limiter-flexible's, behind the state layer's RateLimitStore, so replicas on Redis share one
- * count per caller. (@fastify/rate-limit would run at most one of its global limiters per request, and its Redis
+ * The counting is the state layer's RateLimitStore (in memory, a Map; on Redis, rate-limiter-flexible's), so
+ * replicas on Redis share one count per caller. (@fastify/rate-limit would run at most one of its global limiters per request, and its Redis
  * store has no fallback while Redis is down; the two limiters here must both run, before and after authentication.)
  */
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
 import { AppError } from "../errors.js";
-import type { RateLimitStore } from "../state/rate-limit-store.js";
+import type { RateLimitStore, RateLimitVerdict } from "../state/rate-limit-store.js";
 
 const WINDOW_MS = 60_000;
 
@@ -40,8 +40,8 @@ function setHeaders(reply: FastifyReply, limit: number, remaining: number, reset
 
 /**
  * An onRequest hook that counts the request against one limiter and refuses it once over the limit. Callback style,
- * like the other hooks on every request's path: an async hook costs a promise and a microtask hop per request, and
- * two of these run on every /v1 request.
+ * like the other hooks on every request's path, and it waits only when the store does (Redis): the memory store
+ * answers at once, and two of these run on every /v1 request.
  */
 export function rateLimiter(options: LimiterOptions): onRequestHookHandler {
   return (request, reply, done) => {
@@ -50,20 +50,26 @@ export function rateLimiter(options: LimiterOptions): onRequestHookHandler {
       return;
     }
     const limit = options.limit(request);
-    options.store.consume(`${options.name}:${options.key(request)}`, limit, WINDOW_MS).then(
-      ({ allowed, remaining, resetInMs }) => {
-        const resetSeconds = Math.max(1, Math.ceil(resetInMs / 1000));
-        // The later, narrower limiter (per client) overwrites the per-IP headers: it is the one the caller can act on.
-        setHeaders(reply, limit, remaining, resetSeconds);
-        if (!allowed) {
-          request.log.warn({ limiter: options.name, limit }, "rate limit exceeded");
-          done(new AppError("LSO_ERR_RATE_LIMITED", { retryAfterSeconds: resetSeconds }));
-          return;
-        }
-        done();
-      },
-      // The store's own failure (Redis down): the error handler answers it in the envelope.
-      (error: unknown) => done(error as Error),
-    );
+    const answer = ({ allowed, remaining, resetInMs }: RateLimitVerdict) => {
+      const resetSeconds = Math.max(1, Math.ceil(resetInMs / 1000));
+      // The later, narrower limiter (per client) overwrites the per-IP headers: it is the one the caller can act on.
+      setHeaders(reply, limit, remaining, resetSeconds);
+      if (!allowed) {
+        request.log.warn({ limiter: options.name, limit }, "rate limit exceeded");
+        done(new AppError("LSO_ERR_RATE_LIMITED", { retryAfterSeconds: resetSeconds }));
+        return;
+      }
+      done();
+    };
+    let verdict: RateLimitVerdict | Promise<RateLimitVerdict>;
+    try {
+      verdict = options.store.consume(`${options.name}:${options.key(request)}`, limit, WINDOW_MS);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    // The store's own failure (Redis down): the error handler answers it in the envelope.
+    if (verdict instanceof Promise) verdict.then(answer, (error: unknown) => done(error as Error));
+    else answer(verdict);
   };
 }
