@@ -8,7 +8,7 @@ import { AppError } from "../errors.js";
 import type { IdempotentCreates, IdempotentResult } from "../idempotency/idempotency-creates.js";
 import type { CallerPolicy } from "../lib/caller-policy.js";
 import type { ImageStore } from "../state/image-store.js";
-import type { SessionRecord, SessionRecordPatch } from "../state/session-store.js";
+import type { ReadOptions as StoreReadOptions, SessionRecord, SessionRecordPatch } from "../state/session-store.js";
 import type { SessionCleanup } from "./session-cleanup.js";
 import { createSession, type CreateContext, type CreateDeps } from "./session-create.js";
 import type { CreateSessionInput } from "./session-input.js";
@@ -104,7 +104,8 @@ export class SessionService {
   private async readRecord(id: string, caller: CallerContext, options: ReadOptions): Promise<{ record: SessionRecord; exposeScores: boolean }> {
     const { sync, hub } = this.deps;
     const actor: Actor = { id: caller.clientId, log: caller.log };
-    let record = await this.owned(id, caller);
+    // Read-only: this path only reads the record, or spreads it into new ones (sync), so the store need not copy it.
+    let record = await this.owned(id, caller, { readOnly: true });
     const exposeScores = this.deps.policyOf(record.clientId).decision.exposeScores;
     const patch = options.clientDigest === undefined ? undefined : this.digestPatch(record, options.clientDigest);
     const waitMs = Math.min(options.waitMs ?? 0, this.deps.maxWaitMs);
@@ -188,8 +189,8 @@ export class SessionService {
   }
 
   /** A session that does not exist and one that belongs to another caller look the same: 404. */
-  private async owned(id: string, caller: CallerContext): Promise<SessionRecord> {
-    const record = await this.deps.store.get(id);
+  private async owned(id: string, caller: CallerContext, options?: StoreReadOptions): Promise<SessionRecord> {
+    const record = await this.deps.store.get(id, options);
     if (!record || record.clientId !== caller.clientId || record.erased) this.notFound();
     return record;
   }

@@ -2,6 +2,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/lib/clock.js";
+import type { SessionRecord } from "../../src/state/session-store.js";
 import { createMemoryState } from "../../src/state/state-memory.js";
 
 const HOUR = 60 * 60 * 1000;
@@ -35,6 +36,28 @@ describe("createMemoryState", () => {
     expect(state.rateLimits.sweep()).toBe(20);
     expect(state.rateLimits.size).toBe(1);
     expect(state.rateLimits.consume("ip:kept", 5, HOUR)).toMatchObject({ allowed: true, remaining: 3 });
+    await state.close();
+  });
+
+  it("when a session is read read-only, then it is the stored record, frozen to its nested values, and updates leave it as it was", async () => {
+    const clock = new ManualClock();
+    const state = createMemoryState(clock);
+    const now = clock.now();
+    await state.sessions.put({
+      id: "s1", clientId: "acme", kind: "liveness", authToken: "t", createdAt: now, authTokenExpiresAt: now + HOUR, expiresAt: now + HOUR,
+      snapshot: { status: "Running", attempts: [{ attemptId: 1, attemptStatus: "Running" }] },
+    } as unknown as SessionRecord);
+    const read = (await state.sessions.get("s1", { readOnly: true }))!;
+    expect(read).toBe(await state.sessions.get("s1", { readOnly: true }));
+    expect(() => {
+      read.snapshot!.attempts[0]!.attemptId = 2;
+    }).toThrow(TypeError);
+    expect(() => {
+      read.subject = "changed";
+    }).toThrow(TypeError);
+    await state.sessions.update("s1", { clientDigest: "ab" });
+    expect(read.clientDigest).toBeUndefined();
+    expect((await state.sessions.get("s1"))!.clientDigest).toBe("ab");
     await state.close();
   });
 
