@@ -11,7 +11,7 @@
  * replicas on Redis share one count per caller. (@fastify/rate-limit would run at most one of its global limiters per request, and its Redis
  * store has no fallback while Redis is down; the two limiters here must both run, before and after authentication.)
  */
-import type { FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from "fastify";
 import { AppError } from "../errors.js";
 import type { RateLimitStore, RateLimitVerdict } from "../state/rate-limit-store.js";
 
@@ -38,38 +38,48 @@ function setHeaders(reply: FastifyReply, limit: number, remaining: number, reset
   reply.header("ratelimit-reset", String(resetSeconds));
 }
 
+/** Sets the headers and lets the request on, or refuses it. A plain function, so no closure is made per request. */
+function answer(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, name: string, limit: number, verdict: RateLimitVerdict): void {
+  const resetSeconds = Math.max(1, Math.ceil(verdict.resetInMs / 1000));
+  // The later, narrower limiter (per client) overwrites the per-IP headers: it is the one the caller can act on.
+  setHeaders(reply, limit, verdict.remaining, resetSeconds);
+  if (!verdict.allowed) {
+    request.log.warn({ limiter: name, limit }, "rate limit exceeded");
+    done(new AppError("LSO_ERR_RATE_LIMITED", { retryAfterSeconds: resetSeconds }));
+    return;
+  }
+  done();
+}
+
 /**
  * An onRequest hook that counts the request against one limiter and refuses it once over the limit. Callback style,
  * like the other hooks on every request's path, and it waits only when the store does (Redis): the memory store
  * answers at once, and two of these run on every /v1 request.
  */
 export function rateLimiter(options: LimiterOptions): onRequestHookHandler {
+  const { name, store } = options;
+  const prefix = `${name}:`;
   return (request, reply, done) => {
     if (request.routeOptions.config.rateLimit === false) {
       done();
       return;
     }
     const limit = options.limit(request);
-    const answer = ({ allowed, remaining, resetInMs }: RateLimitVerdict) => {
-      const resetSeconds = Math.max(1, Math.ceil(resetInMs / 1000));
-      // The later, narrower limiter (per client) overwrites the per-IP headers: it is the one the caller can act on.
-      setHeaders(reply, limit, remaining, resetSeconds);
-      if (!allowed) {
-        request.log.warn({ limiter: options.name, limit }, "rate limit exceeded");
-        done(new AppError("LSO_ERR_RATE_LIMITED", { retryAfterSeconds: resetSeconds }));
-        return;
-      }
-      done();
-    };
     let verdict: RateLimitVerdict | Promise<RateLimitVerdict>;
     try {
-      verdict = options.store.consume(`${options.name}:${options.key(request)}`, limit, WINDOW_MS);
+      verdict = store.consume(prefix + options.key(request), limit, WINDOW_MS);
     } catch (error) {
       done(error as Error);
       return;
     }
-    // The store's own failure (Redis down): the error handler answers it in the envelope.
-    if (verdict instanceof Promise) verdict.then(answer, (error: unknown) => done(error as Error));
-    else answer(verdict);
+    if (!(verdict instanceof Promise)) {
+      answer(request, reply, done, name, limit, verdict);
+      return;
+    }
+    verdict.then(
+      (settled) => answer(request, reply, done, name, limit, settled),
+      // The store's own failure (Redis down): the error handler answers it in the envelope.
+      (error: unknown) => done(error as Error),
+    );
   };
 }
