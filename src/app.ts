@@ -287,12 +287,12 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   if (config.metrics.enabled && config.metrics.port === undefined) await app.register(metricsRoutes, { registry: metrics.registry, token: config.metrics.token });
   await app.register(
     async (v1) => {
-      await v1.register(callerAuth, { keyRing: credentials.keyRing, policies: credentials.policies });
-      // After authentication (hooks run in order): each client's own limit, from its policy.
-      v1.addHook(
-        "onRequest",
-        rateLimiter({ name: "client", store: state.rateLimits, key: (r) => r.clientId, limit: (r) => r.callerPolicy.rateLimitPerMinute }),
-      );
+      await v1.register(callerAuth, {
+        keyRing: credentials.keyRing,
+        policies: credentials.policies,
+        // Once authenticated: each client's own limit, from its policy.
+        thenForCaller: rateLimiter({ name: "client", store: state.rateLimits, key: (r) => r.clientId, limit: (r) => r.callerPolicy.rateLimitPerMinute }),
+      });
       await v1.register(sessionRoutes, { service: sessions.service });
       await v1.register(auditRoutes, { audit: state.audit, sessions: state.sessions });
       await v1.register(webhookRoutes, { deliveries: webhooks.deliveries });
