@@ -8,7 +8,7 @@ import { AppError } from "../errors.js";
 import type { IdempotentCreates, IdempotentResult } from "../idempotency/idempotency-creates.js";
 import type { CallerPolicy } from "../lib/caller-policy.js";
 import type { ImageStore } from "../state/image-store.js";
-import type { ReadOptions as StoreReadOptions, SessionRecord, SessionRecordPatch } from "../state/session-store.js";
+import type { SessionRecord, SessionRecordPatch } from "../state/session-store.js";
 import type { SessionCleanup } from "./session-cleanup.js";
 import { createSession, type CreateContext, type CreateDeps } from "./session-create.js";
 import type { CreateSessionInput } from "./session-input.js";
@@ -105,7 +105,8 @@ export class SessionService {
     const { sync, hub } = this.deps;
     const actor: Actor = { id: caller.clientId, log: caller.log };
     // Read-only: this path only reads the record, or spreads it into new ones (sync), so the store need not copy it.
-    let record = await this.owned(id, caller, { readOnly: true });
+    // The store is read here rather than through owned(): one async step fewer on every read.
+    let record = this.ownedBy(await this.deps.store.get(id, { readOnly: true }), caller);
     const exposeScores = this.deps.policyOf(record.clientId).decision.exposeScores;
     const patch = options.clientDigest === undefined ? undefined : this.digestPatch(record, options.clientDigest);
     const waitMs = Math.min(options.waitMs ?? 0, this.deps.maxWaitMs);
@@ -189,8 +190,11 @@ export class SessionService {
   }
 
   /** A session that does not exist and one that belongs to another caller look the same: 404. */
-  private async owned(id: string, caller: CallerContext, options?: StoreReadOptions): Promise<SessionRecord> {
-    const record = await this.deps.store.get(id, options);
+  private async owned(id: string, caller: CallerContext): Promise<SessionRecord> {
+    return this.ownedBy(await this.deps.store.get(id), caller);
+  }
+
+  private ownedBy(record: SessionRecord | undefined, caller: CallerContext): SessionRecord {
     if (!record || record.clientId !== caller.clientId || record.erased) this.notFound();
     return record;
   }
