@@ -8,10 +8,9 @@ import { fileURLToPath } from "node:url";
 import multipart from "@fastify/multipart";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Dispatcher } from "undici";
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { serializerCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { DEV_API_KEY, type AppConfig } from "./config.js";
 import { loadCredentials, type CredentialDeps, type Credentials } from "./credentials/credentials.js";
-import { AppError } from "./errors.js";
 import { withCredentialRefresh } from "./face/face-auth-refresh.js";
 import { createFaceGateway } from "./face/face-client.js";
 import { createGuardedFaceGateway, type GuardedFaceGateway } from "./face/face-guard.js";
@@ -19,7 +18,7 @@ import type { FaceGateway } from "./face/face-gateway.js";
 import { systemClock, type Clock } from "./lib/clock.js";
 import { Lifecycle } from "./lib/lifecycle.js";
 import { MAX_IMAGE_BYTES } from "./lib/image-format.js";
-import { createLogger, genReqId, REQUEST_ID_HEADER, type Logger } from "./logger.js";
+import { createLogger, genReqId, type Logger } from "./logger.js";
 // Import order is the order named schemas register in, and so their order in openapi/openapi.json.
 import { healthRoutes } from "./plugins/health.js";
 import { Readiness } from "./plugins/health-readiness.js";
@@ -31,6 +30,7 @@ import openapi from "./plugins/openapi.js";
 import { webhooksOpenApi } from "./webhooks/webhook-schemas.js";
 import { rateLimiter } from "./plugins/rate-limit.js";
 import security from "./plugins/security.js";
+import { validatorCompiler } from "./plugins/validator-compiler.js";
 import { sessionRoutes } from "./sessions/session-routes.js";
 import { MULTIPART_FIELD_BYTES } from "./sessions/session-input.js";
 import { createSessionRuntime } from "./sessions/session-runtime.js";
@@ -205,7 +205,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     // What the router and Node's HTTP parser refuse before any hook runs is answered in the one envelope too.
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
-    // Node would answer a missing Host with an empty 400; the onRequest hook below refuses it in the envelope.
+    // Node would answer a missing Host with an empty 400; the security plugin refuses it in the envelope.
     http: { requireHostHeader: false },
     // A request that reaches us while the server closes (on a connection opened before) is served, with Connection:
     // close, rather than refused with a bare 503: the state is closed only after every such request is answered.
@@ -216,22 +216,6 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   app.removeContentTypeParser("text/plain");
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  // The hooks on every request's path that do no I/O are callback style: an async hook costs a promise per request.
-  app.addHook("onRequest", (request, reply, done) => {
-    reply.header(REQUEST_ID_HEADER, request.id);
-    // RFC 9112 §3.2: an HTTP/1.1 request must name its Host.
-    if (request.raw.httpVersion === "1.1" && request.headers.host === undefined) {
-      done(new AppError("LSO_ERR_VALIDATION", { message: "The Host header is required." }));
-      return;
-    }
-    // Only 100-continue is understood (matched as Node matches it); Node answers any other expectation with an empty 417.
-    const expect = request.headers.expect;
-    if (expect !== undefined && !/(?:^|\W)100-continue(?:$|\W)/i.test(expect)) {
-      done(new AppError("LSO_ERR_VALIDATION", { message: "Only Expect: 100-continue is supported." }));
-      return;
-    }
-    done();
-  });
   // Slowloris guard: headers must arrive well before the whole-request deadline.
   (app.server as HttpServer).headersTimeout = config.http.headersTimeoutMs;
   // A request pipelined past HTTP_MAX_REQUESTS_PER_SOCKET ends the connection: Node alone would answer each one a 503
@@ -287,6 +271,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   // First, so its timing hook covers every route registered after it.
   await app.register(metricsPlugin, { metrics });
   await app.register(errorHandler);
+  // Request id, security headers, Host/Expect checks and the per-IP limit: one hook on every request.
   await app.register(security, { rateLimitStore: state.rateLimits, perIpPerMinute: config.http.rateLimitPerIpPerMinute });
   await app.register(openapi, { version: packageVersion, webhooks: webhooksOpenApi });
   if (config.apiDocs) await app.register(docs);
@@ -303,16 +288,11 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   if (config.metrics.enabled && config.metrics.port === undefined) await app.register(metricsRoutes, { registry: metrics.registry, token: config.metrics.token });
   await app.register(
     async (v1) => {
-      await v1.register(callerAuth, { keyRing: credentials.keyRing, policies: credentials.policies });
-      // After authentication (hooks run in order): each client's own limit, from its policy.
-      v1.addHook(
-        "onRequest",
-        rateLimiter({ name: "client", store: state.rateLimits, key: (r) => r.clientId, limit: (r) => r.callerPolicy.rateLimitPerMinute }),
-      );
-      // Session data (tokens, outcomes) must never sit in a shared cache.
-      v1.addHook("onSend", (_request, reply, payload, done) => {
-        reply.header("cache-control", "no-store");
-        done(null, payload);
+      await v1.register(callerAuth, {
+        keyRing: credentials.keyRing,
+        policies: credentials.policies,
+        // Once authenticated: each client's own limit, from its policy.
+        thenForCaller: rateLimiter({ name: "client", store: state.rateLimits, key: (r) => r.clientId, limit: (r) => r.callerPolicy.rateLimitPerMinute }),
       });
       await v1.register(sessionRoutes, { service: sessions.service });
       await v1.register(auditRoutes, { audit: state.audit, sessions: state.sessions });

@@ -1,7 +1,7 @@
 /**
  * /console: the browser console's files, its settings, and (emulator mode only) the device simulator's route.
- * Registered only when CONSOLE is on. The rest of the API keeps helmet's "nothing renders here" CSP; this scope
- * alone swaps it for one that lets the page load its own script, style and images, and nothing from anywhere else.
+ * Registered only when CONSOLE is on. The rest of the API keeps its "nothing renders here" CSP; this scope alone
+ * swaps it for one that lets the page load its own script, style and images, and nothing from anywhere else.
  */
 import type { FastifyReply } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
@@ -10,6 +10,7 @@ import type { PolicyBook } from "../lib/caller-policy.js";
 import type { ApiKeyRing } from "../credentials/api-key-ring.js";
 import { AppError } from "../errors.js";
 import callerAuth from "../plugins/caller-auth.js";
+import { browserPageHeaders } from "../plugins/security.js";
 import { loadConsoleAssets, type ConsoleAsset } from "./console-assets.js";
 import { consoleDeviceRoutes } from "./console-device-routes.js";
 
@@ -53,6 +54,8 @@ export const consolePlugin: FastifyPluginAsyncZod<ConsoleOptions> = async (app, 
   const assets = await loadConsoleAssets(options.assetsDir);
   if (!assets) app.log.warn({ assetsDir: options.assetsDir }, "CONSOLE is on but the console is not built; /console answers 503 until npm run build");
 
+  // A page a browser renders: helmet's full set, which the API's JSON answers go without (plugins/security.ts).
+  app.addHook("onRequest", browserPageHeaders());
   app.addHook("onSend", async (_request, reply) => {
     reply.header("content-security-policy", CONSOLE_CSP);
   });

@@ -50,3 +50,8 @@ export function parseApiKeyList(raw: string): ParsedApiKeys {
 export function hashApiKey(key: string): Buffer {
   return hash("sha256", key, "buffer");
 }
+
+/** The same digest in hex: how the key ring looks keys up. */
+export function hashApiKeyHex(key: string): string {
+  return hash("sha256", key, "hex");
+}

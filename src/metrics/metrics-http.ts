@@ -3,7 +3,8 @@
  * template Fastify matched (`/v1/sessions/:sessionId`), never the URL: a raw path would carry session ids and
  * query strings (and grow without bound); requests no route matched share `unmatched`.
  */
-import { Counter, Histogram, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
+import { CellCounter, CellHistogram, type CounterCell, type HistogramCell } from "./metrics-cells.js";
 
 /** Methods Node's parser accepts are a fixed list, but only these are ours; anything else is `other`. */
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
@@ -14,23 +15,39 @@ export interface HttpMetrics {
 
 export function httpMetrics(registry: Registry): HttpMetrics {
   const labelNames = ["method", "route", "status_class"] as const;
-  const requests = new Counter({ name: "lso_http_requests_total", help: "HTTP requests answered, by method, route template and status class.", labelNames, registers: [registry] });
-  const duration = new Histogram({
+  const requests = new CellCounter({ name: "lso_http_requests_total", help: "HTTP requests answered, by method, route template and status class.", labelNames, registers: [registry] });
+  const duration = new CellHistogram({
     name: "lso_http_request_duration_seconds",
     help: "Time to answer an HTTP request (long-polls included), by method, route template and status class.",
     labelNames,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
+  type Cells = { requests: CounterCell; duration: HistogramCell };
+  // One pair of cells per label set; found by the request's raw method, route and status, so the labels are worked
+  // out once per combination. Both maps are bounded by the methods Node parses, our routes and the statuses we send.
+  const byLabels = new Map<string, Cells>();
+  const byRequest = new Map<string, Cells>();
+  const cellsOf = (method: string, route: string | undefined, statusCode: number): Cells => {
+    const labels = { method: METHODS.has(method) ? method : "other", route: route ?? "unmatched", status_class: `${Math.floor(statusCode / 100)}xx` };
+    const key = `${labels.method} ${labels.status_class} ${labels.route}`;
+    let cells = byLabels.get(key);
+    if (!cells) {
+      cells = { requests: requests.cell(labels), duration: duration.cell(labels) };
+      byLabels.set(key, cells);
+    }
+    return cells;
+  };
   return {
     observe: ({ method, route, statusCode, durationMs }) => {
-      const labels = {
-        method: METHODS.has(method) ? method : "other",
-        route: route ?? "unmatched",
-        status_class: `${Math.floor(statusCode / 100)}xx`,
-      };
-      requests.inc(labels);
-      duration.observe(labels, durationMs / 1000);
+      const key = `${statusCode} ${method} ${route}`;
+      let cells = byRequest.get(key);
+      if (!cells) {
+        cells = cellsOf(method, route, statusCode);
+        byRequest.set(key, cells);
+      }
+      cells.requests.inc();
+      cells.duration.observe(durationMs / 1000);
     },
   };
 }

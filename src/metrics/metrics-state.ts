@@ -3,40 +3,43 @@
  * script refused). A wrapper around the State, so both backends are measured the same way and neither knows.
  */
 import { performance } from "node:perf_hooks";
-import { Counter, Histogram, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
+import { CellCounter, CellHistogram } from "./metrics-cells.js";
 import type { State } from "../state/state.js";
 
-/** One store method's label set, built once: prom-client looks each up by it on every call. */
 type Labels = { backend: string; store: string; operation: string };
-type Observe = (labels: Labels, started: number, ok: boolean) => void;
+/** One store method's cells, bound once (metrics-cells.ts): each call is then a count and an observation. */
+type Observe = (started: number, ok: boolean) => void;
+type Observer = (labels: Labels) => Observe;
 
 /**
  * Wraps each store's methods. A Proxy rather than a hand-written wrapper per interface: every method of every store
  * is covered as the interfaces grow, and the store is still called on itself (private fields keep working). Each
- * method's wrapper and labels are made on its first call and kept: store calls sit on every request's path.
+ * method's wrapper and cells are made on its first call and kept: store calls sit on every request's path.
  */
-function instrumentStore<T extends object>(store: T, name: string, backend: string, observe: Observe): T {
+function instrumentStore<T extends object>(store: T, name: string, backend: string, observer: Observer): T {
   const wrappers = new Map<string, { method: unknown; wrapper: (...args: unknown[]) => unknown }>();
-  const wrap = (method: (...a: unknown[]) => unknown, labels: Labels) => (...args: unknown[]) => {
+  const observers = new Map<string, Observe>();
+  const wrap = (method: (...a: unknown[]) => unknown, observe: Observe) => (...args: unknown[]) => {
     const started = performance.now();
     let result: unknown;
     try {
       result = method.apply(store, args);
     } catch (error) {
-      observe(labels, started, false);
+      observe(started, false);
       throw error;
     }
     if (!(result instanceof Promise)) {
-      observe(labels, started, true);
+      observe(started, true);
       return result;
     }
     return result.then(
       (resolved: unknown) => {
-        observe(labels, started, true);
+        observe(started, true);
         return resolved;
       },
       (error: unknown) => {
-        observe(labels, started, false);
+        observe(started, false);
         throw error;
       },
     );
@@ -47,7 +50,13 @@ function instrumentStore<T extends object>(store: T, name: string, backend: stri
       if (typeof value !== "function" || typeof property !== "string") return value;
       const known = wrappers.get(property);
       if (known?.method === value) return known.wrapper;
-      const wrapper = wrap(value as (...a: unknown[]) => unknown, { backend, store: name, operation: property });
+      // A method replaced on the store gets a new wrapper, but keeps its cells: one label set, listed once.
+      let observe = observers.get(property);
+      if (!observe) {
+        observe = observer({ backend, store: name, operation: property });
+        observers.set(property, observe);
+      }
+      const wrapper = wrap(value as (...a: unknown[]) => unknown, observe);
       wrappers.set(property, { method: value, wrapper });
       return wrapper;
     },
@@ -57,19 +66,19 @@ function instrumentStore<T extends object>(store: T, name: string, backend: stri
 /** The same State, every store call measured; close(), backend and any extras (the memory backend's sweep) pass through. */
 export function instrumentState<S extends State>(state: S, registry: Registry): S {
   const labelNames = ["backend", "store", "operation"] as const;
-  const operations = new Counter({
+  const operations = new CellCounter({
     name: "lso_state_operations_total",
     help: "Calls to the state backend, by store and operation (ping: readiness).",
     labelNames,
     registers: [registry],
   });
-  const errors = new Counter({
+  const errors = new CellCounter({
     name: "lso_state_errors_total",
     help: "State backend calls that failed (backend unreachable, a script refused), by store and operation.",
     labelNames,
     registers: [registry],
   });
-  const duration = new Histogram({
+  const duration = new CellHistogram({
     name: "lso_state_operation_duration_seconds",
     help: "Latency of state backend calls, by store and operation.",
     labelNames,
@@ -77,10 +86,15 @@ export function instrumentState<S extends State>(state: S, registry: Registry): 
     registers: [registry],
   });
   const backend = state.backend;
-  const observe: Observe = (labels, started, ok) => {
-    operations.inc(labels);
-    if (!ok) errors.inc(labels);
-    duration.observe(labels, (performance.now() - started) / 1000);
+  const observe: Observer = (labels) => {
+    const counted = operations.cell(labels);
+    const failed = errors.cell(labels);
+    const timed = duration.cell(labels);
+    return (started, ok) => {
+      counted.inc();
+      if (!ok) failed.inc();
+      timed.observe((performance.now() - started) / 1000);
+    };
   };
   // Every store the state holds, named as the state names it: a store added to the State is measured at once.
   const stores = Object.fromEntries(

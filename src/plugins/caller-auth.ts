@@ -3,7 +3,7 @@
  * unauthenticated caller is turned away before its body is read. A missing, repeated or wrong key all get the same
  * 401, which says nothing about which clients exist.
  */
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, onRequestHookHandler } from "fastify";
 import fp from "fastify-plugin";
 import type { CallerPolicy, PolicyBook } from "../lib/caller-policy.js";
 import type { ApiKeyRing } from "../credentials/api-key-ring.js";
@@ -23,6 +23,11 @@ export const API_KEY_HEADER = "x-api-key";
 export interface CallerAuthOptions {
   keyRing: ApiKeyRing;
   policies: PolicyBook;
+  /**
+   * Runs next, for an authenticated caller, in the same hook (the per-client rate limit): each hook is a step of
+   * Fastify's hook runner on every request of the scope.
+   */
+  thenForCaller?: onRequestHookHandler;
 }
 
 async function callerAuth(app: FastifyInstance, options: CallerAuthOptions): Promise<void> {
@@ -30,7 +35,8 @@ async function callerAuth(app: FastifyInstance, options: CallerAuthOptions): Pro
   // null until onRequest sets it; fastify 5 forbids shared object defaults on requests.
   app.decorateRequest("callerPolicy", null as unknown as CallerPolicy);
   // Callback style: no I/O here, and an async hook costs a promise per request.
-  app.addHook("onRequest", (request, _reply, done) => {
+  const { thenForCaller } = options;
+  app.addHook("onRequest", function authenticate(request, reply, done) {
     const presented = request.headers[API_KEY_HEADER];
     const clientId = typeof presented === "string" && presented.length > 0 ? options.keyRing.verify(presented) : undefined;
     if (!clientId) {
@@ -40,7 +46,8 @@ async function callerAuth(app: FastifyInstance, options: CallerAuthOptions): Pro
     request.clientId = clientId;
     request.callerPolicy = options.policies.of(clientId);
     request.log = request.log.child({ clientId });
-    done();
+    if (thenForCaller) thenForCaller.call(this, request, reply, done);
+    else done();
   });
 }
 

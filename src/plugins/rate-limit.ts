@@ -7,13 +7,13 @@
  * Routes with `config: { rateLimit: false }` (the probes, /metrics) are not counted: they must answer the same
  * whatever the state backend does, and repeating them costs nothing.
  *
- * The counting is rate-limiter-flexible's, behind the state layer's RateLimitStore, so replicas on Redis share one
- * count per caller. (@fastify/rate-limit would run at most one of its global limiters per request, and its Redis
+ * The counting is the state layer's RateLimitStore (in memory, a Map; on Redis, rate-limiter-flexible's), so
+ * replicas on Redis share one count per caller. (@fastify/rate-limit would run at most one of its global limiters per request, and its Redis
  * store has no fallback while Redis is down; the two limiters here must both run, before and after authentication.)
  */
-import type { FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from "fastify";
 import { AppError } from "../errors.js";
-import type { RateLimitStore } from "../state/rate-limit-store.js";
+import type { RateLimitStore, RateLimitVerdict } from "../state/rate-limit-store.js";
 
 const WINDOW_MS = 60_000;
 
@@ -38,30 +38,46 @@ function setHeaders(reply: FastifyReply, limit: number, remaining: number, reset
   reply.header("ratelimit-reset", String(resetSeconds));
 }
 
+/** Sets the headers and lets the request on, or refuses it. A plain function, so no closure is made per request. */
+function answer(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, name: string, limit: number, verdict: RateLimitVerdict): void {
+  const resetSeconds = Math.max(1, Math.ceil(verdict.resetInMs / 1000));
+  // The later, narrower limiter (per client) overwrites the per-IP headers: it is the one the caller can act on.
+  setHeaders(reply, limit, verdict.remaining, resetSeconds);
+  if (!verdict.allowed) {
+    request.log.warn({ limiter: name, limit }, "rate limit exceeded");
+    done(new AppError("LSO_ERR_RATE_LIMITED", { retryAfterSeconds: resetSeconds }));
+    return;
+  }
+  done();
+}
+
 /**
  * An onRequest hook that counts the request against one limiter and refuses it once over the limit. Callback style,
- * like the other hooks on every request's path: an async hook costs a promise and a microtask hop per request, and
- * two of these run on every /v1 request.
+ * like the other hooks on every request's path, and it waits only when the store does (Redis): the memory store
+ * answers at once, and two of these run on every /v1 request.
  */
 export function rateLimiter(options: LimiterOptions): onRequestHookHandler {
+  const { name, store } = options;
+  const prefix = `${name}:`;
   return (request, reply, done) => {
     if (request.routeOptions.config.rateLimit === false) {
       done();
       return;
     }
     const limit = options.limit(request);
-    options.store.consume(`${options.name}:${options.key(request)}`, limit, WINDOW_MS).then(
-      ({ allowed, remaining, resetInMs }) => {
-        const resetSeconds = Math.max(1, Math.ceil(resetInMs / 1000));
-        // The later, narrower limiter (per client) overwrites the per-IP headers: it is the one the caller can act on.
-        setHeaders(reply, limit, remaining, resetSeconds);
-        if (!allowed) {
-          request.log.warn({ limiter: options.name, limit }, "rate limit exceeded");
-          done(new AppError("LSO_ERR_RATE_LIMITED", { retryAfterSeconds: resetSeconds }));
-          return;
-        }
-        done();
-      },
+    let verdict: RateLimitVerdict | Promise<RateLimitVerdict>;
+    try {
+      verdict = store.consume(prefix + options.key(request), limit, WINDOW_MS);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (!(verdict instanceof Promise)) {
+      answer(request, reply, done, name, limit, verdict);
+      return;
+    }
+    verdict.then(
+      (settled) => answer(request, reply, done, name, limit, settled),
       // The store's own failure (Redis down): the error handler answers it in the envelope.
       (error: unknown) => done(error as Error),
     );

@@ -104,7 +104,9 @@ export class SessionService {
   private async readRecord(id: string, caller: CallerContext, options: ReadOptions): Promise<{ record: SessionRecord; exposeScores: boolean }> {
     const { sync, hub } = this.deps;
     const actor: Actor = { id: caller.clientId, log: caller.log };
-    let record = await this.owned(id, caller);
+    // Read-only: this path only reads the record, or spreads it into new ones (sync), so the store need not copy it.
+    // The store is read here rather than through owned(): one async step fewer on every read.
+    let record = this.ownedBy(await this.deps.store.get(id, { readOnly: true }), caller);
     const exposeScores = this.deps.policyOf(record.clientId).decision.exposeScores;
     const patch = options.clientDigest === undefined ? undefined : this.digestPatch(record, options.clientDigest);
     const waitMs = Math.min(options.waitMs ?? 0, this.deps.maxWaitMs);
@@ -189,7 +191,10 @@ export class SessionService {
 
   /** A session that does not exist and one that belongs to another caller look the same: 404. */
   private async owned(id: string, caller: CallerContext): Promise<SessionRecord> {
-    const record = await this.deps.store.get(id);
+    return this.ownedBy(await this.deps.store.get(id), caller);
+  }
+
+  private ownedBy(record: SessionRecord | undefined, caller: CallerContext): SessionRecord {
     if (!record || record.clientId !== caller.clientId || record.erased) this.notFound();
     return record;
   }

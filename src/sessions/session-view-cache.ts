@@ -14,6 +14,8 @@ export interface EncodedView {
 
 interface Entry extends EncodedView {
   version: string;
+  /** The cache's clock when the entry last moved to the most recent end. */
+  movedAt: number;
 }
 
 /** About 1 KB per entry, so about 10 MB at most. */
@@ -21,6 +23,8 @@ export const SETTLED_VIEW_CACHE_ENTRIES = 10_000;
 
 export class SettledViewCache {
   private readonly entries = new Map<string, Entry>();
+  /** Counts moves to the most recent end (sets and refreshes). */
+  private clock = 0;
 
   constructor(private readonly maxEntries = SETTLED_VIEW_CACHE_ENTRIES) {}
 
@@ -35,15 +39,20 @@ export class SettledViewCache {
       this.entries.delete(sessionId);
       return undefined;
     }
-    // Map keeps insertion order: re-inserting marks the entry as the most recently read.
-    this.entries.delete(sessionId);
-    this.entries.set(sessionId, entry);
+    // Map keeps insertion order: re-inserting marks the entry as the most recently read. Only once it has fallen
+    // into the older half, though: a hot entry is read again and again, and moving it on every read (a Map delete
+    // and set) cost more than the lookup. Nothing in the newer half is ever the next to go.
+    if (this.clock - entry.movedAt >= this.maxEntries / 2) {
+      this.entries.delete(sessionId);
+      entry.movedAt = ++this.clock;
+      this.entries.set(sessionId, entry);
+    }
     return entry;
   }
 
   set(sessionId: string, version: string, encoded: EncodedView): void {
     this.entries.delete(sessionId);
-    this.entries.set(sessionId, { ...encoded, version });
+    this.entries.set(sessionId, { ...encoded, version, movedAt: ++this.clock });
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 

@@ -1,13 +1,12 @@
 /**
- * RateLimitStore on rate-limiter-flexible: one limiter per (limit, window) pair, made by the backend (memory or
- * Redis) and kept for the life of the state. A limiter resolves while the key is within its limit and rejects
- * with a RateLimiterRes once over it; any other rejection is the store's own failure. On Redis every limiter of
- * one window counts the same key; in memory each keeps its own count, so a key whose limit changes (a caller's
- * policy, updated) starts afresh there.
+ * RateLimitStore on rate-limiter-flexible (the Redis backend's): one limiter per (limit, window) pair, kept for the
+ * life of the state. A limiter resolves while the key is within its limit and rejects with a RateLimiterRes once
+ * over it; any other rejection is the store's own failure. Every limiter counts the same Redis key, so a key whose
+ * limit changes (a caller's policy, updated) keeps its count.
  * @see https://github.com/animir/node-rate-limiter-flexible/wiki/Options
  */
 import { RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
-import type { RateLimitStore, RateLimitVerdict } from "./rate-limit-store.js";
+import { checkWindow, type RateLimitStore, type RateLimitVerdict } from "./rate-limit-store.js";
 
 export type LimiterFactory = (limit: number, durationSeconds: number) => RateLimiterAbstract;
 
@@ -17,8 +16,8 @@ export class FlexibleRateLimitStore implements RateLimitStore {
   constructor(private readonly make: LimiterFactory) {}
 
   async consume(key: string, limit: number, windowMs: number): Promise<RateLimitVerdict> {
-    // The library counts in whole seconds (Redis: EX); a fraction would silently become a window that never ends.
-    if (!Number.isInteger(windowMs / 1000) || windowMs < 1000) throw new RangeError(`rate-limit window must be whole seconds, got ${windowMs} ms`);
+    const invalid = checkWindow(windowMs);
+    if (invalid) throw invalid;
     const id = `${limit}/${windowMs}`;
     let limiter = this.limiters.get(id);
     if (!limiter) {

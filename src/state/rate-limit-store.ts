@@ -1,7 +1,7 @@
 /**
- * Counters for the API's own rate limits: fixed windows per key, counted by rate-limiter-flexible (memory: its
- * RateLimiterMemory; Redis: its RateLimiterRedis, one counter per key shared by every replica). Windows follow
- * the wall clock (the library's and Redis' expiry), not the state's injected Clock.
+ * Counters for the API's own rate limits: fixed windows per key (memory: a Map in this process; Redis:
+ * rate-limiter-flexible's RateLimiterRedis, one counter per key shared by every replica). Windows follow the wall
+ * clock (Redis' expiry), not the state's injected Clock.
  */
 
 export interface RateLimitVerdict {
@@ -14,6 +14,14 @@ export interface RateLimitVerdict {
 }
 
 export interface RateLimitStore {
-  /** Counts one request for `key` against `limit` per `windowMs` (whole seconds, at least one). */
-  consume(key: string, limit: number, windowMs: number): Promise<RateLimitVerdict>;
+  /**
+   * Counts one request for `key` against `limit` per `windowMs` (whole seconds, at least one). The memory backend
+   * answers at once (no promise on every request's path); a bad window is always a rejected promise.
+   */
+  consume(key: string, limit: number, windowMs: number): RateLimitVerdict | Promise<RateLimitVerdict>;
+}
+
+/** Redis counts in whole seconds (EX): a fraction would silently become a window that never ends. */
+export function checkWindow(windowMs: number): RangeError | undefined {
+  return Number.isInteger(windowMs / 1000) && windowMs >= 1000 ? undefined : new RangeError(`rate-limit window must be whole seconds, got ${windowMs} ms`);
 }

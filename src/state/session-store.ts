@@ -130,11 +130,20 @@ export interface SessionListPosition {
 /** What admitLive answers: a slot was taken, or the client is at its cap and one frees at `freesAt` at the latest. */
 export type LiveAdmission = { admitted: true } | { admitted: false; freesAt: number };
 
+export interface ReadOptions {
+  /** The caller only reads the record (and what it spreads into new objects): no copy is needed. */
+  readOnly?: boolean;
+}
+
 export interface SessionStore {
   /** Writes the whole record (and indexes its dueAt, when set). */
   put(record: SessionRecord): Promise<void>;
-  /** Undefined when absent or past its expiresAt. */
-  get(id: string): Promise<SessionRecord | undefined>;
+  /**
+   * Undefined when absent or past its expiresAt. The record is the caller's own copy, unless it asks for a
+   * read-only one: then the memory store hands out the record it holds (frozen, so a change throws rather than
+   * reaching the store) instead of copying it on every read; Redis decodes a fresh one either way.
+   */
+  get(id: string, options?: ReadOptions): Promise<SessionRecord | undefined>;
   /**
    * Applies the patch and returns the new record, or undefined when the record is gone. With a fence, only while
    * the record's claim is still fence.claim (atomically); undefined, and nothing written, once a later claim took it.

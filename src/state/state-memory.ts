@@ -1,6 +1,6 @@
 /**
  * The in-process state: right for one instance and for tests. Every store reads the one injected clock (rate
- * limits excepted: rate-limiter-flexible keeps wall-clock windows and drops them itself); one unref'd timer sweeps
+ * limits excepted: their windows follow the wall clock, as Redis' do); one unref'd timer sweeps
  * what expired, so memory stays bounded by live data. close() stops that timer and forgets
  * the secrets and biometrics held (idempotent responses, images); it may be called more than once.
  */
@@ -11,8 +11,7 @@ import { MemoryIdempotencyStore } from "./memory/idempotency-store-memory.js";
 import { MemoryImageStore } from "./memory/image-store-memory.js";
 import { MemoryLeaseStore } from "./memory/lease-store-memory.js";
 import { MemoryLockoutStore } from "./memory/lockout-store-memory.js";
-import { createMemoryRateLimitStore } from "./memory/rate-limit-store-memory.js";
-import type { FlexibleRateLimitStore } from "./rate-limit-flexible.js";
+import { MemoryRateLimitStore } from "./memory/rate-limit-store-memory.js";
 import { MemoryQuotaBucket } from "./memory/quota-bucket-memory.js";
 import { MemorySessionStore } from "./memory/session-store-memory.js";
 import { MemorySignalBus } from "./memory/signal-bus-memory.js";
@@ -27,7 +26,7 @@ export interface MemoryState extends State {
   sessions: MemorySessionStore;
   idempotency: MemoryIdempotencyStore;
   lockout: MemoryLockoutStore;
-  rateLimits: FlexibleRateLimitStore;
+  rateLimits: MemoryRateLimitStore;
   outbox: MemoryWebhookOutbox;
   audit: MemoryAuditLog;
   images: MemoryImageStore;
@@ -49,7 +48,7 @@ export function createMemoryState(clock: Clock, options: MemoryStateOptions = {}
     sessions: new MemorySessionStore(clock),
     idempotency: new MemoryIdempotencyStore(clock),
     lockout: new MemoryLockoutStore(clock),
-    rateLimits: createMemoryRateLimitStore(),
+    rateLimits: new MemoryRateLimitStore(),
     outbox: new MemoryWebhookOutbox(clock),
     audit: new MemoryAuditLog(clock),
     images: new MemoryImageStore(clock),
@@ -58,7 +57,7 @@ export function createMemoryState(clock: Clock, options: MemoryStateOptions = {}
     quota: new MemoryQuotaBucket(options.quotaClock ?? systemClock),
     receiptKey: randomBytes(32),
     sweep: () => {
-      for (const store of [state.sessions, state.idempotency, state.lockout, state.outbox, state.audit]) store.sweep();
+      for (const store of [state.sessions, state.idempotency, state.lockout, state.outbox, state.audit, state.rateLimits]) store.sweep();
     },
     ping: async () => undefined,
     close: async () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { CONSOLE_CSP } from "../../src/console/console-plugin.js";
+import { helmetHeaders } from "../../src/plugins/security.js";
 import type { FaceGateway } from "../../src/face/face-gateway.js";
 import { createLogger } from "../../src/logger.js";
 import { auth, createSession, startStack, type TestStack } from "../helpers/app-harness.js";
@@ -86,6 +87,17 @@ describe("what /console serves", () => {
     const api = await app.inject({ url: "/healthz" });
     expect(api.headers["content-security-policy"]).not.toBe(CONSOLE_CSP);
     expect(api.headers["content-security-policy"]).toContain("default-src 'none'");
+    await app.close();
+  });
+
+  it("when the page is served, then it carries helmet's full set (the API's JSON answers carry the leaner REST set)", async () => {
+    const app = await appWith({});
+    const helmet = Object.fromEntries(helmetHeaders().filter(([name]) => name !== "content-security-policy"));
+    expect(Object.keys(helmet)).toEqual(expect.arrayContaining(["cross-origin-opener-policy", "referrer-policy", "x-frame-options"]));
+    const page = await app.inject({ url: "/console" });
+    expect(page.headers).toMatchObject({ ...helmet, "content-security-policy": CONSOLE_CSP, "cache-control": "no-cache" });
+    const api = await app.inject({ url: "/healthz" });
+    expect(api.headers["referrer-policy"]).toBeUndefined();
     await app.close();
   });
 

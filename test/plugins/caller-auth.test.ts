@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyRing } from "../../src/credentials/api-key-ring.js";
 import { auth, CLIENTS, createSession, startStack, type TestStack } from "../helpers/app-harness.js";
@@ -122,5 +123,15 @@ describe("ApiKeyRing", () => {
     expect(ring.verify("new-key-0123456789abc")).toBe("a");
     expect(ring.verify("b-key-0123456789abcdef")).toBe("b");
     expect(ring.size).toBe(2);
+  });
+
+  it("when a client holds a key and a SHA-256 entry (rotating), then both verify, and near misses of either do not", () => {
+    const hashed = createHash("sha256").update("vault-key-0123456789abc").digest("hex").toUpperCase();
+    const ring = new ApiKeyRing([
+      { clientId: "a", key: "plain-key-0123456789abc" },
+      { clientId: "a", sha256: hashed },
+    ]);
+    expect(["plain-key-0123456789abc", "vault-key-0123456789abc"].map((key) => ring.verify(key))).toEqual(["a", "a"]);
+    expect(["plain-key-0123456789ab", "vault-key-0123456789abd", hashed, ""].map((key) => ring.verify(key))).toEqual([undefined, undefined, undefined, undefined]);
   });
 });

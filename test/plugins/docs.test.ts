@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { DOCS_CSP } from "../../src/plugins/docs.js";
+import { helmetHeaders } from "../../src/plugins/security.js";
 import { OPENAPI_PATH } from "../../scripts/openapi-document.js";
 import { startStack, type TestStack } from "../helpers/app-harness.js";
 
@@ -60,6 +61,16 @@ describe("/docs", () => {
     const served = (await stack.app.inject({ method: "GET", url: "/docs/json" })).json() as { paths: object; servers: unknown };
     expect(served.paths).toEqual(committed.paths);
     expect(served.servers).toEqual([{ url: "/", description: "This server" }]);
+  });
+
+  it("when the page and its document are loaded, then they carry helmet's full set, as a page a browser renders should", async () => {
+    const helmet = Object.fromEntries(helmetHeaders().filter(([name]) => name !== "content-security-policy"));
+    expect(Object.keys(helmet)).toEqual(expect.arrayContaining(["cross-origin-opener-policy", "referrer-policy", "x-frame-options"]));
+    for (const url of ["/docs", "/docs/json"]) {
+      const res = await stack.app.inject({ method: "GET", url });
+      expect({ url, headers: res.headers }).toMatchObject({ url, headers: helmet });
+      expect({ url, cacheControl: res.headers["cache-control"] }).toEqual({ url, cacheControl: undefined });
+    }
   });
 
   it("when any other route answers, then it keeps the strict CSP", async () => {

@@ -1,7 +1,7 @@
 /** Hardening: security headers, no CORS, rate limits per IP and per client, proxy trust, server timeouts. */
 import type { Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { helmetHeaders } from "../../src/plugins/security.js";
+import { API_SECURITY_HEADERS, helmetHeaders } from "../../src/plugins/security.js";
 import { auth, CLIENTS, startStack, type TestStack } from "../helpers/app-harness.js";
 
 let stack: TestStack | undefined;
@@ -11,24 +11,33 @@ afterEach(async () => {
 });
 
 describe("security headers and CORS", () => {
-  it("when any route answers, then it carries helmet's headers and a CSP that allows nothing", async () => {
+  it("when any route answers, then it carries the API's headers: no-store and a CSP that allows nothing", async () => {
     stack = await startStack();
     const res = await stack.app.inject({ method: "GET", url: "/v1/sessions/6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b", headers: auth() });
     expect(res.headers["x-content-type-options"]).toBe("nosniff");
     expect(res.headers["content-security-policy"]).toBe("default-src 'none';frame-ancestors 'none'");
     expect(res.headers["strict-transport-security"]).toMatch(/max-age=/);
-    expect(res.headers["x-frame-options"]).toBe("SAMEORIGIN");
+    expect(res.headers["x-frame-options"]).toBe("DENY");
+    expect(res.headers["cache-control"]).toBe("no-store");
   });
 
-  it("when answers of every kind are sent (200, 401, 404), then each carries every header helmet sets, as helmet sets it", async () => {
-    stack = await startStack();
-    const expected = Object.fromEntries(helmetHeaders());
-    // Helmet's full set, worked out once at startup: not an empty list that would make the check below vacuous.
-    expect(Object.keys(expected)).toEqual(expect.arrayContaining(["content-security-policy", "cross-origin-opener-policy", "cross-origin-resource-policy", "referrer-policy", "strict-transport-security", "x-content-type-options", "x-frame-options"]));
-    expect(expected["cross-origin-resource-policy"]).toBe("same-origin");
-    for (const [url, headers] of [["/healthz", {}], ["/v1/sessions/x", {}], ["/nowhere", {}]] as const) {
-      const res = await stack.app.inject({ method: "GET", url, headers });
-      expect(res.headers).toMatchObject(expected);
+  it("when answers of every kind are sent (200, 400, 401, 404, 429), then each carries the OWASP REST set and none of helmet's HTML-only headers", async () => {
+    stack = await startStack({ RATE_LIMIT_PER_IP_PER_MINUTE: "4" });
+    const htmlOnly = helmetHeaders()
+      .map(([name]) => name)
+      .filter((name) => !(name in API_SECURITY_HEADERS));
+    // What the API leaves out is helmet's page-only set: not an empty list that would make the check below vacuous.
+    expect(htmlOnly).toEqual(expect.arrayContaining(["cross-origin-opener-policy", "cross-origin-resource-policy", "referrer-policy", "x-xss-protection"]));
+    const answers = [];
+    for (const [url, headers] of [["/healthz", {}], ["/v1/sessions/x", {}], ["/nowhere", {}], ["/openapi.json", {}], ["/v1/sessions/x", auth()]] as const) {
+      answers.push(await stack.app.inject({ method: "GET", url, headers }));
+    }
+    const limited = await stack.app.inject({ method: "GET", url: "/nowhere" });
+    answers.push(limited);
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 401, 404, 200, 400, 429]);
+    for (const res of answers) {
+      expect(res.headers).toMatchObject({ ...API_SECURITY_HEADERS, "x-request-id": expect.any(String) });
+      expect(Object.keys(res.headers).filter((name) => htmlOnly.includes(name))).toEqual([]);
     }
   });
 

@@ -85,6 +85,17 @@ describe("SettledViewCache", () => {
     expect([cache.get("a", "v")?.body, cache.get("b", "v")?.body, cache.get("c", "v")?.body]).toEqual(["A", undefined, "C"]);
   });
 
+  it("when an entry read recently is still in the newer half, then later sets push out the older entries, never it", () => {
+    const cache = new SettledViewCache(4);
+    for (const id of ["a", "b", "c", "d"]) cache.set(id, "v", { body: id, etag: id });
+    // "a" is the oldest: this read moves it to the newest end; "d" is in the newer half, so its read leaves it.
+    cache.get("a", "v");
+    cache.get("d", "v");
+    cache.set("e", "v", { body: "e", etag: "e" });
+    cache.set("f", "v", { body: "f", etag: "f" });
+    expect(["a", "b", "c", "d", "e", "f"].map((id) => cache.get(id, "v")?.body)).toEqual(["a", undefined, undefined, "d", "e", "f"]);
+  });
+
   it("when the version differs, then the entry is a miss and is dropped", () => {
     const cache = new SettledViewCache();
     cache.set("a", "v1", { body: "A", etag: "a" });

@@ -1,6 +1,6 @@
 /**
  * The RateLimitStore contract, for every backend: fixed windows per key, starting at the first request. Windows
- * follow the wall clock (rate-limiter-flexible's and Redis' expiry, not the test's ManualClock), so the one test
+ * follow the wall clock (Redis' expiry, not the test's ManualClock), so the one test
  * that needs a window to end uses a one-second window and waits until the store says it has ended.
  */
 import { setTimeout as sleep } from "node:timers/promises";
@@ -47,6 +47,13 @@ describe.each(backends)("RateLimitStore ($name)", (backend) => {
     await store().consume("ip:1", 2, MINUTE);
     await store().consume("ip:1", 2, MINUTE);
     expect(await store().consume("ip:2", 2, MINUTE)).toMatchObject({ allowed: true, remaining: 1 });
+  });
+
+  it("when a key's limit changes within its window (a caller's policy, updated), then its count goes on", async () => {
+    await store().consume("client:acme", 3, MINUTE);
+    await store().consume("client:acme", 3, MINUTE);
+    expect(await store().consume("client:acme", 5, MINUTE)).toMatchObject({ allowed: true, remaining: 2 });
+    expect(await store().consume("client:acme", 2, MINUTE)).toMatchObject({ allowed: false, remaining: 0 });
   });
 
   it("when a window is not whole seconds, then the store refuses it rather than count without an end", async () => {

@@ -50,6 +50,19 @@ describe.each(backends)("SessionStore ($name)", (backend) => {
     expect(await store().get(randomUUID())).toBeUndefined();
   });
 
+  it("when a record is read read-only, then it equals the record, and a change to it (refused in memory) never reaches the store", async () => {
+    const r = await put({ subject: "user-1", snapshot: { status: "Running", attempts: [{ attemptId: 1, attemptStatus: "Running" }] } });
+    const read = await store().get(r.id, { readOnly: true });
+    expect(read).toEqual(r);
+    try {
+      read!.snapshot!.attempts[0]!.attemptId = 99;
+      read!.subject = "changed";
+    } catch {
+      // The memory store's records are frozen: the change throws (state-memory.test.ts asserts that it does).
+    }
+    expect(await store().get(r.id)).toEqual(r);
+  });
+
   it("when the writer changes its record after put, then the stored copy keeps what was put, nested values included", async () => {
     const r = record({ snapshot: { status: "Running", attempts: [{ attemptId: 1, attemptStatus: "Running" }] } });
     await store().put(r);

@@ -8,6 +8,7 @@ import {
   holdsLiveSlot,
   type ClaimFence,
   type LiveAdmission,
+  type ReadOptions,
   type SessionListQuery,
   type SessionRecord,
   type SessionRecordPatch,
@@ -20,8 +21,8 @@ import { SessionListIndex } from "./session-list-index.js";
 
 /**
  * A deep copy of plain data (objects, arrays, primitives), which is all a record holds; anything else falls back to
- * structuredClone. Every read copies (callers must not reach the stored record), and structuredClone cost a settled
- * GET about a tenth of its CPU.
+ * structuredClone. Every read copies (callers must not reach the stored record) unless it asks for a read-only
+ * record, and structuredClone cost a settled GET about a tenth of its CPU.
  */
 function clonePlain<T>(value: T): T {
   if (typeof value !== "object" || value === null) return value;
@@ -33,6 +34,16 @@ function clonePlain<T>(value: T): T {
 }
 
 const copy = (record: SessionRecord): SessionRecord => clonePlain(record);
+
+/**
+ * Stored records are frozen, nested values too, so the one a read-only get hands out cannot be changed by its reader
+ * (a change throws). Writes build new records by spreading the stored one: the parts they share are frozen already.
+ */
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== "object" || value === null || Object.isFrozen(value)) return value;
+  for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
+  return Object.freeze(value);
+}
 
 export class MemorySessionStore implements SessionStore {
   private readonly records = new Map<string, SessionRecord>();
@@ -53,9 +64,9 @@ export class MemorySessionStore implements SessionStore {
     else this.liveSlots.release(record.clientId, record.id);
   }
 
-  async get(id: string): Promise<SessionRecord | undefined> {
+  async get(id: string, options?: ReadOptions): Promise<SessionRecord | undefined> {
     const record = this.live(id);
-    return record && copy(record);
+    return record && (options?.readOnly ? record : copy(record));
   }
 
   async update(id: string, patch: SessionRecordPatch, fence?: ClaimFence): Promise<SessionRecord | undefined> {
@@ -67,7 +78,7 @@ export class MemorySessionStore implements SessionStore {
   async markOutcomeCounted(id: string, at: number): Promise<boolean> {
     const current = this.live(id);
     if (!current || current.outcomeCountedAt !== undefined) return false;
-    this.records.set(id, { ...current, outcomeCountedAt: at });
+    this.records.set(id, Object.freeze({ ...current, outcomeCountedAt: at }));
     return true;
   }
 
@@ -146,7 +157,7 @@ export class MemorySessionStore implements SessionStore {
   /** Stores the record and indexes its due time when that changed. */
   private write(record: SessionRecord): SessionRecord {
     const before = this.records.get(record.id)?.dueAt;
-    this.records.set(record.id, record);
+    this.records.set(record.id, deepFreeze(record));
     if (record.dueAt !== undefined && record.dueAt !== before) this.due.push(record.id, record.dueAt);
     return record;
   }

@@ -162,6 +162,7 @@ export class RedisSessionStore implements SessionStore {
     await tx.exec();
   }
 
+  // Every read decodes a fresh record, so a read-only one (ReadOptions) costs nothing less.
   async get(id: string): Promise<SessionRecord | undefined> {
     const hash = await this.redis.hgetall(this.keys.sessions.record(id));
     if (Object.keys(hash).length === 0) return undefined;
