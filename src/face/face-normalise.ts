@@ -2,7 +2,6 @@ import type { z } from "zod";
 
 import type { FaceAttempt, FaceSession, SessionKind } from "./face-gateway.js";
 import {
-  canonicalOperationState,
   livenessSessionSchema,
   livenessWithVerifySessionSchema,
   type LivenessSessionBody,
@@ -45,33 +44,11 @@ function toAttempt(attempt: AnyAttempt): FaceAttempt {
  */
 export function toFaceSession(kind: SessionKind, body: unknown): FaceSession {
   if (kind === "liveness") {
-    const fresh = freshLivenessSession(body);
-    if (fresh) return fresh;
     const session = check(livenessSessionSchema.safeParse(body));
     return base(kind, session);
   }
   const session = check(livenessWithVerifySessionSchema.safeParse(body));
   return { ...base(kind, session), verifyReferences: session.results.verifyReferences };
-}
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
-
-/**
- * A liveness session with no attempt yet (every create's reply, and reads before the device came): checked by hand,
- * exactly as livenessSessionSchema checks it, because zod's generic walk cost a create more than the rest of its
- * parsing. Anything else (an attempt, a field of the wrong type) is undefined here and goes to the schema, which
- * also names what failed.
- */
-function freshLivenessSession(body: unknown): FaceSession | undefined {
-  if (!isObject(body)) return undefined;
-  const { sessionId, authToken, status, modelVersion, results } = body;
-  if (typeof sessionId !== "string" || sessionId === "" || typeof authToken !== "string" || authToken === "") return undefined;
-  const state = typeof status === "string" ? canonicalOperationState(status) : undefined;
-  if (state === undefined || (modelVersion != null && typeof modelVersion !== "string")) return undefined;
-  if (!isObject(results) || !Array.isArray(results.attempts) || results.attempts.length !== 0) return undefined;
-  const out: FaceSession = { sessionId, kind: "liveness", authToken, status: state, attempts: [] };
-  if (typeof modelVersion === "string") out.modelVersion = modelVersion;
-  return out;
 }
 
 function check<T>(parsed: z.ZodSafeParseResult<T>): T {

@@ -21,13 +21,8 @@ const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform(
  * OperationState (modelAsString). Matched case-insensitively and returned in its canonical casing: Face already
  * changed the casing of one enum between docs and service (see livenessDecision), so don't bet on this one.
  */
-const operationStateByLowerCase = new Map<string, FaceOperationState>(operationStates.map((state) => [state.toLowerCase(), state]));
-
-/** An OperationState in its canonical casing, matched case-insensitively; undefined when it is none. */
-export const canonicalOperationState = (value: string): FaceOperationState | undefined => operationStateByLowerCase.get(value.toLowerCase());
-
 const operationState = z.string().transform((value, ctx): FaceOperationState => {
-  const match = canonicalOperationState(value);
+  const match = operationStates.find((state) => state.toLowerCase() === value.toLowerCase());
   if (match) return match;
   ctx.addIssue({ code: "custom", message: `unknown OperationState "${value}"` });
   return z.NEVER;
