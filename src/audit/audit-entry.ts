@@ -46,7 +46,14 @@ function originOf(url: string | undefined): string | undefined {
 
 /** Drops undefined values so the stored JSON holds only what is known. */
 function compact(entry: AuditEntry): AuditEntry {
-  return Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined)) as AuditEntry;
+  // A key loop into a fresh object: a fraction of Object.entries/filter/fromEntries' cost, and no delete (which
+  // would leave the entry a slow dictionary-mode object for the copy and JSON encoding after it).
+  const out: Record<string, unknown> = {};
+  for (const key in entry) {
+    const value = entry[key as keyof AuditEntry];
+    if (value !== undefined) out[key] = value;
+  }
+  return out as unknown as AuditEntry;
 }
 
 export function toAuditEntry(event: SessionEvent): AuditEntry {
