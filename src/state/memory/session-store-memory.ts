@@ -65,13 +65,14 @@ export class MemorySessionStore implements SessionStore {
 
   constructor(private readonly clock: Clock) {}
 
-  async put(record: SessionRecord): Promise<void> {
+  async put(record: SessionRecord, options?: { releaseLive?: string }): Promise<void> {
     // A put may replace a record: its old index entries go first (its subject or createdAt may differ).
     const previous = this.records.get(record.id);
     if (previous) this.listed.remove(previous);
     this.listed.add(this.write(frozenCopy(record)));
     if (holdsLiveSlot(record, this.clock.now())) this.liveSlots.hold(record.clientId, record.id, record.authTokenExpiresAt);
     else this.liveSlots.release(record.clientId, record.id);
+    if (options?.releaseLive !== undefined) this.liveSlots.release(record.clientId, ticketMember(options.releaseLive));
   }
 
   async get(id: string, options?: ReadOptions): Promise<SessionRecord | undefined> {
