@@ -46,21 +46,38 @@ function originOf(url: string | undefined): string | undefined {
 
 /** Drops undefined values so the stored JSON holds only what is known. */
 function compact(entry: AuditEntry): AuditEntry {
-  return Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined)) as AuditEntry;
+  // A key loop into a fresh object: a fraction of Object.entries/filter/fromEntries' cost, and no delete (which
+  // would leave the entry a slow dictionary-mode object for the copy and JSON encoding after it).
+  const out: Record<string, unknown> = {};
+  for (const key in entry) {
+    const value = entry[key as keyof AuditEntry];
+    if (value !== undefined) out[key] = value;
+  }
+  return out as unknown as AuditEntry;
+}
+
+/** The fields every entry starts with, without an undefined faceRequestId: the entries built on it need no compact. */
+function baseOf(event: SessionEvent): AuditEntry {
+  const base: AuditEntry = { at: iso(event.at), event: event.type, actor: identifier(event.actor) ?? "unknown" };
+  const faceRequestId = identifier(event.faceRequestId);
+  if (faceRequestId !== undefined) base.faceRequestId = faceRequestId;
+  return base;
 }
 
 export function toAuditEntry(event: SessionEvent): AuditEntry {
-  const base: AuditEntry = {
-    at: iso(event.at),
-    event: event.type,
-    actor: identifier(event.actor) ?? "unknown",
-    faceRequestId: identifier(event.faceRequestId),
-  };
+  const base = baseOf(event);
   switch (event.type) {
-    case "created":
-      return compact({ ...base, kind: event.kind, callbackOrigin: originOf(event.callbackUrl), consent: event.consent && { ...event.consent } });
+    // A create's two entries are built with only their defined fields (in the order compact would leave them).
+    case "created": {
+      base.kind = event.kind;
+      const callbackOrigin = originOf(event.callbackUrl);
+      if (callbackOrigin !== undefined) base.callbackOrigin = callbackOrigin;
+      if (event.consent !== undefined) base.consent = { ...event.consent };
+      return base;
+    }
     case "tokenIssued":
-      return compact({ ...base, tokenExpiresAt: iso(event.authTokenExpiresAt) });
+      base.tokenExpiresAt = iso(event.authTokenExpiresAt);
+      return base;
     case "attemptSeen":
       return compact({ ...base, attemptId: integer(event.attemptId), attemptStatus: identifier(event.attemptStatus), modelVersion: identifier(event.modelVersion) });
     case "decided":
@@ -86,6 +103,6 @@ export function toAuditEntry(event: SessionEvent): AuditEntry {
       return compact({ ...base, retainUntil: iso(event.retainUntil) });
     case "deletedAtFace":
     case "imageDeleted":
-      return compact(base);
+      return base;
   }
 }

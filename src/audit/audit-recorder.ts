@@ -46,14 +46,19 @@ export function auditRecorder({ audit, sessions, logger }: AuditRecorderDeps): S
       for (const { event } of items) logger.warn({ err: error, sessionId, event: event.type }, "could not append to the audit trail");
       return;
     }
-    for (const { event, entry } of items) {
-      try {
-        const stored = await audit.append(sessionId, entry, record.expiresAt);
-        if (!stored) logger.warn({ sessionId, event: event.type }, "audit trail full; entry dropped");
-      } catch (error) {
-        logger.warn({ err: error, sessionId, event: event.type }, "could not append to the audit trail");
-      }
+    // The whole batch in one store call; the trail keeps its first entries, so the dropped ones are the last.
+    let stored: number;
+    try {
+      stored = await audit.appendMany(
+        sessionId,
+        items.map((item) => item.entry),
+        record.expiresAt,
+      );
+    } catch (error) {
+      for (const { event } of items) logger.warn({ err: error, sessionId, event: event.type }, "could not append to the audit trail");
+      return;
     }
+    for (const { event } of items.slice(stored)) logger.warn({ sessionId, event: event.type }, "audit trail full; entry dropped");
   };
 
   return (event) => {

@@ -62,21 +62,27 @@ export interface FaceCallDeps {
 }
 
 /** A timeout we own, so a timeout is told apart from every other abort, and the timer is always cleared. */
-async function sendWithTimeout<T>(timeoutMs: number, send: (signal: AbortSignal) => PromiseLike<T>) {
+function sendWithTimeout<T>(timeoutMs: number, send: (signal: AbortSignal) => PromiseLike<T>): Promise<T> {
   const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  // Racing guarantees the deadline even if some layer below ignored the abort signal.
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  /*
+   * Whichever settles first, the call or the deadline, settles the promise: the deadline holds even if some layer
+   * below ignored the abort signal. One promise settled by hand rather than Promise.race over a deadline promise.
+   */
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
       controller.abort();
       reject(new FaceTimeout());
     }, timeoutMs);
+    const settle = <V>(finish: (value: V) => void) => (value: V) => {
+      clearTimeout(timer);
+      finish(value);
+    };
+    try {
+      send(controller.signal).then(settle(resolve), settle(reject));
+    } catch (error) {
+      settle(reject)(error);
+    }
   });
-  try {
-    return await Promise.race([Promise.resolve(send(controller.signal)), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 class FaceTimeout extends Error {}

@@ -111,10 +111,21 @@ export function createFaceHttpClient(options: FaceHttpClientOptions = {}): FaceH
         bodyTimeout: 0,
       });
   const dispatcher: Dispatcher = options.dispatcher ?? owned!;
+  /*
+   * The last URL parsed: every create sends to the same one, so a create skips the WHATWG parse. One entry only, so a
+   * read's per-session URL costs what it did (a parse) and nothing is kept that grows.
+   */
+  let last: { href: string; protocol: string; origin: string; path: string } | undefined;
+  const parsed = (href: string) => {
+    if (last?.href === href) return last;
+    const url = new URL(href);
+    last = { href, protocol: url.protocol, origin: url.origin, path: `${url.pathname}${url.search}` };
+    return last;
+  };
 
   return {
     async sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
-      const url = new URL(request.url);
+      const url = parsed(request.url);
       if (url.protocol !== "https:" && !request.allowInsecureConnection) {
         throw new RestError(`Cannot connect to ${url.origin} while allowInsecureConnection is false.`, { code: RestError.REQUEST_SEND_ERROR, request });
       }
@@ -138,7 +149,7 @@ export function createFaceHttpClient(options: FaceHttpClientOptions = {}): FaceH
         try {
           res = await dispatcher.request({
             origin: url.origin,
-            path: `${url.pathname}${url.search}`,
+            path: url.path,
             method: request.method as Dispatcher.HttpMethod,
             headers: headersOf(request, contentType),
             body,

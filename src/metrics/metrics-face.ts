@@ -6,11 +6,12 @@
  *   waits for them, calls shed by the queue or the breaker, queue depth, the breaker's state, Face's Retry-After pause.
  */
 import { performance } from "node:perf_hooks";
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Gauge, type Registry } from "prom-client";
 import { isAppError } from "../errors.js";
 import type { FaceGateway } from "../face/face-gateway.js";
 import type { FaceGuardStats } from "../face/face-guard-stats.js";
 import { guardOperations } from "../face/face-guard-policy.js";
+import { CellCounter, CellHistogram, type CounterCell, type HistogramCell } from "./metrics-cells.js";
 import { mirroredCounter } from "./metrics-registry.js";
 
 /**
@@ -64,13 +65,13 @@ export interface FaceMetrics {
 }
 
 export function faceMetrics(registry: Registry, now: () => number = Date.now): FaceMetrics {
-  const requests = new Counter({
+  const requests = new CellCounter({
     name: "lso_face_requests_total",
     help: "Requests sent to Azure AI Face (retries included), by operation and outcome.",
     labelNames: ["operation", "outcome"] as const,
     registers: [registry],
   });
-  const duration = new Histogram({
+  const duration = new CellHistogram({
     name: "lso_face_request_duration_seconds",
     help: "Latency of requests to Azure AI Face, by operation and outcome.",
     labelNames: ["operation", "outcome"] as const,
@@ -78,21 +79,48 @@ export function faceMetrics(registry: Registry, now: () => number = Date.now): F
     registers: [registry],
   });
 
-  const timed =
-    <A extends unknown[], R>(operation: string, call: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      const started = performance.now();
-      let outcome: FaceOutcome = "ok";
-      try {
-        return await call(...args);
-      } catch (error) {
-        outcome = faceOutcome(error);
-        throw error;
-      } finally {
-        requests.inc({ operation, outcome });
-        duration.observe({ operation, outcome }, (performance.now() - started) / 1000);
+  /*
+   * One operation's cells, by outcome, bound on an outcome's first request (metrics-cells.ts): a request to Face is
+   * then a count and an observation, not two label lookups. Outcomes are a small fixed set, so the map stays small.
+   */
+  const cellsOf = (operation: string) => {
+    const byOutcome = new Map<FaceOutcome, { counted: CounterCell; timed: HistogramCell }>();
+    return (outcome: FaceOutcome, seconds: number) => {
+      let cells = byOutcome.get(outcome);
+      if (!cells) {
+        const labels = { operation, outcome };
+        cells = { counted: requests.cell(labels), timed: duration.cell(labels) };
+        byOutcome.set(outcome, cells);
       }
+      cells.counted.inc();
+      cells.timed.observe(seconds);
     };
+  };
+
+  const timed = <A extends unknown[], R>(operation: string, call: (...args: A) => Promise<R>) => {
+    const record = cellsOf(operation);
+    return (...args: A): Promise<R> => {
+      const started = performance.now();
+      let pending: Promise<R>;
+      try {
+        pending = call(...args);
+      } catch (error) {
+        // A gateway that throws before its promise still answers the caller with a rejection, counted like one.
+        record(faceOutcome(error), (performance.now() - started) / 1000);
+        return Promise.reject(error);
+      }
+      return pending.then(
+        (result) => {
+          record("ok", (performance.now() - started) / 1000);
+          return result;
+        },
+        (error: unknown) => {
+          record(faceOutcome(error), (performance.now() - started) / 1000);
+          throw error;
+        },
+      );
+    };
+  };
 
   return {
     instrument: (inner) => ({

@@ -33,16 +33,17 @@ function instrumentStore<T extends object>(store: T, name: string, backend: stri
       observe(started, true);
       return result;
     }
-    return result.then(
-      (resolved: unknown) => {
-        observe(started, true);
-        return resolved;
-      },
-      (error: unknown) => {
-        observe(started, false);
-        throw error;
-      },
+    /*
+     * The store's own promise goes back to the caller, observed on the side: no derived promise for the caller to
+     * wait on, so one microtask hop and one promise fewer per store call. The side handler is attached first, so it
+     * still observes before the caller resumes, and it handles the rejection for its own branch only: the caller's
+     * promise rejects as the store's did.
+     */
+    result.then(
+      () => observe(started, true),
+      () => observe(started, false),
     );
+    return result;
   };
   return new Proxy(store, {
     get(target, property, receiver) {

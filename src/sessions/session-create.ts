@@ -67,13 +67,21 @@ export async function createSession(deps: CreateDeps, input: CreateSessionInput,
   // Before Face is called: a locked-out subject or device must not cost a Face transaction.
   await deps.lockout?.assertNotLocked(caller.clientId, input);
   // Last of the checks, as it takes a slot: a create refused by any other check holds none.
-  const ticket = await admit(deps, caller);
+  const slot: Slot = { ticket: await admit(deps, caller), released: false };
   try {
-    return await createAdmitted(deps, input, caller);
+    return await createAdmitted(deps, input, caller, slot);
   } finally {
-    // The record, once stored, holds a slot of its own; a create that failed frees the one it took.
-    await deps.store.releaseLive(caller.clientId, ticket).catch((error: unknown) => caller.log.warn({ err: error }, "could not free a live-session slot; it frees itself"));
+    // The record's put gave the ticket's slot back as the record took its own; a create that failed frees it here.
+    if (!slot.released) {
+      await deps.store.releaseLive(caller.clientId, slot.ticket).catch((error: unknown) => caller.log.warn({ err: error }, "could not free a live-session slot; it frees itself"));
+    }
   }
+}
+
+/** A create's live-session ticket, and whether the record's put has given it back. */
+interface Slot {
+  ticket: string;
+  released: boolean;
 }
 
 /**
@@ -91,7 +99,7 @@ async function admit(deps: CreateDeps, caller: CreateContext): Promise<string> {
   throw new AppError("LSO_ERR_TOO_MANY_LIVE_SESSIONS", { retryAfterSeconds });
 }
 
-async function createAdmitted(deps: CreateDeps, input: CreateSessionInput, caller: CreateContext): Promise<SessionCreated> {
+async function createAdmitted(deps: CreateDeps, input: CreateSessionInput, caller: CreateContext, slot: Slot): Promise<SessionCreated> {
   const { face, clock, events } = deps;
   const params: CreateSessionParams = {
     livenessOperationMode: input.livenessOperationMode,
@@ -143,7 +151,7 @@ async function createAdmitted(deps: CreateDeps, input: CreateSessionInput, calle
   // Scoped as the idempotency store keys it, so an erasure can drop the stored response with its token.
   if (caller.idempotencyKey !== undefined) record.idempotencyKey = scopedIdempotencyKey(caller.clientId, caller.idempotencyKey);
   record.dueAt = deps.schedule.firstDueAt(record);
-  await remember(deps, record, caller.log);
+  await remember(deps, record, caller.log, slot);
   caller.log.info({ sessionId: record.id, kind: record.kind, faceRequestId: reply.requestId }, "session created");
 
   const base = { sessionId: record.id, clientId: caller.clientId, at: now, actor: caller.clientId, ...(reply.requestId !== undefined && { faceRequestId: reply.requestId }) };
@@ -170,9 +178,10 @@ async function createAdmitted(deps: CreateDeps, input: CreateSessionInput, calle
 }
 
 /** If we cannot remember a session, it must not live on at Face as an orphan nobody can delete. */
-async function remember(deps: CreateDeps, record: SessionRecord, log: FastifyBaseLogger): Promise<void> {
+async function remember(deps: CreateDeps, record: SessionRecord, log: FastifyBaseLogger, slot: Slot): Promise<void> {
   try {
-    await deps.store.put(record);
+    await deps.store.put(record, { releaseLive: slot.ticket });
+    slot.released = true;
   } catch (error) {
     log.error({ err: error, sessionId: record.id }, "could not store the session; deleting it at Face");
     await deps.face.deleteSession(record.kind, record.id, { log, clientId: record.clientId, priority: "delete" }).catch((cleanupError: unknown) => {

@@ -75,6 +75,11 @@ export const erasureReceiptStream = (clientId: string): string => `erasures:${cl
 export interface AuditLog {
   /** Adds an entry at the end; false when the trail is full and the entry was dropped. */
   append(sessionId: string, entry: AuditEntry, expiresAt: number): Promise<boolean>;
+  /**
+   * Adds entries at the end in their order, as that many appends would (one store call for a session's batch);
+   * answers how many were kept: the first ones, up to the cap, the rest dropped.
+   */
+  appendMany(sessionId: string, entries: readonly AuditEntry[], expiresAt: number): Promise<number>;
   /** The first `limit` entries, oldest first; empty when there is no trail (or it expired). */
   list(sessionId: string, limit: number): Promise<AuditEntry[]>;
   /** Forgets the whole trail (retention, erasure); true when there was one. */

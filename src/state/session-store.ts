@@ -136,8 +136,12 @@ export interface ReadOptions {
 }
 
 export interface SessionStore {
-  /** Writes the whole record (and indexes its dueAt, when set). */
-  put(record: SessionRecord): Promise<void>;
+  /**
+   * Writes the whole record (and indexes its dueAt, when set). `releaseLive`: a create's ticket (admitLive), whose
+   * slot is given back in the same write as the record takes its own (a create's store call fewer; no moment when
+   * both count).
+   */
+  put(record: SessionRecord, options?: { releaseLive?: string }): Promise<void>;
   /**
    * Undefined when absent or past its expiresAt. The record is the caller's own copy, unless it asks for a
    * read-only one: then the memory store hands out the record it holds (frozen, so a change throws rather than

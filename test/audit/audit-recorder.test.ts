@@ -13,6 +13,9 @@ const unavailableAuditLog: AuditLog = {
   append: async () => {
     throw new Error("audit backend unavailable");
   },
+  appendMany: async () => {
+    throw new Error("audit backend unavailable");
+  },
   list: async () => [],
   deleteSession: async () => false,
 };

@@ -41,6 +41,20 @@ describe.each(backends)("AuditLog ($name)", (backend) => {
     expect(trail[0]?.attemptId).toBe(1);
   });
 
+  it("when entries are appended as one batch, then they land in order after the earlier ones, and past the cap only the first are kept", async () => {
+    await log().append("s", entry("created"), ctx.clock.now() + HOUR);
+    expect(await log().appendMany("s", [entry("tokenIssued"), entry("attemptSeen", { attemptId: 1 })], ctx.clock.now() + HOUR)).toBe(2);
+    expect((await log().list("s", 10)).map((e) => e.event)).toEqual(["created", "tokenIssued", "attemptSeen"]);
+
+    const room = MAX_AUDIT_ENTRIES_PER_SESSION - 3;
+    const batch = Array.from({ length: room + 2 }, (_, i) => entry("attemptSeen", { attemptId: i + 2 }));
+    expect(await log().appendMany("s", batch, ctx.clock.now() + HOUR)).toBe(room);
+    const trail = await log().list("s", MAX_AUDIT_ENTRIES_PER_SESSION + 1);
+    expect(trail).toHaveLength(MAX_AUDIT_ENTRIES_PER_SESSION);
+    expect(trail.at(-1)?.attemptId).toBe(room + 1);
+    expect(await log().appendMany("s", [entry("decided")], ctx.clock.now() + HOUR)).toBe(0);
+  });
+
   it("when the appender or a reader changes an entry object, then the stored entry stays as appended", async () => {
     const appended = entry("created");
     await log().append("s", appended, ctx.clock.now() + HOUR);
@@ -49,9 +63,9 @@ describe.each(backends)("AuditLog ($name)", (backend) => {
     expect((await log().list("s", 10))[0]!.actor).toBe("acme");
   });
 
-  it("when a backend implements AuditLog, then it offers append, list and whole-trail deletion only (no update or single delete)", () => {
+  it("when a backend implements AuditLog, then it offers appends, list and whole-trail deletion only (no update or single delete)", () => {
     // Checked by the type checker: adding a mutating method to the interface fails `npm run typecheck`.
-    expectTypeOf<keyof AuditLog>().toEqualTypeOf<"append" | "list" | "deleteSession">();
+    expectTypeOf<keyof AuditLog>().toEqualTypeOf<"append" | "appendMany" | "list" | "deleteSession">();
   });
 
   it("when the trail's expiry passes, then it is gone; a later append's later expiry keeps it longer, an earlier one never shortens it", async () => {

@@ -47,6 +47,21 @@ describe.each(backends)("SessionStore live-session cap ($name)", (backend) => {
     expect(await admit(1, "globex")).toEqual({ admitted: true });
   });
 
+  it("when a create's record is put with its ticket to release, then the record holds the one slot the ticket held", async () => {
+    const ticket = randomUUID();
+    expect(await admit(1, "acme", ticket)).toEqual({ admitted: true });
+    const now = ctx.clock.now();
+    await store().put(
+      { id: randomUUID(), kind: "liveness", clientId: "acme", enableSessionImage: false, createdAt: now, authTokenExpiresAt: now + 10 * MINUTE, expiresAt: now + HOUR, lastKnownStatus: "NotStarted", lastCheckedAt: now },
+      { releaseLive: ticket },
+    );
+    expect(await store().countLive("acme")).toBe(1);
+    expect((await admit(2)).admitted).toBe(true);
+    // Past every ticket's hold, the record still holds its own slot.
+    ctx.clock.advance(MINUTE);
+    expect(await store().countLive("acme")).toBe(1);
+  });
+
   it("when admissions race for the last slots, then exactly the free ones are taken", async () => {
     await put();
     const results = await Promise.all(Array.from({ length: 8 }, () => admit(4)));

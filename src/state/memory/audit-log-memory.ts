@@ -31,13 +31,22 @@ export class MemoryAuditLog implements AuditLog {
   ) {}
 
   async append(sessionId: string, entry: AuditEntry, expiresAt: number): Promise<boolean> {
+    return this.appendAll(sessionId, [entry], expiresAt) === 1;
+  }
+
+  async appendMany(sessionId: string, entries: readonly AuditEntry[], expiresAt: number): Promise<number> {
+    return this.appendAll(sessionId, entries, expiresAt);
+  }
+
+  private appendAll(sessionId: string, entries: readonly AuditEntry[], expiresAt: number): number {
+    if (entries.length === 0) return 0;
     const trail = this.live(sessionId) ?? { entries: [], expiresAt };
     trail.expiresAt = Math.max(trail.expiresAt, expiresAt);
     this.trails.set(sessionId, trail);
-    if (trail.entries.length >= this.maxEntries) return false;
+    const kept = Math.max(0, Math.min(entries.length, this.maxEntries - trail.entries.length));
     // Copies in and out: neither the appender nor a reader can change an entry once it is in the trail.
-    trail.entries.push(copyEntry(entry));
-    return true;
+    for (let i = 0; i < kept; i += 1) trail.entries.push(copyEntry(entries[i]!));
+    return kept;
   }
 
   async list(sessionId: string, limit: number): Promise<AuditEntry[]> {

@@ -45,6 +45,16 @@ function deepFreeze<T>(value: T): T {
   return Object.freeze(value);
 }
 
+/** clonePlain and deepFreeze in one walk: a put's copy is frozen as it is made, not walked a second time to freeze. */
+function frozenCopy<T>(value: T): T {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return Object.freeze(value.map(frozenCopy)) as T;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return deepFreeze(structuredClone(value));
+  const out: Record<string, unknown> = {};
+  for (const key in value) out[key] = frozenCopy((value as Record<string, unknown>)[key]);
+  return Object.freeze(out) as T;
+}
+
 export class MemorySessionStore implements SessionStore {
   private readonly records = new Map<string, SessionRecord>();
   private readonly due = new DueIndex((id) => this.records.get(id)?.dueAt);
@@ -55,13 +65,14 @@ export class MemorySessionStore implements SessionStore {
 
   constructor(private readonly clock: Clock) {}
 
-  async put(record: SessionRecord): Promise<void> {
+  async put(record: SessionRecord, options?: { releaseLive?: string }): Promise<void> {
     // A put may replace a record: its old index entries go first (its subject or createdAt may differ).
     const previous = this.records.get(record.id);
     if (previous) this.listed.remove(previous);
-    this.listed.add(this.write(copy(record)));
+    this.listed.add(this.write(frozenCopy(record)));
     if (holdsLiveSlot(record, this.clock.now())) this.liveSlots.hold(record.clientId, record.id, record.authTokenExpiresAt);
     else this.liveSlots.release(record.clientId, record.id);
+    if (options?.releaseLive !== undefined) this.liveSlots.release(record.clientId, ticketMember(options.releaseLive));
   }
 
   async get(id: string, options?: ReadOptions): Promise<SessionRecord | undefined> {

@@ -10,7 +10,7 @@ import type { RedisKeys } from "./redis-keys.js";
 import { auditEntrySchema } from "./redis-record-schemas.js";
 import { defineScript } from "./redis-scripts.js";
 
-/** KEYS: trail. ARGV: now, expiresAt, cap, entry. 1 when appended, 0 when the trail is full. */
+/** KEYS: trail. ARGV: now, expiresAt, cap, entry... How many entries were appended (the first ones, up to the cap). */
 const APPEND = `
 local k = KEYS[1]
 local now, exp, cap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -27,9 +27,11 @@ else
   if current >= exp then exp = current else redis.call('LSET', k, 0, exp) end
 end
 local appended = 0
-if len - 1 < cap then
-  redis.call('RPUSH', k, ARGV[4])
-  appended = 1
+for i = 4, #ARGV do
+  if len - 1 >= cap then break end
+  redis.call('RPUSH', k, ARGV[i])
+  len = len + 1
+  appended = appended + 1
 end
 if exp - now > 0 then expire(k, exp - now) else redis.call('DEL', k) end
 return appended
@@ -48,8 +50,16 @@ export class RedisAuditLog implements AuditLog {
   }
 
   async append(sessionId: string, entry: AuditEntry, expiresAt: number): Promise<boolean> {
-    const reply = await this.appendScript.run([this.keys.audit(sessionId)], [this.clock.now(), expiresAt, this.maxEntries, JSON.stringify(entry)]);
-    return reply === 1;
+    return (await this.appendMany(sessionId, [entry], expiresAt)) === 1;
+  }
+
+  async appendMany(sessionId: string, entries: readonly AuditEntry[], expiresAt: number): Promise<number> {
+    if (entries.length === 0) return 0;
+    const reply = await this.appendScript.run(
+      [this.keys.audit(sessionId)],
+      [this.clock.now(), expiresAt, this.maxEntries, ...entries.map((entry) => JSON.stringify(entry))],
+    );
+    return Number(reply);
   }
 
   async list(sessionId: string, limit: number): Promise<AuditEntry[]> {

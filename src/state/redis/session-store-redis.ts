@@ -129,7 +129,7 @@ export class RedisSessionStore implements SessionStore {
     this.admitScript = defineScript(redis, ADMIT_LIVE);
   }
 
-  async put(record: SessionRecord): Promise<void> {
+  async put(record: SessionRecord, options?: { releaseLive?: string }): Promise<void> {
     const now = this.clock.now();
     const key = this.keys.sessions.record(record.id);
     const { due } = this.keys.sessions;
@@ -149,6 +149,7 @@ export class RedisSessionStore implements SessionStore {
     } else {
       tx.zrem(live, member);
     }
+    if (options?.releaseLive !== undefined) tx.zrem(live, this.keys.sessions.ticketMember(options.releaseLive));
     if (ttl > 0) {
       const keep = ttl + EXPIRY_GRACE_MS;
       tx.hset(key, ...set).pexpire(key, keep);
