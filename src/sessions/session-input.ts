@@ -8,9 +8,8 @@ import type { FastifyRequest } from "fastify";
 import { ZodOptional, ZodPipe, type z } from "zod";
 import { AppError, type FieldIssue } from "../errors.js";
 import type { LivenessOperationMode, SessionKind } from "../face/face-gateway.js";
-import { isPlainText } from "../lib/plain-text.js";
 import type { ConsentEvidence } from "../state/session-record.js";
-import { createSessionJsonSchema, createSessionMultipartFieldsSchema, DEFAULT_TOKEN_TTL_SECONDS, MAX_CALLBACK_URL_CHARS } from "./session-schemas.js";
+import { createSessionJsonSchema, createSessionMultipartFieldsSchema, MAX_CALLBACK_URL_CHARS } from "./session-schemas.js";
 
 export interface CreateSessionInput {
   kind: SessionKind;
@@ -63,69 +62,7 @@ function invalid(fields: FieldIssue[]): AppError {
   return new AppError("LSO_ERR_VALIDATION", { fields });
 }
 
-/** Text of 1 to `max` UTF-16 units without control or bidi characters: within what the schema's text fields accept. */
-const shortPlainText = (value: unknown, max: number): value is string =>
-  typeof value === "string" && value.length >= 1 && value.length <= max && isPlainText(value);
-
-/**
- * The common create, checked by hand: a liveness session with none but the simple fields (mode, device id, TTL,
- * session image, subject), each well within what the schema accepts. It answers what the schema's parse would (its
- * defaults, its key order) and costs a key loop instead of zod's walk, which was a tenth of a create's own work. Any
- * other body (another key, a value the checks here are unsure of, a callbackUrl, consent, the verify kind) answers
- * undefined and goes to the schema, which stays the one authority on what is accepted and on every error.
- */
-function simpleLivenessInput(body: unknown): CreateSessionInput | undefined {
-  if (typeof body !== "object" || body === null || Object.getPrototypeOf(body) !== Object.prototype) return undefined;
-  let kind = false;
-  let livenessOperationMode: LivenessOperationMode = "PassiveActive";
-  let deviceCorrelationId: string | undefined;
-  let authTokenTtlSeconds = DEFAULT_TOKEN_TTL_SECONDS;
-  let enableSessionImage = false;
-  let subject: string | undefined;
-  for (const key in body) {
-    const value: unknown = (body as Record<string, unknown>)[key];
-    switch (key) {
-      case "kind":
-        if (value !== "liveness") return undefined;
-        kind = true;
-        break;
-      case "livenessOperationMode":
-        if (value !== "Passive" && value !== "PassiveActive") return undefined;
-        livenessOperationMode = value;
-        break;
-      case "deviceCorrelationId":
-        if (!shortPlainText(value, 64)) return undefined;
-        deviceCorrelationId = value;
-        break;
-      case "authTokenTtlSeconds":
-        if (typeof value !== "number" || !Number.isInteger(value) || value < 60 || value > 86400) return undefined;
-        authTokenTtlSeconds = value;
-        break;
-      case "enableSessionImage":
-        if (typeof value !== "boolean") return undefined;
-        enableSessionImage = value;
-        break;
-      case "subject":
-        if (!shortPlainText(value, 128)) return undefined;
-        subject = value;
-        break;
-      default:
-        return undefined;
-    }
-  }
-  if (!kind) return undefined;
-  // Built in the schema's key order (its output's), the required fields set just below.
-  const input = { kind: "liveness", livenessOperationMode } as CreateSessionInput;
-  if (deviceCorrelationId !== undefined) input.deviceCorrelationId = deviceCorrelationId;
-  input.authTokenTtlSeconds = authTokenTtlSeconds;
-  input.enableSessionImage = enableSessionImage;
-  if (subject !== undefined) input.subject = subject;
-  return input;
-}
-
 export function readJsonInput(body: unknown): CreateSessionInput {
-  const simple = simpleLivenessInput(body);
-  if (simple) return simple;
   const parsed = createSessionJsonSchema.safeParse(body ?? {});
   if (!parsed.success) throw invalid(issuesToFields(parsed.error, "body"));
   const { verifyImage, ...rest } = parsed.data as typeof parsed.data & { verifyImage?: string };
