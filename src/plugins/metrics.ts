@@ -16,6 +16,7 @@ import type { AppMetrics } from "../metrics/metrics.js";
 import { bearerCheck, exposition } from "../metrics/metrics-exposition.js";
 import { authErrors, errorResponses } from "./error-envelope.js";
 import errorHandler from "./error-handler.js";
+import { routeConfigOf } from "./route-config.js";
 
 export interface MetricsRoutesOptions {
   registry: Registry;
@@ -60,7 +61,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<MetricsRoutesOptions> = async 
 async function metricsPlugin(app: FastifyInstance, { metrics }: { metrics: AppMetrics }): Promise<void> {
   // Callback style, like every hook on the request path that does no I/O: an async hook costs a promise per request.
   app.addHook("onResponse", (request, reply, done) => {
-    metrics.http.observe({ method: request.method, route: request.routeOptions.url, statusCode: reply.statusCode, durationMs: reply.elapsedTime });
+    metrics.http.observe({ method: request.method, route: routeConfigOf(request).url, statusCode: reply.statusCode, durationMs: reply.elapsedTime });
     done();
   });
 }
