@@ -224,6 +224,12 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   // Requests Node would otherwise answer or drop on its own, without the envelope: odd expectations and CONNECT.
   app.server.on("checkExpectation", (req, res) => app.routing(req, res));
   app.server.on("connect", connectHandler(logger as FastifyBaseLogger));
+  // Draining (SIGTERM): every answer asks the client to reconnect, so keep-alive connections move to other replicas
+  // and none is left open for the server's close to wait on.
+  app.addHook("onSend", (_request, reply, payload, done) => {
+    if (lifecycle.draining) reply.header("connection", "close");
+    done(null, payload);
+  });
   // Long-polls end first, with the view as it is, so the server's drain (which waits for in-flight requests) cannot hang on them.
   app.addHook("preClose", async () => sessions.releaseWaiters());
   app.addHook("onClose", async () => {
@@ -264,7 +270,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
 
   await app.register(errorHandler);
   // Request id, security headers, Host/Expect checks and the per-IP limit: one hook on every request.
-  await app.register(security, { rateLimitStore: state.rateLimits, perIpPerMinute: config.http.rateLimitPerIpPerMinute, lifecycle });
+  await app.register(security, { rateLimitStore: state.rateLimits, perIpPerMinute: config.http.rateLimitPerIpPerMinute });
   await app.register(openapi, { version: packageVersion, webhooks: webhooksOpenApi });
   if (config.apiDocs) await app.register(docs);
   await app.register(multipart, {

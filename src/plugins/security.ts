@@ -9,7 +9,6 @@ import type { FastifyInstance, onRequestHookHandler } from "fastify";
 import helmet, { type HelmetOptions } from "helmet";
 import fp from "fastify-plugin";
 import { AppError } from "../errors.js";
-import type { Lifecycle } from "../lib/lifecycle.js";
 import { REQUEST_ID_HEADER } from "../logger.js";
 import type { RateLimitStore } from "../state/rate-limit-store.js";
 import { rateLimiter } from "./rate-limit.js";
@@ -17,8 +16,6 @@ import { rateLimiter } from "./rate-limit.js";
 export interface SecurityOptions {
   rateLimitStore: RateLimitStore;
   perIpPerMinute: number;
-  /** While it says draining (SIGTERM), every answer carries Connection: close. */
-  lifecycle: Pick<Lifecycle, "draining">;
 }
 
 /**
@@ -81,11 +78,6 @@ async function security(app: FastifyInstance, options: SecurityOptions): Promise
   app.addHook("onRequest", (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     for (const [name, value] of apiHeaderEntries) reply.header(name, value);
-    // Draining (SIGTERM): the answer asks the client to reconnect, so keep-alive connections move to other replicas
-    // and none is left open for the server's close to wait on. Decided here rather than in an onSend hook, which
-    // every answer would pay for; a request already in flight when the drain starts is answered as it began, and its
-    // connection is closed idle by the server's close.
-    if (options.lifecycle.draining) reply.header("connection", "close");
     // RFC 9112 §3.2: an HTTP/1.1 request must name its Host.
     if (request.raw.httpVersion === "1.1" && request.headers.host === undefined) {
       done(new AppError("LSO_ERR_VALIDATION", { message: "The Host header is required." }));
