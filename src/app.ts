@@ -45,7 +45,7 @@ import { privacyRoutes } from "./privacy/privacy-routes.js";
 import { subscribeAuditTrail } from "./audit/audit-trail.js";
 import { createLeaseMs } from "./idempotency/idempotency-creates.js";
 import { createAppMetrics, type AppMetrics } from "./metrics/metrics.js";
-import metricsPlugin, { metricsRoutes } from "./plugins/metrics.js";
+import { metricsRoutes, observeRequest } from "./plugins/metrics.js";
 import { SessionEventBus } from "./state/session-events.js";
 import { createMemoryState } from "./state/state-memory.js";
 import type { QuotaBucket, State } from "./state/state.js";
@@ -190,7 +190,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     loggerInstance: logger as FastifyBaseLogger,
     // One access line per request (plugins/access-log.ts) instead of Fastify's two, from request loggers that only
     // become pino children when they write.
-    logController: new AccessLogController(logger),
+    logController: new AccessLogController(logger, observeRequest(metrics.http)),
     childLoggerFactory: lazyChildLoggerFactory,
     genReqId,
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
@@ -268,8 +268,6 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   // server.ts starts the drain on SIGTERM.
   app.decorate("lifecycle", lifecycle);
 
-  // First, so its timing hook covers every route registered after it.
-  await app.register(metricsPlugin, { metrics });
   await app.register(errorHandler);
   // Request id, security headers, Host/Expect checks and the per-IP limit: one hook on every request.
   await app.register(security, { rateLimitStore: state.rateLimits, perIpPerMinute: config.http.rateLimitPerIpPerMinute });

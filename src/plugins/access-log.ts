@@ -81,15 +81,23 @@ function accessLine(request: FastifyRequest, reply: FastifyReply) {
   };
 }
 
-/** Fastify's log controller, with the one access line per request written from the root logger. */
+/**
+ * Fastify's log controller, with the one access line per request written from the root logger. `completed` (the HTTP
+ * metrics) runs for every answer too: Fastify calls requestCompleted right after the onResponse hooks, so this is
+ * the same moment, without an onResponse hook on every request.
+ */
 export class AccessLogController extends LogController {
-  constructor(private readonly logger: FastifyBaseLogger & Pick<Logger, "isLevelEnabled">) {
+  constructor(
+    private readonly logger: FastifyBaseLogger & Pick<Logger, "isLevelEnabled">,
+    private readonly completed?: (request: FastifyRequest, reply: FastifyReply) => void,
+  ) {
     super();
   }
 
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    this.completed?.(request, reply);
     // The ids are fields of the line: a request logger would have to become a pino child to write it.
     if (error) this.logger.error({ ...accessLine(request, reply), err: error }, "request errored");
     else if (this.logger.isLevelEnabled("info")) this.logger.info(accessLine(request, reply), "request completed");

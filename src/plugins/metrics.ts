@@ -1,21 +1,21 @@
 /**
- * Prometheus metrics over HTTP. The default plugin times every request of the app (by route template, see
- * metrics-http.ts); buildApp registers it first so its hook covers every route. metricsRoutes serves /metrics on the
+ * Prometheus metrics over HTTP. observeRequest times every request of the app (by route template, see
+ * metrics-http.ts), from the access log's controller, which Fastify calls for every answer. metricsRoutes serves /metrics on the
  * API's own port, registered after the OpenAPI plugin so the document shows it. With METRICS_PORT the route lives
  * on a separate, internal-only app instead (buildMetricsApp; server.ts listens to it), and the public port answers
  * /metrics with 404. METRICS_TOKEN, when set, is required on whichever port serves it.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import fp from "fastify-plugin";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Registry } from "prom-client";
 import { z } from "zod";
 import { AppError } from "../errors.js";
 import { genReqId } from "../logger.js";
-import type { AppMetrics } from "../metrics/metrics.js";
+import type { HttpMetrics } from "../metrics/metrics-http.js";
 import { bearerCheck, exposition } from "../metrics/metrics-exposition.js";
 import { authErrors, errorResponses } from "./error-envelope.js";
 import errorHandler from "./error-handler.js";
+import { routeConfigOf } from "./route-config.js";
 
 export interface MetricsRoutesOptions {
   registry: Registry;
@@ -57,15 +57,13 @@ export const metricsRoutes: FastifyPluginAsyncZod<MetricsRoutesOptions> = async 
   );
 };
 
-async function metricsPlugin(app: FastifyInstance, { metrics }: { metrics: AppMetrics }): Promise<void> {
-  // Callback style, like every hook on the request path that does no I/O: an async hook costs a promise per request.
-  app.addHook("onResponse", (request, reply, done) => {
-    metrics.http.observe({ method: request.method, route: request.routeOptions.url, statusCode: reply.statusCode, durationMs: reply.elapsedTime });
-    done();
-  });
+/**
+ * Times the request for the HTTP metrics, by route template. AccessLogController calls it as each answer completes,
+ * for every route of the app and unmatched requests alike: no onResponse hook runs on every request for it.
+ */
+export function observeRequest(http: HttpMetrics): (request: FastifyRequest, reply: FastifyReply) => void {
+  return (request, reply) => http.observe({ method: request.method, route: routeConfigOf(request).url, statusCode: reply.statusCode, durationMs: reply.elapsedTime });
 }
-
-export default fp(metricsPlugin, { name: "metrics" });
 
 /** The internal metrics app for METRICS_PORT: /metrics only, in the same error envelope. It never listens itself. */
 export async function buildMetricsApp(registry: Registry, options: { token?: string | undefined; logger: FastifyBaseLogger }): Promise<FastifyInstance> {

@@ -14,6 +14,7 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from "fastify";
 import { AppError } from "../errors.js";
 import type { RateLimitStore, RateLimitVerdict } from "../state/rate-limit-store.js";
+import { routeConfigOf } from "./route-config.js";
 
 const WINDOW_MS = 60_000;
 
@@ -60,7 +61,7 @@ export function rateLimiter(options: LimiterOptions): onRequestHookHandler {
   const { name, store } = options;
   const prefix = `${name}:`;
   return (request, reply, done) => {
-    if (request.routeOptions.config.rateLimit === false) {
+    if (routeConfigOf(request).rateLimit === false) {
       done();
       return;
     }
