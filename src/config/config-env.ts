@@ -23,7 +23,7 @@ export const envSchema = z.object({
     ),
   FACE_APIKEY: z.string().min(1).optional().describe("Azure AI Face key (header Ocp-Apim-Subscription-Key). Secret."),
   FACE_API_VERSION: z.enum(["v1.2"]).default("v1.2").describe("Face API version; a path segment, not a query parameter."),
-  FACE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe("Timeout of one call to Face, in milliseconds."),
+  FACE_TIMEOUT_MS: int(100, 120_000).default(10_000).describe("Timeout of one call to Face, in milliseconds."),
   DOCS_UI: z
     .enum(["on", "off"])
     .optional()
@@ -43,16 +43,12 @@ export const envSchema = z.object({
     .default("false")
     .transform((v) => (v === "true" ? true : v === "false" ? false : /^\d+$/.test(v) ? Number(v) : v))
     .describe("Trust X-Forwarded-* from these proxies: true (any), a hop count, or addresses/CIDRs. Default false: the socket address is the client."),
-  RATE_LIMIT_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1200).describe("Requests per minute from one client IP, on every route."),
-  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000).describe("Longest time to receive a whole request, body included."),
-  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000).describe("Longest time to receive a request's headers (slowloris guard)."),
-  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(65_000).describe("Idle keep-alive time; keep it above your load balancer's idle timeout."),
-  CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000).describe("A socket idle this long is closed."),
-  HTTP_MAX_REQUESTS_PER_SOCKET: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(1_000_000)
+  RATE_LIMIT_PER_IP_PER_MINUTE: int(1, 1_000_000).default(1200).describe("Requests per minute from one client IP, on every route."),
+  REQUEST_TIMEOUT_MS: int(1000, 600_000).default(30_000).describe("Longest time to receive a whole request, body included."),
+  HEADERS_TIMEOUT_MS: int(1000, 600_000).default(10_000).describe("Longest time to receive a request's headers (slowloris guard)."),
+  KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(65_000).describe("Idle keep-alive time; keep it above your load balancer's idle timeout."),
+  CONNECTION_TIMEOUT_MS: int(1000, 3_600_000).default(120_000).describe("A socket idle this long is closed."),
+  HTTP_MAX_REQUESTS_PER_SOCKET: int(1, 1_000_000)
     .default(1000)
     .describe(
       "Requests one connection may carry; the last answer says Connection: close and a request pipelined past it closes the socket, so a client that pipelines and never reads cannot queue answers without end.",
@@ -76,24 +72,16 @@ export const envSchema = z.object({
   WEBHOOK_ALLOWED_PORTS: portList
     .default([443])
     .describe("Ports a callbackUrl may use, comma separated; default 443 only. With WEBHOOK_ALLOW_PRIVATE_TARGETS=true, loopback and private receivers may use any port."),
-  WEBHOOK_TIMEOUT_MS: z.coerce
-    .number()
-    .int()
-    .min(100)
-    .max(20_000)
+  WEBHOOK_TIMEOUT_MS: int(100, 20_000)
     .default(10_000)
     .describe("Timeout of one webhook attempt, in milliseconds. At most 20 s: an attempt's claim outlasts it by 5 s, and a replica that dies mid-attempt has it retried by another within 30 s."),
-  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8).describe("Webhook attempts in flight at once, per instance."),
-  WEBHOOK_MAX_IN_FLIGHT_PER_CLIENT: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(256)
+  WEBHOOK_CONCURRENCY: int(1, 256).default(8).describe("Webhook attempts in flight at once, per instance."),
+  WEBHOOK_MAX_IN_FLIGHT_PER_CLIENT: int(1, 256)
     .default(4)
     .describe(
       "Webhook attempts one client (API key) may have in flight at once, over every replica sharing the state. Clients are served round-robin, so a client whose receiver hangs holds this many slots and no more. Keep it below WEBHOOK_CONCURRENCY.",
     ),
-  KEY_VAULT_REFRESH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300).describe("How often Key Vault secrets are re-read, in seconds."),
+  KEY_VAULT_REFRESH_SECONDS: int(1, 86_400).default(300).describe("How often Key Vault secrets are re-read, in seconds."),
   AZURE_CLIENT_ID: z
     .string()
     .min(1)
@@ -103,35 +91,23 @@ export const envSchema = z.object({
   ADMIN_API_KEYS: apiKeys
     .optional()
     .describe("Operator keys for the /admin routes (header x-admin-key), as operatorId:key (or operatorId:sha256:<hex>) pairs. Secret. Unset: /admin answers 404."),
-  LOCKOUT_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5).describe("Declined or spoof outcomes per subject or device within LOCKOUT_WINDOW_SECONDS that lock it out."),
-  LOCKOUT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(180).describe("The window, in seconds, in which LOCKOUT_MAX_FAILURES failures lock a subject or device out."),
-  LOCKOUT_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(604_800).default(1800).describe("How long a lockout lasts, in seconds; new sessions for it get 429 meanwhile."),
+  LOCKOUT_MAX_FAILURES: int(1, 1000).default(5).describe("Declined or spoof outcomes per subject or device within LOCKOUT_WINDOW_SECONDS that lock it out."),
+  LOCKOUT_WINDOW_SECONDS: int(1, 86_400).default(180).describe("The window, in seconds, in which LOCKOUT_MAX_FAILURES failures lock a subject or device out."),
+  LOCKOUT_COOLDOWN_SECONDS: int(1, 604_800).default(1800).describe("How long a lockout lasts, in seconds; new sessions for it get 429 meanwhile."),
   DELETE_AFTER_DECISION: z
     .enum(["true", "false"])
     .default("true")
     .transform((v) => v === "true")
     .describe("Delete a session at Face once its decision is settled and the caller has it (read it, or got the webhook); it stays readable here."),
-  SESSION_IMAGE_RETENTION_SECONDS: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(2_592_000)
+  SESSION_IMAGE_RETENTION_SECONDS: int(0, 2_592_000)
     .default(86_400)
     .describe("How long a session image (enableSessionImage) is kept here once the session is deleted at Face; 0 keeps none."),
-  SESSION_IMAGE_MAX_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .max(1_099_511_627_776)
+  SESSION_IMAGE_MAX_BYTES: int(1024, 1_099_511_627_776)
     .default(268_435_456)
     .describe(
       "The most bytes of retained session images kept at once: per replica in memory, for the whole deployment on Redis. When full, a new image is not kept (its GET answers 410 LSO_ERR_SESSION_IMAGE_NOT_RETAINED) and the images already kept stay until their retention ends.",
     ),
-  SESSION_MAX_LIVE_PER_CLIENT: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(1_000_000)
+  SESSION_MAX_LIVE_PER_CLIENT: int(1, 1_000_000)
     .default(1000)
     .describe(
       "Live (unsettled, token not lapsed) sessions one client may hold at once, across every replica; a create past it answers 429 LSO_ERR_TOO_MANY_LIVE_SESSIONS before Face is called. A client's policy (maxLiveSessions) overrides it.",
@@ -144,39 +120,23 @@ export const envSchema = z.object({
     .describe(
       "Background watcher, for sessions with a callbackUrl only: the base ms between its Face reads, doubling while nothing changes up to a quarter of the token's lifetime; 0 turns it off.",
     ),
-  SESSION_WATCH_FIRST_POLL_MS: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(600_000)
+  SESSION_WATCH_FIRST_POLL_MS: int(0, 600_000)
     .default(15_000)
     .describe("Background watcher: ms from a session's creation to its first Face read, the least time a person needs to finish the check on the device."),
-  SESSION_WATCH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2).describe("Face reads the background watcher may have in flight at once."),
+  SESSION_WATCH_CONCURRENCY: int(1, 64).default(2).describe("Face reads the background watcher may have in flight at once."),
   CONSOLE: z
     .enum(["on", "off"])
     .optional()
     .describe(
       "The browser console at /console (session explorer; in emulator mode also the device simulator): on or off. Unset: on in emulator mode (no FACE_ENDPOINT), off otherwise.",
     ),
-  CONSENT_MAX_AGE_SECONDS: z.coerce
-    .number()
-    .int()
-    .min(60)
-    .max(31_536_000)
+  CONSENT_MAX_AGE_SECONDS: int(60, 31_536_000)
     .default(86_400)
     .describe("The oldest consent evidence a create accepts: consent.consentedAt may be at most this many seconds in the past."),
-  ERASURE_RECEIPT_RETENTION_DAYS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(3650)
+  ERASURE_RECEIPT_RETENTION_DAYS: int(1, 3650)
     .default(365)
     .describe("How long an erasure receipt (DELETE /v1/subjects/{subject}: when, by which client, how many records; no subject) is kept."),
-  SESSION_SWEEP_INTERVAL_MS: z.coerce
-    .number()
-    .int()
-    .min(100)
-    .max(3_600_000)
+  SESSION_SWEEP_INTERVAL_MS: int(100, 3_600_000)
     .default(60_000)
     .describe(
       "How long a failed Face deletion (or a failed settle of a lapsed session) waits to be retried. The background loop looks for due work every second, or this often when shorter.",
