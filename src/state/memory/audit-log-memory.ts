@@ -4,6 +4,7 @@
  */
 import type { Clock } from "../../lib/clock.js";
 import { MAX_AUDIT_ENTRIES_PER_SESSION, type AuditEntry, type AuditLog } from "../audit-log.js";
+import { deleteExpired } from "../../lib/expired-entries.js";
 
 interface Trail {
   entries: AuditEntry[];
@@ -59,15 +60,7 @@ export class MemoryAuditLog implements AuditLog {
 
   /** Removes every expired trail; returns how many. */
   sweep(): number {
-    const now = this.clock.now();
-    let removed = 0;
-    for (const [sessionId, trail] of this.trails) {
-      if (trail.expiresAt <= now) {
-        this.trails.delete(sessionId);
-        removed += 1;
-      }
-    }
-    return removed;
+    return deleteExpired(this.trails, this.clock.now(), (trail) => trail.expiresAt);
   }
 
   private live(sessionId: string): Trail | undefined {

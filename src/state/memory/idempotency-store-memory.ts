@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../../lib/clock.js";
 import type { ClaimResult, IdempotencyEntry, IdempotencyStore, StoredResponse } from "../idempotency-store.js";
+import { deleteExpired } from "../../lib/expired-entries.js";
 
 interface Slot {
   entry: IdempotencyEntry;
@@ -51,15 +52,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
   /** Removes every expired entry; returns how many. */
   sweep(): number {
-    const now = this.clock.now();
-    let removed = 0;
-    for (const [key, slot] of this.slots) {
-      if (slot.expiresAt <= now) {
-        this.slots.delete(key);
-        removed += 1;
-      }
-    }
-    return removed;
+    return deleteExpired(this.slots, this.clock.now(), (slot) => slot.expiresAt);
   }
 
   get size(): number {

@@ -4,6 +4,7 @@
  */
 import type { Clock } from "../../lib/clock.js";
 import type { LockoutRule, LockoutState, LockoutStore } from "../lockout-store.js";
+import { deleteExpired } from "../../lib/expired-entries.js";
 
 interface Entry {
   /** Failure times, oldest first. */
@@ -52,15 +53,7 @@ export class MemoryLockoutStore implements LockoutStore {
 
   /** Removes every entry that can no longer matter; returns how many. */
   sweep(): number {
-    const now = this.clock.now();
-    let removed = 0;
-    for (const [key, entry] of this.entries) {
-      if (entry.expiresAt <= now) {
-        this.entries.delete(key);
-        removed += 1;
-      }
-    }
-    return removed;
+    return deleteExpired(this.entries, this.clock.now(), (entry) => entry.expiresAt);
   }
 
   private live(key: string): Entry | undefined {

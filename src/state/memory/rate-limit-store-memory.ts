@@ -7,6 +7,7 @@
  */
 import type { RateLimitStore, RateLimitVerdict } from "../rate-limit-store.js";
 import { checkWindow } from "../rate-limit-store.js";
+import { deleteExpired } from "../../lib/expired-entries.js";
 
 interface Window {
   count: number;
@@ -32,15 +33,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   /** Drops every finished window; returns how many. */
   sweep(): number {
-    const now = Date.now();
-    let removed = 0;
-    for (const [key, window] of this.windows) {
-      if (window.endsAt <= now) {
-        this.windows.delete(key);
-        removed += 1;
-      }
-    }
-    return removed;
+    return deleteExpired(this.windows, Date.now(), (window) => window.endsAt);
   }
 
   get size(): number {
