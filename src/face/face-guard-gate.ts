@@ -22,7 +22,7 @@ import type { Clock } from "../lib/clock.js";
 import { faceCallPriorities, type FaceCallPriority } from "./face-gateway.js";
 import { FairQueue } from "./face-guard-fair-queue.js";
 import { unavailable, type Sleep } from "./face-guard-policy.js";
-import { PAUSE_HOLD, type QuotaBucket, type QuotaHold, type QuotaLane } from "./face-guard-quota.js";
+import { PAUSE_HOLD, type QuotaBucket, type QuotaGrant, type QuotaHold, type QuotaLane } from "./face-guard-quota.js";
 
 export interface GateSettings {
   maxTps: number;
@@ -208,19 +208,14 @@ export class FaceQuotaGate {
             this.events.granted(ticket.priority);
             resolve();
           } else if (!grant.granted) {
-            this.events.held(grant.heldBy);
-            const at = this.clock.now() + grant.retryInMs;
-            if (grant.heldBy === PAUSE_HOLD) this.learnPause(at);
-            else this.nextTokenAt = at;
+            this.learnHold(grant);
             this.armDeadline(waiter);
           }
           if (this.queueLength > 0) void this.pump();
         },
         (error: unknown) => {
           answered();
-          // As the pump does: without the shared bucket, every waiting call is refused with the state's own error.
-          this.events.quotaError(error);
-          this.refuseAll("quotaUnavailable", QUOTA_UNAVAILABLE_WAIT_MS, error);
+          this.bucketFailed(error);
         },
       );
     });
@@ -295,10 +290,7 @@ export class FaceQuotaGate {
         try {
           grant = await this.quota.bucket.take(this.quota.resource, this.lanesOf(priority));
         } catch (error) {
-          // Without the shared bucket no replica can tell what Face would allow: refuse rather than guess, with the
-          // state's own error (503 LSO_ERR_STATE_UNAVAILABLE), since Face is not the one that is away.
-          this.events.quotaError(error);
-          this.refuseAll("quotaUnavailable", QUOTA_UNAVAILABLE_WAIT_MS, error);
+          this.bucketFailed(error);
           continue;
         } finally {
           this.asking = false;
@@ -307,10 +299,7 @@ export class FaceQuotaGate {
           this.release(priority);
           continue;
         }
-        this.events.held(grant.heldBy);
-        const at = this.clock.now() + grant.retryInMs;
-        if (grant.heldBy === PAUSE_HOLD) this.learnPause(at);
-        else this.nextTokenAt = at;
+        this.learnHold(grant);
         this.heldBy = grant.heldBy;
         await this.snoozeFor(grant.retryInMs);
         this.heldBy = undefined;
@@ -318,6 +307,23 @@ export class FaceQuotaGate {
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** What a refused take tells every later call: Face's pause, or when the bucket's next token comes. */
+  private learnHold(grant: Extract<QuotaGrant, { granted: false }>): void {
+    this.events.held(grant.heldBy);
+    const at = this.clock.now() + grant.retryInMs;
+    if (grant.heldBy === PAUSE_HOLD) this.learnPause(at);
+    else this.nextTokenAt = at;
+  }
+
+  /**
+   * Without the shared bucket no replica can tell what Face would allow: every waiting call is refused rather than
+   * guessed at, with the state's own error (503 LSO_ERR_STATE_UNAVAILABLE), since Face is not the one that is away.
+   */
+  private bucketFailed(error: unknown): void {
+    this.events.quotaError(error);
+    this.refuseAll("quotaUnavailable", QUOTA_UNAVAILABLE_WAIT_MS, error);
   }
 
   private nextPriority(): FaceCallPriority | undefined {
