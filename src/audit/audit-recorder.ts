@@ -33,22 +33,16 @@ export function auditRecorder({ audit, sessions, logger }: AuditRecorderDeps): S
   const tails = new Map<string, Promise<void>>();
 
   const write = async (sessionId: string, items: Batch["items"]): Promise<void> => {
-    let record;
+    let stored: number;
     try {
       // The record gives the trail its retention. Without one (the caller's DELETE forgot it, or it expired) the
       // trail can never be read again: it is forgotten now rather than left to its expiry.
-      record = await sessions.get(sessionId);
+      const record = await sessions.get(sessionId);
       if (!record) {
         await audit.deleteSession(sessionId);
         return;
       }
-    } catch (error) {
-      for (const { event } of items) logger.warn({ err: error, sessionId, event: event.type }, "could not append to the audit trail");
-      return;
-    }
-    // The whole batch in one store call; the trail keeps its first entries, so the dropped ones are the last.
-    let stored: number;
-    try {
+      // The whole batch in one store call; the trail keeps its first entries, so the dropped ones are the last.
       stored = await audit.appendMany(
         sessionId,
         items.map((item) => item.entry),
