@@ -15,24 +15,15 @@ import {
   type SessionStore,
   type Settlement,
 } from "../session-store.js";
+import { clonePlain } from "../../lib/plain-copy.js";
 import { DueIndex } from "./due-index.js";
 import { LiveSessionIndex } from "./live-session-index.js";
 import { SessionListIndex } from "./session-list-index.js";
 
 /**
- * A deep copy of plain data (objects, arrays, primitives), which is all a record holds; anything else falls back to
- * structuredClone. Every read copies (callers must not reach the stored record) unless it asks for a read-only
- * record, and structuredClone cost a settled GET about a tenth of its CPU.
+ * Every read copies (callers must not reach the stored record) unless it asks for a read-only record: structuredClone
+ * cost a settled GET about a tenth of its CPU, hence the plain walk.
  */
-function clonePlain<T>(value: T): T {
-  if (typeof value !== "object" || value === null) return value;
-  if (Array.isArray(value)) return value.map(clonePlain) as T;
-  if (Object.getPrototypeOf(value) !== Object.prototype) return structuredClone(value);
-  const out: Record<string, unknown> = {};
-  for (const key in value) out[key] = clonePlain((value as Record<string, unknown>)[key]);
-  return out as T;
-}
-
 const copy = (record: SessionRecord): SessionRecord => clonePlain(record);
 
 /**
