@@ -130,8 +130,8 @@ export class SessionSync {
     }
     if (options.readFace === false || !this.faceMayChange(record)) return this.commit(record, undefined, actor, options);
     const flight = this.fetch(record, actor)
-      .then(async (fetched) => {
-        const committed = await this.commit(record, fetched, actor, options);
+      .then(async ({ current, fetched }) => {
+        const committed = await this.commit(current, fetched, actor, options);
         // After the write, so a listener that re-reads the record finds what this read brought.
         for (const listener of this.readListeners) listener(record.id);
         return committed;
@@ -151,13 +151,21 @@ export class SessionSync {
     return !record.decision && record.deletedAtFaceAt === undefined && !isFinalAtFace(snapshotOfRecord(record));
   }
 
-  /** Face's current view; undefined when Face forgot the session after its token lapsed (what we hold is all there is). */
-  private async fetch(record: SessionRecord, actor: Actor): Promise<Fetched | undefined> {
+  /**
+   * Face's current view, beside the record to commit it to. Nothing fetched when Face no longer has the session for a
+   * reason we know of: its token lapsed, or another reader (a replica, or this one's background loop) settled the
+   * decision and deleted the session at Face while this read was on its way. The stored record is then all there is,
+   * and it is the one committed: the reader started from a copy that predates the settle.
+   */
+  private async fetch(record: SessionRecord, actor: Actor): Promise<{ current: SessionRecord; fetched: Fetched | undefined }> {
     try {
       const reply = await this.deps.face.getSession(record.kind, record.id, faceContext(actor, record.clientId));
-      return { snapshot: snapshotOf(reply.value), faceRequestId: reply.requestId };
+      return { current: record, fetched: { snapshot: snapshotOf(reply.value), faceRequestId: reply.requestId } };
     } catch (error) {
-      if (isNotFound(error) && this.deps.clock.now() >= record.authTokenExpiresAt) return undefined;
+      if (!isNotFound(error)) throw error;
+      if (this.deps.clock.now() >= record.authTokenExpiresAt) return { current: record, fetched: undefined };
+      const current = await this.deps.store.get(record.id);
+      if (current && (current.decision !== undefined || current.deletedAtFaceAt !== undefined)) return { current, fetched: undefined };
       throw error;
     }
   }

@@ -151,6 +151,21 @@ describe.each(sharedBackends)("two replicas on one $name state", (backend) => {
     expect(log.json().deliveries).toHaveLength(1);
   });
 
+  it("when one replica settles the decision and deletes the session at Face while the other's read is on its way, then that read answers the settled decision", async () => {
+    const session = await created(A);
+    await emulatorDeviceAttempt(emulator.url, "liveness", session.authToken, { livenessDecision: "spoofface" });
+    // B's Face read is held at Face's door until A has settled the decision and Face has forgotten the session.
+    emulator.state.faults.set([{ fault: "latency", ms: 1500, operations: ["getLivenessSession"], count: 1 }]);
+    const late = read(B, session.id);
+    await eventually(() => expect(facePolls(session.id)).toHaveLength(1));
+    const first = await read(A, session.id);
+    expect(first.statusCode, first.body).toBe(200);
+    await eventually(() => expect(emulator.state.requestLog().filter((r) => r.operation === "deleteLivenessSession" && r.sessionId === session.id)).toHaveLength(1));
+    const answer = await late;
+    expect([answer.statusCode, answer.json().decision]).toEqual([200, first.json().decision]);
+    expect(replicas.flatMap((r) => r.events).filter((e) => e.type === "decided" && e.sessionId === session.id)).toHaveLength(1);
+  });
+
   it("when duplicates of an idempotent create arrive on both replicas at once, then Face creates one session and every caller gets its response", async () => {
     const key = `dup-${randomUUID()}`;
     const before = emulator.state.requestCount("createLivenessSession");
