@@ -1,7 +1,11 @@
 /** Hardening: security headers, no CORS, rate limits per IP and per client, proxy trust, server timeouts. */
-import type { Server } from "node:http";
+import { get, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { systemClock } from "../../src/lib/clock.js";
 import { API_SECURITY_HEADERS, helmetHeaders } from "../../src/plugins/security.js";
+import { StateUnavailableError } from "../../src/state/state-errors.js";
+import { createMemoryState } from "../../src/state/state-memory.js";
 import { auth, CLIENTS, startStack, type TestStack } from "../helpers/app-harness.js";
 
 let stack: TestStack | undefined;
@@ -70,6 +74,55 @@ describe("rate limits", () => {
 
     expect(Number(limited.headers["retry-after"])).toBeLessThanOrEqual(60);
     expect((await stack.app.inject({ method: "GET", url, headers: auth("globex") })).statusCode).toBe(404);
+  });
+
+  /** GET over a real connection: the status, the header names in the order they were written, the RateLimit values. */
+  const rawGet = async (path: string, headers: Record<string, string>) => {
+    if (!stack!.app.server.listening) await stack!.app.listen({ port: 0, host: "127.0.0.1" });
+    const origin = `http://127.0.0.1:${(stack!.app.server.address() as AddressInfo).port}`;
+    const res = await new Promise<IncomingMessage>((resolve, reject) => get(`${origin}${path}`, { headers }, resolve).on("error", reject));
+    res.resume();
+    const names = res.rawHeaders.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase());
+    const value = (name: string) => res.headers[name] as string | undefined;
+    return { status: res.statusCode, names, limit: value("ratelimit-limit"), remaining: value("ratelimit-remaining"), reset: value("ratelimit-reset") };
+  };
+  /** What every answer on /v1 starts with, before the route's own (ETag, Content-Type, ...). */
+  const LEADING_HEADERS = [
+    "x-request-id",
+    "cache-control",
+    "content-security-policy",
+    "strict-transport-security",
+    "x-content-type-options",
+    "x-frame-options",
+    "ratelimit-limit",
+    "ratelimit-remaining",
+    "ratelimit-reset",
+  ];
+
+  it("when a /v1 request fails authentication, then its RateLimit headers are the per-IP limit's, in the place an authenticated answer has the client's", async () => {
+    stack = await startStack({ RATE_LIMIT_PER_IP_PER_MINUTE: "50", CLIENT_POLICIES: JSON.stringify({ acme: { rateLimitPerMinute: 7 } }) });
+    const url = "/v1/sessions/6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b";
+    const unknown = await rawGet(url, { "x-api-key": "not-a-key-0123456789abcdef" });
+    const known = await rawGet(url, auth("acme"));
+    const unrouted = await rawGet("/v1/nowhere", auth("acme"));
+    expect(unknown).toMatchObject({ status: 401, limit: "50", remaining: "49", reset: expect.stringMatching(/^\d+$/) });
+    expect(known).toMatchObject({ status: 404, limit: "7", remaining: "6", reset: expect.stringMatching(/^\d+$/) });
+    // No route, no per-client limit: the per-IP count (the third request of this IP).
+    expect(unrouted).toMatchObject({ status: 404, limit: "50", remaining: "47" });
+    for (const answer of [unknown, known, unrouted]) expect(answer.names.slice(0, LEADING_HEADERS.length)).toEqual(LEADING_HEADERS);
+  });
+
+  it("when the per-client count's store fails, then the answer carries the per-IP limit's RateLimit headers", async () => {
+    const state = createMemoryState(systemClock);
+    const counts = state.rateLimits;
+    const failing = {
+      consume: (key: string, limit: number, windowMs: number) =>
+        key.startsWith("client:") ? Promise.reject(new StateUnavailableError("memory", "test outage")) : counts.consume(key, limit, windowMs),
+    };
+    stack = await startStack({ RATE_LIMIT_PER_IP_PER_MINUTE: "50" }, { state: { ...state, rateLimits: failing } });
+    const answer = await rawGet("/v1/sessions/6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b", auth("acme"));
+    expect(answer).toMatchObject({ status: 503, limit: "50", remaining: "49" });
+    expect(answer.names.slice(0, LEADING_HEADERS.length)).toEqual(LEADING_HEADERS);
   });
 
   it("when one IP keeps guessing keys or probing unknown routes, then it is limited too, before authentication", async () => {
