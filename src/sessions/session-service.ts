@@ -89,7 +89,7 @@ export class SessionService {
   async readEncoded(id: string, caller: CallerContext, options: ReadOptions, encode: EncodeView): Promise<EncodedView> {
     const { record, exposeScores } = await this.readRecord(id, caller, options);
     if (!record.decision) return encode(this.viewOf(record, exposeScores));
-    const version = `${record.decision.decidedAt}|${record.lastCheckedAt}|${exposeScores ? 1 : 0}`;
+    const version = { decidedAt: record.decision.decidedAt, lastCheckedAt: record.lastCheckedAt, exposeScores };
     const cached = this.settledViews.get(id, version);
     if (cached) return cached;
     const encoded = encode(this.viewOf(record, exposeScores));

@@ -12,11 +12,20 @@ export interface EncodedView {
   etag: string;
 }
 
-interface Entry extends EncodedView {
-  version: string;
+/** What the cached view was made from. Compared field by field: a key string built on every read cost more. */
+export interface ViewVersion {
+  decidedAt: string | null;
+  lastCheckedAt: number;
+  exposeScores: boolean;
+}
+
+interface Entry extends EncodedView, ViewVersion {
   /** The cache's clock when the entry last moved to the most recent end. */
   movedAt: number;
 }
+
+const sameVersion = (entry: Entry, version: ViewVersion) =>
+  entry.lastCheckedAt === version.lastCheckedAt && entry.decidedAt === version.decidedAt && entry.exposeScores === version.exposeScores;
 
 /** About 1 KB per entry, so about 10 MB at most. */
 export const SETTLED_VIEW_CACHE_ENTRIES = 10_000;
@@ -32,10 +41,10 @@ export class SettledViewCache {
     return this.entries.size;
   }
 
-  get(sessionId: string, version: string): EncodedView | undefined {
+  get(sessionId: string, version: ViewVersion): EncodedView | undefined {
     const entry = this.entries.get(sessionId);
     if (!entry) return undefined;
-    if (entry.version !== version) {
+    if (!sameVersion(entry, version)) {
       this.entries.delete(sessionId);
       return undefined;
     }
@@ -50,9 +59,10 @@ export class SettledViewCache {
     return entry;
   }
 
-  set(sessionId: string, version: string, encoded: EncodedView): void {
+  set(sessionId: string, version: ViewVersion, encoded: EncodedView): void {
     this.entries.delete(sessionId);
-    this.entries.set(sessionId, { ...encoded, version, movedAt: ++this.clock });
+    const { decidedAt, lastCheckedAt, exposeScores } = version;
+    this.entries.set(sessionId, { body: encoded.body, etag: encoded.etag, decidedAt, lastCheckedAt, exposeScores, movedAt: ++this.clock });
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 

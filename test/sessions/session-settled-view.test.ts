@@ -76,30 +76,37 @@ describe("settled reads served from the encoded view", () => {
 });
 
 describe("SettledViewCache", () => {
+  const v = { decidedAt: "2026-01-01T00:00:00.000Z", lastCheckedAt: 1, exposeScores: false };
   it("when it holds more than its bound, then the least recently read entry goes first", () => {
     const cache = new SettledViewCache(2);
-    cache.set("a", "v", { body: "A", etag: "a" });
-    cache.set("b", "v", { body: "B", etag: "b" });
-    cache.get("a", "v");
-    cache.set("c", "v", { body: "C", etag: "c" });
-    expect([cache.get("a", "v")?.body, cache.get("b", "v")?.body, cache.get("c", "v")?.body]).toEqual(["A", undefined, "C"]);
+    cache.set("a", v, { body: "A", etag: "a" });
+    cache.set("b", v, { body: "B", etag: "b" });
+    cache.get("a", v);
+    cache.set("c", v, { body: "C", etag: "c" });
+    expect([cache.get("a", v)?.body, cache.get("b", v)?.body, cache.get("c", v)?.body]).toEqual(["A", undefined, "C"]);
   });
 
   it("when an entry read recently is still in the newer half, then later sets push out the older entries, never it", () => {
     const cache = new SettledViewCache(4);
-    for (const id of ["a", "b", "c", "d"]) cache.set(id, "v", { body: id, etag: id });
+    for (const id of ["a", "b", "c", "d"]) cache.set(id, v, { body: id, etag: id });
     // "a" is the oldest: this read moves it to the newest end; "d" is in the newer half, so its read leaves it.
-    cache.get("a", "v");
-    cache.get("d", "v");
-    cache.set("e", "v", { body: "e", etag: "e" });
-    cache.set("f", "v", { body: "f", etag: "f" });
-    expect(["a", "b", "c", "d", "e", "f"].map((id) => cache.get(id, "v")?.body)).toEqual(["a", undefined, undefined, "d", "e", "f"]);
+    cache.get("a", v);
+    cache.get("d", v);
+    cache.set("e", v, { body: "e", etag: "e" });
+    cache.set("f", v, { body: "f", etag: "f" });
+    expect(["a", "b", "c", "d", "e", "f"].map((id) => cache.get(id, v)?.body)).toEqual(["a", undefined, undefined, "d", "e", "f"]);
   });
 
   it("when the version differs, then the entry is a miss and is dropped", () => {
     const cache = new SettledViewCache();
-    cache.set("a", "v1", { body: "A", etag: "a" });
-    expect(cache.get("a", "v2")).toBeUndefined();
+    cache.set("a", v, { body: "A", etag: "a" });
+    expect(cache.get("a", { ...v, lastCheckedAt: 2 })).toBeUndefined();
     expect(cache.size).toBe(0);
+    for (const other of [{ ...v, decidedAt: null }, { ...v, exposeScores: true }]) {
+      cache.set("b", v, { body: "B", etag: "b" });
+      expect(cache.get("b", other)).toBeUndefined();
+    }
+    cache.set("c", v, { body: "C", etag: "c" });
+    expect(cache.get("c", { ...v })?.body).toBe("C");
   });
 });
