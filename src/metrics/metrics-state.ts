@@ -12,56 +12,59 @@ type Labels = { backend: string; store: string; operation: string };
 type Observe = (started: number, ok: boolean) => void;
 type Observer = (labels: Labels) => Observe;
 
+type Method = (...args: unknown[]) => unknown;
+
+/** Every function the store has, its own and its classes', by name (the constructor aside). */
+function methodNames(store: object): string[] {
+  const names = new Set<string>();
+  for (let level: object | null = store; level && level !== Object.prototype; level = Object.getPrototypeOf(level) as object | null) {
+    for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(level))) {
+      if (typeof descriptor.value === "function" && key !== "constructor") names.add(key);
+    }
+  }
+  return [...names];
+}
+
 /**
- * Wraps each store's methods. A Proxy rather than a hand-written wrapper per interface: every method of every store
- * is covered as the interfaces grow, and the store is still called on itself (private fields keep working). Each
- * method's wrapper and cells are made on its first call and kept: store calls sit on every request's path.
+ * Wraps each store's methods: every method the store has when it is wrapped is found by walking it, so the methods
+ * of every interface are covered as they grow. The wrapped store is a plain object in front of the store: its own
+ * properties are the wrapped methods, and anything else (a getter such as `size`) is read through to the store, its
+ * prototype. (A Proxy did the same with a get trap, which ran on every store call: two or three per request.) Each
+ * wrapper calls the store's method of the moment on the store itself, so a method replaced on the store is measured
+ * too, and private fields keep working; its cells are bound once.
  */
 function instrumentStore<T extends object>(store: T, name: string, backend: string, observer: Observer): T {
-  const wrappers = new Map<string, { method: unknown; wrapper: (...args: unknown[]) => unknown }>();
-  const observers = new Map<string, Observe>();
-  const wrap = (method: (...a: unknown[]) => unknown, observe: Observe) => (...args: unknown[]) => {
-    const started = performance.now();
-    let result: unknown;
-    try {
-      result = method.apply(store, args);
-    } catch (error) {
-      observe(started, false);
-      throw error;
-    }
-    if (!(result instanceof Promise)) {
-      observe(started, true);
-      return result;
-    }
-    /*
-     * The store's own promise goes back to the caller, observed on the side: no derived promise for the caller to
-     * wait on, so one microtask hop and one promise fewer per store call. The side handler is attached first, so it
-     * still observes before the caller resumes, and it handles the rejection for its own branch only: the caller's
-     * promise rejects as the store's did.
-     */
-    result.then(
-      () => observe(started, true),
-      () => observe(started, false),
-    );
-    return result;
-  };
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== "function" || typeof property !== "string") return value;
-      const known = wrappers.get(property);
-      if (known?.method === value) return known.wrapper;
-      // A method replaced on the store gets a new wrapper, but keeps its cells: one label set, listed once.
-      let observe = observers.get(property);
-      if (!observe) {
-        observe = observer({ backend, store: name, operation: property });
-        observers.set(property, observe);
+  const methods = store as unknown as Record<string, Method>;
+  const front = Object.create(store) as Record<string, Method>;
+  for (const method of methodNames(store)) {
+    const observe = observer({ backend, store: name, operation: method });
+    front[method] = (...args: unknown[]) => {
+      const started = performance.now();
+      let result: unknown;
+      try {
+        result = methods[method]!.apply(store, args);
+      } catch (error) {
+        observe(started, false);
+        throw error;
       }
-      const wrapper = wrap(value as (...a: unknown[]) => unknown, observe);
-      wrappers.set(property, { method: value, wrapper });
-      return wrapper;
-    },
-  });
+      if (!(result instanceof Promise)) {
+        observe(started, true);
+        return result;
+      }
+      /*
+       * The store's own promise goes back to the caller, observed on the side: no derived promise for the caller to
+       * wait on, so one microtask hop and one promise fewer per store call. The side handler is attached first, so it
+       * still observes before the caller resumes, and it handles the rejection for its own branch only: the caller's
+       * promise rejects as the store's did.
+       */
+      result.then(
+        () => observe(started, true),
+        () => observe(started, false),
+      );
+      return result;
+    };
+  }
+  return front as T;
 }
 
 /** The same State, every store call measured; close(), backend and any extras (the memory backend's sweep) pass through. */

@@ -33,4 +33,17 @@ describe("instrumentState", () => {
     expect(state.receiptKey).toBe(memory.receiptKey);
     expect(state.sessions).not.toBe(memory.sessions);
   });
+
+  it("when a store's getter is read or its method is replaced after wrapping, then the getter reads the store and the new method is called and counted", async () => {
+    const registry = new Registry();
+    const memory = createMemoryState(new ManualClock());
+    const state = instrumentState(memory, registry);
+    expect(state.rateLimits.consume("ip:a", 5, 60_000)).toMatchObject({ allowed: true, remaining: 4 });
+    expect((state.rateLimits as typeof memory.rateLimits).size).toBe(1);
+    memory.rateLimits.consume = () => ({ allowed: false, remaining: 0, resetInMs: 1000 });
+    expect(state.rateLimits.consume("ip:a", 5, 60_000)).toMatchObject({ allowed: false });
+    const text = await registry.metrics();
+    expect(metric(text, "lso_state_operations_total", { store: "rateLimits", operation: "consume" })).toBe(2);
+    await state.close();
+  });
 });
