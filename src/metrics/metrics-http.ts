@@ -24,10 +24,12 @@ export function httpMetrics(registry: Registry): HttpMetrics {
     registers: [registry],
   });
   type Cells = { requests: CounterCell; duration: HistogramCell };
-  // One pair of cells per label set; found by the request's raw method, route and status, so the labels are worked
-  // out once per combination. Both maps are bounded by the methods Node parses, our routes and the statuses we send.
+  // One pair of cells per label set; found by the request's route, status and raw method, so the labels are worked
+  // out once per combination. Nested maps, not a key string: building one per request cost more than the lookups
+  // (the route template is the route's own string every time, so its hash is computed once). Bounded by our routes,
+  // the statuses we send and the methods Node parses.
   const byLabels = new Map<string, Cells>();
-  const byRequest = new Map<string, Cells>();
+  const byRequest = new Map<string | undefined, Map<number, Map<string, Cells>>>();
   const cellsOf = (method: string, route: string | undefined, statusCode: number): Cells => {
     const labels = { method: METHODS.has(method) ? method : "other", route: route ?? "unmatched", status_class: `${Math.floor(statusCode / 100)}xx` };
     const key = `${labels.method} ${labels.status_class} ${labels.route}`;
@@ -38,14 +40,18 @@ export function httpMetrics(registry: Registry): HttpMetrics {
     }
     return cells;
   };
+  const lookUp = (method: string, route: string | undefined, statusCode: number): Cells => {
+    let byStatus = byRequest.get(route);
+    if (!byStatus) byRequest.set(route, (byStatus = new Map()));
+    let byMethod = byStatus.get(statusCode);
+    if (!byMethod) byStatus.set(statusCode, (byMethod = new Map()));
+    let cells = byMethod.get(method);
+    if (!cells) byMethod.set(method, (cells = cellsOf(method, route, statusCode)));
+    return cells;
+  };
   return {
     observe: ({ method, route, statusCode, durationMs }) => {
-      const key = `${statusCode} ${method} ${route}`;
-      let cells = byRequest.get(key);
-      if (!cells) {
-        cells = cellsOf(method, route, statusCode);
-        byRequest.set(key, cells);
-      }
+      const cells = lookUp(method, route, statusCode);
       cells.requests.inc();
       cells.duration.observe(durationMs / 1000);
     },
