@@ -22,7 +22,7 @@ import { createLogger, genReqId, type Logger } from "./logger.js";
 // Import order is the order named schemas register in, and so their order in openapi/openapi.json.
 import { healthRoutes } from "./plugins/health.js";
 import { Readiness } from "./plugins/health-readiness.js";
-import { AccessLogController, lazyChildLoggerFactory } from "./plugins/access-log.js";
+import { AccessLogController, withLazyChildren } from "./plugins/access-log.js";
 import callerAuth from "./plugins/caller-auth.js";
 import errorHandler, { clientErrorHandler, connectHandler, frameworkErrorHandler } from "./plugins/error-handler.js";
 import docs from "./plugins/docs.js";
@@ -187,11 +187,10 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   });
 
   const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
     // One access line per request (plugins/access-log.ts) instead of Fastify's two, from request loggers that only
     // become pino children when they write.
+    loggerInstance: withLazyChildren(logger),
     logController: new AccessLogController(logger, observeRequest(metrics.http)),
-    childLoggerFactory: lazyChildLoggerFactory,
     genReqId,
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
     // Proxy headers are trusted only from the proxies TRUST_PROXY names: anyone else could choose their own IP

@@ -64,9 +64,21 @@ class LazyChildLogger {
   }
 }
 
-/** Fastify's `childLoggerFactory`: the request logger, bound to its reqId, made lazily. */
+/** A lazy child of `logger` (a pino logger, or a lazy child). */
 export function lazyChildLoggerFactory(logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
   return new LazyChildLogger(logger as unknown as ParentLogger, bindings, options) as unknown as FastifyBaseLogger;
+}
+
+/**
+ * The logger Fastify is given: the root logger itself (its levels, serializers and redaction, read through), with
+ * lazy children. Fastify's root logger is a child of it, so the request loggers Fastify's own child factory makes
+ * (bound to their reqId) are lazy too. A child factory of ours would do the same, but Fastify checks every logger a
+ * custom factory makes for its methods, on every request.
+ */
+export function withLazyChildren(logger: Logger): FastifyBaseLogger {
+  const root = Object.create(logger) as Logger;
+  root.child = ((bindings: Bindings, options?: ChildLoggerOptions) => new LazyChildLogger(logger, bindings, options)) as unknown as Logger["child"];
+  return root as unknown as FastifyBaseLogger;
 }
 
 function accessLine(request: FastifyRequest, reply: FastifyReply) {

@@ -1,6 +1,7 @@
+import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
-import { lazyChildLoggerFactory } from "../../src/plugins/access-log.js";
+import { AccessLogController, lazyChildLoggerFactory, withLazyChildren } from "../../src/plugins/access-log.js";
 import { createLogger } from "../../src/logger.js";
 import { auth, CapturedLogs, CLIENTS, startStack, type TestStack } from "../helpers/app-harness.js";
 
@@ -74,5 +75,29 @@ describe("lazy request loggers", () => {
     expect(logs.text).not.toContain("tok-secret-123");
     expect(logs.text).not.toContain("key-secret-456");
     expect(logs.records()[0]).toMatchObject({ reqId: "r-3", authToken: "[redacted]" });
+  });
+
+  it("when Fastify is given the root with lazy children, then a request that writes nothing makes no pino child, and one that writes gets its reqId and the root's redaction", async () => {
+    const logs = new CapturedLogs();
+    const root = createLogger("info", logs.stream);
+    const child = vi.spyOn(root, "child");
+    // The access lines go to a silent logger: only the routes' own lines are looked at.
+    const app = Fastify({ loggerInstance: withLazyChildren(root), logController: new AccessLogController(createLogger("silent")) });
+    app.get("/quiet", async (request) => {
+      request.log.debug("below the level");
+      return "ok";
+    });
+    app.get("/loud", async (request) => {
+      request.log.info({ authToken: "tok-secret-789" }, "wrote");
+      return "ok";
+    });
+    await app.ready();
+    const made = child.mock.calls.length;
+    expect((await app.inject({ method: "GET", url: "/quiet", headers: { "x-request-id": "q-1" } })).statusCode).toBe(200);
+    expect(child.mock.calls.length).toBe(made);
+    expect((await app.inject({ method: "GET", url: "/loud" })).statusCode).toBe(200);
+    expect(logs.text).not.toContain("tok-secret-789");
+    expect(logs.records()).toEqual([expect.objectContaining({ msg: "wrote", reqId: expect.any(String), authToken: "[redacted]" })]);
+    await app.close();
   });
 });
