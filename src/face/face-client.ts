@@ -96,6 +96,14 @@ export function createFaceGateway(options: FaceGatewayOptions): ClosableFaceGate
     baseUrl: `${options.endpoint.replace(/\/+$/, "")}/face/${options.apiVersion}`,
   };
   const session = (kind: SessionKind) => (body: unknown) => toFaceSession(kind, body);
+  /*
+   * The creates' URLs never change, so each is resolved once, as the SDK would resolve it, and handed to the SDK
+   * whole: it sends to an absolute URL as it is, where a route costs every call its template filled in, its query
+   * merged and a WHATWG parse and print.
+   */
+  const createResource = (route: string) => client.pathUnchecked(new URL(`${deps.baseUrl}${route}`).toString());
+  const livenessSessions = createResource("/detectLiveness-sessions");
+  const livenessWithVerifySessions = createResource("/detectLivenessWithVerify-sessions");
 
   const sessionRoute = (kind: SessionKind) =>
     kind === "liveness" ? "/detectLiveness-sessions/{sessionId}" : "/detectLivenessWithVerify-sessions/{sessionId}";
@@ -113,8 +121,7 @@ export function createFaceGateway(options: FaceGatewayOptions): ClosableFaceGate
         resource: "sessions",
         route: "/detectLiveness-sessions",
         okStatuses: [200],
-        send: (abortSignal) =>
-          client.path("/detectLiveness-sessions").post({ body: livenessSessionBody(params), abortSignal }),
+        send: (abortSignal) => livenessSessions.post({ body: livenessSessionBody(params), abortSignal }),
         parse: session("liveness"),
       }),
 
@@ -125,7 +132,7 @@ export function createFaceGateway(options: FaceGatewayOptions): ClosableFaceGate
         route: "/detectLivenessWithVerify-sessions",
         okStatuses: [200],
         send: (abortSignal) =>
-          client.path("/detectLivenessWithVerify-sessions").post({
+          livenessWithVerifySessions.post({
             contentType: "multipart/form-data",
             body: livenessWithVerifySessionParts(params),
             abortSignal,
