@@ -95,7 +95,11 @@ export function createFaceGateway(options: FaceGatewayOptions): ClosableFaceGate
     clock: options.clock ?? systemClock,
     baseUrl: `${options.endpoint.replace(/\/+$/, "")}/face/${options.apiVersion}`,
   };
-  const session = (kind: SessionKind) => (body: unknown) => toFaceSession(kind, body);
+  // Each kind's parser made once, not a closure per call.
+  const parsers: Record<SessionKind, (body: unknown) => FaceSession> = {
+    liveness: (body) => toFaceSession("liveness", body),
+    livenessWithVerify: (body) => toFaceSession("livenessWithVerify", body),
+  };
   /*
    * The creates' URLs never change, so each is resolved once, as the SDK would resolve it, and handed to the SDK
    * whole: it sends to an absolute URL as it is, where a route costs every call its template filled in, its query
@@ -122,7 +126,7 @@ export function createFaceGateway(options: FaceGatewayOptions): ClosableFaceGate
         route: "/detectLiveness-sessions",
         okStatuses: [200],
         send: (abortSignal) => livenessSessions.post({ body: livenessSessionBody(params), abortSignal }),
-        parse: session("liveness"),
+        parse: parsers.liveness,
       }),
 
     createLivenessWithVerifySession: (params, ctx) =>
@@ -137,7 +141,7 @@ export function createFaceGateway(options: FaceGatewayOptions): ClosableFaceGate
             body: livenessWithVerifySessionParts(params),
             abortSignal,
           }),
-        parse: session("livenessWithVerify"),
+        parse: parsers.livenessWithVerify,
       }),
 
     getSession: (kind, sessionId, ctx) =>
@@ -147,7 +151,7 @@ export function createFaceGateway(options: FaceGatewayOptions): ClosableFaceGate
         route: sessionRoute(kind),
         okStatuses: [200],
         send: (abortSignal) => sessionPath(kind, sessionId).get({ abortSignal }),
-        parse: session(kind),
+        parse: parsers[kind],
       }),
 
     deleteSession: (kind, sessionId, ctx) =>
