@@ -14,6 +14,7 @@ import {
   type FaceResource,
   type MappedFailure,
 } from "./face-errors.js";
+import { FaceAbortSignal } from "./face-abort-signal.js";
 import { FaceSchemaMismatch } from "./face-normalise.js";
 import { faceErrorResponseSchema } from "./face-schemas.js";
 
@@ -63,18 +64,20 @@ export interface FaceCallDeps {
 
 /** A timeout we own, so a timeout is told apart from every other abort, and the timer is always cleared. */
 function sendWithTimeout<T>(timeoutMs: number, send: (signal: AbortSignal) => PromiseLike<T>): Promise<T> {
-  const controller = new AbortController();
+  const signal = new FaceAbortSignal();
   /*
    * Whichever settles first, the call or the deadline, settles the promise: the deadline holds even if some layer
    * below ignored the abort signal. One promise settled by hand rather than Promise.race over a deadline promise.
    */
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
-      controller.abort();
+      // Rejected first: the deadline holds even if a listener below throws on the abort.
       reject(new FaceTimeout());
+      signal.abort();
     }, timeoutMs);
     try {
-      send(controller.signal).then(
+      // The request parameters' type names the native AbortSignal; the pipeline takes any AbortSignalLike.
+      send(signal as unknown as AbortSignal).then(
         (value) => {
           clearTimeout(timer);
           resolve(value);

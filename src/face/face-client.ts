@@ -38,8 +38,17 @@ export interface ClosableFaceGateway extends FaceGateway {
  * form-data encoders stay. Face answers from its own host (no redirect to follow), no tracer is registered, our own
  * log lines (face-call.ts) replace the SDK's, Face is not asked to compress (the transport still decodes a reply that
  * says it is compressed), and the proxy policy only sets a node:http agent, which the undici transport has no use for.
+ * The abort-signal policy wraps any signal that is not a native AbortSignal in a native one; a call's signal is our
+ * own (face-abort-signal.ts), and every layer below it (the bearer-token policy, the transport) takes it as it is.
  */
-const LEAN_PIPELINE_DROPS = ["tracingPolicy", "redirectPolicy", "logPolicy", "decompressResponsePolicy", "proxyPolicy"] as const;
+const LEAN_PIPELINE_DROPS = [
+  "tracingPolicy",
+  "redirectPolicy",
+  "logPolicy",
+  "decompressResponsePolicy",
+  "proxyPolicy",
+  "wrapAbortSignalLikePolicy",
+] as const;
 
 /** A session id Face cannot have issued: asking for it proves reachability and credentials without side effects. */
 const PROBE_SESSION_ID = "00000000-0000-0000-0000-000000000000";

@@ -156,7 +156,8 @@ export function createFaceHttpClient(options: FaceHttpClientOptions = {}): FaceH
       const outer = request.abortSignal;
       if (outer?.aborted) throw new FaceAbortError("The Face call was aborted before it was sent.");
       // A deadline of our own only when the request names a timeout: the caller's signal (face-call.ts's deadline)
-      // goes straight to undici otherwise, one AbortController and listener fewer per call.
+      // goes straight to undici otherwise, one AbortController and listener fewer per call. undici takes any signal
+      // with addEventListener, as the pipeline's AbortSignalLike is; its type names only the native one.
       const deadline = request.timeout > 0 ? deadlineOf(request.timeout, outer) : undefined;
       const signal = (deadline ? deadline.signal : outer) as AbortSignal | undefined;
       let streaming = false;
