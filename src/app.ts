@@ -82,8 +82,8 @@ const packageVersion = (JSON.parse(readFileSync(new URL("../package.json", impor
 
 /**
  * The Face client as the service uses it: the SDK gateway, inside the quota guard (the state's shared token bucket,
- * Retry-After, priorities, safe retries, breaker), inside the key-refresh wrapper (so its one retry after a 401
- * also takes a quota token).
+ * Retry-After, priorities, safe retries, breaker), inside the key-refresh wrapper when the key comes from Key Vault
+ * (so its one retry after a 401 also takes a quota token).
  */
 function defaultFaceGateway(
   config: AppConfig,
@@ -115,7 +115,12 @@ function defaultFaceGateway(
     // Read per call, so weights follow policies Key Vault replaces while the app runs.
     clientWeight: (clientId) => credentials.policies.of(clientId).faceQuotaWeight,
   });
-  const face = withCredentialRefresh(guard, { refresh: () => credentials.refreshFaceKey(), version: () => credentials.faceKeyVersion() }, faceLogger);
+  // Only a key read from Key Vault can change under a running app: with any other credential a 401 is final, and
+  // the wrapper would only cost every call an async step.
+  const face =
+    config.face.auth === "keyVault"
+      ? withCredentialRefresh(guard, { refresh: () => credentials.refreshFaceKey(), version: () => credentials.faceKeyVersion() }, faceLogger)
+      : guard;
   return { face, guard, transport: gateway };
 }
 

@@ -37,7 +37,8 @@ export function auditRecorder({ audit, sessions, logger }: AuditRecorderDeps): S
     try {
       // The record gives the trail its retention. Without one (the caller's DELETE forgot it, or it expired) the
       // trail can never be read again: it is forgotten now rather than left to its expiry.
-      const record = await sessions.get(sessionId);
+      // Read-only: only its expiry is read, so the memory store need not copy the record.
+      const record = await sessions.get(sessionId, { readOnly: true });
       if (!record) {
         await audit.deleteSession(sessionId);
         return;

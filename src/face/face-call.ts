@@ -14,6 +14,7 @@ import {
   type FaceResource,
   type MappedFailure,
 } from "./face-errors.js";
+import { FaceAbortSignal } from "./face-abort-signal.js";
 import { FaceSchemaMismatch } from "./face-normalise.js";
 import { faceErrorResponseSchema } from "./face-schemas.js";
 
@@ -63,24 +64,32 @@ export interface FaceCallDeps {
 
 /** A timeout we own, so a timeout is told apart from every other abort, and the timer is always cleared. */
 function sendWithTimeout<T>(timeoutMs: number, send: (signal: AbortSignal) => PromiseLike<T>): Promise<T> {
-  const controller = new AbortController();
+  const signal = new FaceAbortSignal();
   /*
    * Whichever settles first, the call or the deadline, settles the promise: the deadline holds even if some layer
    * below ignored the abort signal. One promise settled by hand rather than Promise.race over a deadline promise.
    */
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
-      controller.abort();
+      // Rejected first: the deadline holds even if a listener below throws on the abort.
       reject(new FaceTimeout());
+      signal.abort();
     }, timeoutMs);
-    const settle = <V>(finish: (value: V) => void) => (value: V) => {
-      clearTimeout(timer);
-      finish(value);
-    };
     try {
-      send(controller.signal).then(settle(resolve), settle(reject));
+      // The request parameters' type names the native AbortSignal; the pipeline takes any AbortSignalLike.
+      send(signal as unknown as AbortSignal).then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
     } catch (error) {
-      settle(reject)(error);
+      clearTimeout(timer);
+      reject(error);
     }
   });
 }
@@ -114,26 +123,8 @@ export async function runFaceCall<T>(
   ctx: FaceCallContext | undefined,
   spec: FaceCallSpec<T>,
 ): Promise<FaceReply<T>> {
-  const log = ctx?.log ?? deps.logger;
-  const started = performance.now();
-  const line: Record<string, unknown> = { faceOperation: spec.operation };
-  // One line per call: a success at debug (the access line already says the request worked), a failure at the
-  // level its mapping gives (info for an expected answer such as a 404, warn or error otherwise).
-  const finish = (failure?: MappedFailure & { detail?: Record<string, unknown> }) => {
-    line.durationMs = Math.round(performance.now() - started);
-    if (!failure) {
-      log.debug(line, "Face call");
-      return;
-    }
-    log[failure.level](
-      { ...line, errorCode: failure.error.code, ...failure.detail },
-      `Face ${spec.operation} failed${failure.hint ? `: ${failure.hint}` : ""}`,
-    );
-  };
-  const fail = (failure: MappedFailure & { detail?: Record<string, unknown> }): AppError => {
-    finish(failure);
-    return failure.error;
-  };
+  const call: CallLine = { log: ctx?.log ?? deps.logger, operation: spec.operation, started: performance.now(), line: { faceOperation: spec.operation } };
+  const { line } = call;
 
   let response: RawFaceResponse;
   try {
@@ -144,7 +135,7 @@ export async function runFaceCall<T>(
       line.status = thrown.status;
       line.apimRequestId = thrown.header("apim-request-id");
       if (thrown.status >= 200 && thrown.status < 300) {
-        throw fail(mapUnexpectedReply("Face sent a success reply that is not valid JSON"));
+        throw failed(call, mapUnexpectedReply("Face sent a success reply that is not valid JSON"));
       }
       const faceCode = thrown.header("x-ms-error-code");
       const retryAfter = thrown.header("retry-after");
@@ -159,10 +150,10 @@ export async function runFaceCall<T>(
         },
         deps.clock.now(),
       );
-      throw fail(withTarget(failure, deps, spec));
+      throw failed(call, withTarget(failure, deps, spec));
     }
     const failure = mapTransportFailure(err, err instanceof FaceTimeout);
-    throw fail({ ...failure, detail: { transportError: errorCodeOf(err) } });
+    throw failed(call, { ...failure, detail: { transportError: errorCodeOf(err) } });
   }
 
   const status = Number(response.status);
@@ -178,11 +169,11 @@ export async function runFaceCall<T>(
   if (spec.okStatuses.includes(status) && !missingRoute) {
     try {
       const value = spec.parse(response.body, response.headers);
-      finish();
+      finished(call);
       return requestId === undefined ? { value } : { value, requestId };
     } catch (err) {
       if (!(err instanceof FaceSchemaMismatch)) throw err;
-      throw fail({ ...mapUnexpectedReply("Face's reply did not match the v1.2 schema"), detail: { schemaIssuePaths: err.issuePaths } });
+      throw failed(call, { ...mapUnexpectedReply("Face's reply did not match the v1.2 schema"), detail: { schemaIssuePaths: err.issuePaths } });
     }
   }
 
@@ -201,7 +192,34 @@ export async function runFaceCall<T>(
   );
   // Face's message goes to our logs (never to callers, except for the image case the mapping handles).
   const mapped = withTarget(failure, deps, spec);
-  throw fail({ ...mapped, detail: { ...mapped.detail, ...(body.message !== undefined && { faceMessage: body.message }) } });
+  throw failed(call, { ...mapped, detail: { ...mapped.detail, ...(body.message !== undefined && { faceMessage: body.message }) } });
+}
+
+/** What a call's one log line needs: filled in as the call goes, written by finished() or failed(). */
+interface CallLine {
+  log: FastifyBaseLogger;
+  operation: FaceOperation;
+  started: number;
+  line: Record<string, unknown>;
+}
+
+/**
+ * The call's one line: a success at debug (the access line already says the request worked), a failure at the
+ * level its mapping gives (info for an expected answer such as a 404, warn or error otherwise).
+ */
+function finished({ log, operation, started, line }: CallLine, failure?: MappedFailure & { detail?: Record<string, unknown> }): void {
+  line.durationMs = Math.round(performance.now() - started);
+  if (!failure) {
+    log.debug(line, "Face call");
+    return;
+  }
+  log[failure.level]({ ...line, errorCode: failure.error.code, ...failure.detail }, `Face ${operation} failed${failure.hint ? `: ${failure.hint}` : ""}`);
+}
+
+/** Logs a failed call and gives the error to throw. */
+function failed(call: CallLine, failure: MappedFailure & { detail?: Record<string, unknown> }): AppError {
+  finished(call, failure);
+  return failure.error;
 }
 
 /** Host and path template of a call: never the key (a header), a session id or a query. */

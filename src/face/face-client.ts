@@ -38,8 +38,17 @@ export interface ClosableFaceGateway extends FaceGateway {
  * form-data encoders stay. Face answers from its own host (no redirect to follow), no tracer is registered, our own
  * log lines (face-call.ts) replace the SDK's, Face is not asked to compress (the transport still decodes a reply that
  * says it is compressed), and the proxy policy only sets a node:http agent, which the undici transport has no use for.
+ * The abort-signal policy wraps any signal that is not a native AbortSignal in a native one; a call's signal is our
+ * own (face-abort-signal.ts), and every layer below it (the bearer-token policy, the transport) takes it as it is.
  */
-const LEAN_PIPELINE_DROPS = ["tracingPolicy", "redirectPolicy", "logPolicy", "decompressResponsePolicy", "proxyPolicy"] as const;
+const LEAN_PIPELINE_DROPS = [
+  "tracingPolicy",
+  "redirectPolicy",
+  "logPolicy",
+  "decompressResponsePolicy",
+  "proxyPolicy",
+  "wrapAbortSignalLikePolicy",
+] as const;
 
 /** A session id Face cannot have issued: asking for it proves reachability and credentials without side effects. */
 const PROBE_SESSION_ID = "00000000-0000-0000-0000-000000000000";
@@ -95,7 +104,19 @@ export function createFaceGateway(options: FaceGatewayOptions): ClosableFaceGate
     clock: options.clock ?? systemClock,
     baseUrl: `${options.endpoint.replace(/\/+$/, "")}/face/${options.apiVersion}`,
   };
-  const session = (kind: SessionKind) => (body: unknown) => toFaceSession(kind, body);
+  // Each kind's parser made once, not a closure per call.
+  const parsers: Record<SessionKind, (body: unknown) => FaceSession> = {
+    liveness: (body) => toFaceSession("liveness", body),
+    livenessWithVerify: (body) => toFaceSession("livenessWithVerify", body),
+  };
+  /*
+   * The creates' URLs never change, so each is resolved once, as the SDK would resolve it, and handed to the SDK
+   * whole: it sends to an absolute URL as it is, where a route costs every call its template filled in, its query
+   * merged and a WHATWG parse and print.
+   */
+  const createResource = (route: string) => client.pathUnchecked(new URL(`${deps.baseUrl}${route}`).toString());
+  const livenessSessions = createResource("/detectLiveness-sessions");
+  const livenessWithVerifySessions = createResource("/detectLivenessWithVerify-sessions");
 
   const sessionRoute = (kind: SessionKind) =>
     kind === "liveness" ? "/detectLiveness-sessions/{sessionId}" : "/detectLivenessWithVerify-sessions/{sessionId}";
@@ -113,9 +134,8 @@ export function createFaceGateway(options: FaceGatewayOptions): ClosableFaceGate
         resource: "sessions",
         route: "/detectLiveness-sessions",
         okStatuses: [200],
-        send: (abortSignal) =>
-          client.path("/detectLiveness-sessions").post({ body: livenessSessionBody(params), abortSignal }),
-        parse: session("liveness"),
+        send: (abortSignal) => livenessSessions.post({ body: livenessSessionBody(params), abortSignal }),
+        parse: parsers.liveness,
       }),
 
     createLivenessWithVerifySession: (params, ctx) =>
@@ -125,12 +145,12 @@ export function createFaceGateway(options: FaceGatewayOptions): ClosableFaceGate
         route: "/detectLivenessWithVerify-sessions",
         okStatuses: [200],
         send: (abortSignal) =>
-          client.path("/detectLivenessWithVerify-sessions").post({
+          livenessWithVerifySessions.post({
             contentType: "multipart/form-data",
             body: livenessWithVerifySessionParts(params),
             abortSignal,
           }),
-        parse: session("livenessWithVerify"),
+        parse: parsers.livenessWithVerify,
       }),
 
     getSession: (kind, sessionId, ctx) =>
@@ -140,7 +160,7 @@ export function createFaceGateway(options: FaceGatewayOptions): ClosableFaceGate
         route: sessionRoute(kind),
         okStatuses: [200],
         send: (abortSignal) => sessionPath(kind, sessionId).get({ abortSignal }),
-        parse: session(kind),
+        parse: parsers[kind],
       }),
 
     deleteSession: (kind, sessionId, ctx) =>

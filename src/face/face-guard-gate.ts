@@ -196,13 +196,11 @@ export class FaceQuotaGate {
       queue.push(ticket.clientId, waiter);
       this.takingDirectly = true;
       this.asking = true;
-      const answered = () => {
-        this.takingDirectly = false;
-        this.asking = false;
-      };
+      // The two answers clear the flags each on its own: a shared closure would be one more allocation per create.
       this.quota.bucket.take(this.quota.resource, this.lanes.create).then(
         (grant) => {
-          answered();
+          this.takingDirectly = false;
+          this.asking = false;
           // Still queued unless close() or Face's pause refused it meanwhile.
           if (grant.granted && queue.remove(ticket.clientId, waiter)) {
             this.events.granted(ticket.priority);
@@ -214,7 +212,8 @@ export class FaceQuotaGate {
           if (this.queueLength > 0) void this.pump();
         },
         (error: unknown) => {
-          answered();
+          this.takingDirectly = false;
+          this.asking = false;
           this.bucketFailed(error);
         },
       );

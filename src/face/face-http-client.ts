@@ -54,29 +54,53 @@ function transportError(err: unknown, request: PipelineRequest): Error {
 }
 
 type UndiciBody = string | Uint8Array | Readable | null;
+type PreparedBody = { body: UndiciBody; contentType?: string };
 
-/** The request body as undici takes it. The multipart policy leaves a function that returns a fresh Node stream. */
-async function bodyOf(request: PipelineRequest): Promise<{ body: UndiciBody; contentType?: string }> {
+/**
+ * The request body as undici takes it. The multipart policy leaves a function that returns a fresh Node stream. A
+ * promise only for the bodies that must be read first (FormData, Blob): a create's JSON string costs no await.
+ */
+function bodyOf(request: PipelineRequest): PreparedBody | Promise<PreparedBody> {
   const body = typeof request.body === "function" ? request.body() : request.body;
   if (body === undefined || body === null) return { body: null };
   if (typeof body === "string" || body instanceof Uint8Array) return { body };
   if (body instanceof ArrayBuffer) return { body: new Uint8Array(body) };
   if (ArrayBuffer.isView(body)) return { body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
-  if (body instanceof FormData) {
-    // The form-data policy turns FormData into a multipart body before it gets here; encoded as fetch would, to be safe.
-    const encoded = new Response(body);
-    return { body: new Uint8Array(await encoded.arrayBuffer()), contentType: encoded.headers.get("content-type") ?? undefined };
-  }
-  if (body instanceof Blob) return { body: new Uint8Array(await body.arrayBuffer()) };
+  if (body instanceof FormData) return encodedForm(body);
+  if (body instanceof Blob) return body.arrayBuffer().then((bytes) => ({ body: new Uint8Array(bytes) }));
   if (body instanceof ReadableStream) return { body: Readable.fromWeb(body as NodeWebStream<Uint8Array>) };
   return { body: body as Readable };
 }
 
+/** The form-data policy turns FormData into a multipart body before it gets here; encoded as fetch would, to be safe. */
+async function encodedForm(form: FormData): Promise<PreparedBody> {
+  const encoded = new Response(form);
+  return { body: new Uint8Array(await encoded.arrayBuffer()), contentType: encoded.headers.get("content-type") ?? undefined };
+}
+
 function headersOf(request: PipelineRequest, contentType: string | undefined): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of request.headers) headers[name] = value;
+  // Names as the policies set them, as iterating the headers gives them (toJSON's loop, not the iterator's generator).
+  const headers = request.headers.toJSON({ preserveCase: true });
   if (contentType !== undefined) headers["content-type"] = contentType;
   return headers;
+}
+
+/**
+ * The transport's own deadline, for a request that names a timeout (`request.timeout`): a signal of our own for
+ * undici, aborted by the timer or by the caller's signal, and what ends both once the request is done with.
+ */
+function deadlineOf(timeoutMs: number, outer: PipelineRequest["abortSignal"]): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  outer?.addEventListener("abort", abort);
+  const timer = setTimeout(abort, timeoutMs);
+  return {
+    signal: controller.signal,
+    release: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", abort);
+    },
+  };
 }
 
 /** Face is not asked to compress (no decompression policy), but a reply that says it is compressed is decoded. */
@@ -131,30 +155,26 @@ export function createFaceHttpClient(options: FaceHttpClientOptions = {}): FaceH
       }
       const outer = request.abortSignal;
       if (outer?.aborted) throw new FaceAbortError("The Face call was aborted before it was sent.");
-      // A signal of our own only when there is a timeout to add: the caller's (face-call.ts's deadline) goes straight
-      // to undici otherwise, one AbortController and listener fewer per call.
-      const controller = request.timeout > 0 ? new AbortController() : undefined;
-      const abort = () => controller?.abort();
-      if (controller) outer?.addEventListener("abort", abort);
-      const timer = controller ? setTimeout(abort, request.timeout) : undefined;
-      const signal = (controller?.signal ?? outer) as AbortSignal | undefined;
-      const release = () => {
-        clearTimeout(timer);
-        if (controller) outer?.removeEventListener("abort", abort);
-      };
+      // A deadline of our own only when the request names a timeout: the caller's signal (face-call.ts's deadline)
+      // goes straight to undici otherwise, one AbortController and listener fewer per call. undici takes any signal
+      // with addEventListener, as the pipeline's AbortSignalLike is; its type names only the native one.
+      const deadline = request.timeout > 0 ? deadlineOf(request.timeout, outer) : undefined;
+      const signal = (deadline ? deadline.signal : outer) as AbortSignal | undefined;
       let streaming = false;
       try {
-        const { body, contentType } = await bodyOf(request);
+        const prepared = bodyOf(request);
+        const { body, contentType } = prepared instanceof Promise ? await prepared : prepared;
+        const options: Dispatcher.RequestOptions = {
+          origin: url.origin,
+          path: url.path,
+          method: request.method as Dispatcher.HttpMethod,
+          headers: headersOf(request, contentType),
+          body,
+        };
+        if (signal) options.signal = signal;
         let res: Dispatcher.ResponseData;
         try {
-          res = await dispatcher.request({
-            origin: url.origin,
-            path: url.path,
-            method: request.method as Dispatcher.HttpMethod,
-            headers: headersOf(request, contentType),
-            body,
-            ...(signal && { signal }),
-          });
+          res = await dispatcher.request(options);
         } catch (err) {
           throw transportError(err, request);
         }
@@ -172,7 +192,7 @@ export function createFaceHttpClient(options: FaceHttpClientOptions = {}): FaceH
         if (codes?.has(Number.POSITIVE_INFINITY) || codes?.has(res.statusCode)) {
           // The caller drains it inside its own deadline: the abort and the timer stay armed until the stream ends.
           streaming = true;
-          stream.once("close", release);
+          if (deadline) stream.once("close", deadline.release);
           response.readableStreamBody = stream;
           return response;
         }
@@ -183,7 +203,7 @@ export function createFaceHttpClient(options: FaceHttpClientOptions = {}): FaceH
         }
         return response;
       } finally {
-        if (!streaming) release();
+        if (!streaming) deadline?.release();
       }
     },
     close: async () => {

@@ -42,7 +42,9 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
     {
       bodyLimit: CREATE_BODY_LIMIT_BYTES,
       // bodyLimit covers JSON only: @fastify/multipart reads the raw stream. A declared length over the limit is
-      // refused before a byte is read; a chunked multipart body is still bounded by its per-part limits.
+      // refused before a byte is read; a chunked multipart body is still bounded by its per-part limits. An async
+      // hook on purpose: as a callback hook, a body with a broken chunk size got 415 (no Content-Type) before Node's
+      // parser refused it with 400 (test/plugins/http-protocol-errors.test.ts).
       onRequest: async (request) => {
         const declared = Number(request.headers["content-length"]);
         if (declared > CREATE_BODY_LIMIT_BYTES) throw new AppError("LSO_ERR_BODY_TOO_LARGE");

@@ -66,9 +66,9 @@ export class SessionService {
    */
   async create(input: CreateSessionInput, caller: CreateContext): Promise<IdempotentResult<SessionCreated>> {
     const { idempotency } = this.deps;
-    const createOnce = () => createSession(this.deps, input, caller);
-    if (caller.idempotencyKey === undefined || !idempotency) return { created: await createOnce(), replayed: false };
-    return idempotency.run(caller.clientId, caller.idempotencyKey, input, caller.log, createOnce);
+    // The closure only for the idempotency wrapper: a create without a key is not made to allocate one.
+    if (caller.idempotencyKey === undefined || !idempotency) return { created: await createSession(this.deps, input, caller), replayed: false };
+    return idempotency.run(caller.clientId, caller.idempotencyKey, input, caller.log, () => createSession(this.deps, input, caller));
   }
 
   /**

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
@@ -58,6 +59,19 @@ describe("Face over plain http on loopback", () => {
     expect(Date.now() - started).toBeLessThan(1_000);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(requests).toHaveLength(1);
+  });
+
+  it("when the deadline passes, then the request in flight is aborted: its connection is closed, not left waiting", async () => {
+    let closed: Promise<unknown> | undefined;
+    const { endpoint } = await serve((req) => {
+      closed = once(req.socket, "close");
+    });
+    await expect(makeGateway({ endpoint, timeoutMs: 100 }).gateway.createLivenessSession(createParams)).rejects.toMatchObject({
+      code: "LSO_ERR_UPSTREAM_TIMEOUT",
+    });
+    // Only an aborted request closes its keep-alive connection; one left waiting would hold it open until Face answered.
+    await closed;
+    expect(openSockets.size).toBe(0);
   });
 
   it("when the image headers arrive but the body stalls, then the deadline still applies", async () => {

@@ -7,6 +7,7 @@ import { gzipSync } from "node:zlib";
 import { createHttpHeaders, createPipelineRequest, type PipelineRequestOptions } from "@azure/core-rest-pipeline";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
+import { FaceAbortSignal } from "../../src/face/face-abort-signal.js";
 import { createFaceHttpClient, type FaceHttpClient } from "../../src/face/face-http-client.js";
 
 /** What the server saw of one request. */
@@ -170,6 +171,24 @@ describe("abort, timeout and failures", () => {
     const controller = new AbortController();
     controller.abort();
     await expect(client.sendRequest(request({ abortSignal: controller.signal }))).rejects.toMatchObject({ name: "AbortError" });
+    expect(seen).toHaveLength(0);
+  });
+
+  it("when a Face call's own signal aborts mid-flight, then the call rejects with an AbortError", async () => {
+    hang();
+    client = createFaceHttpClient();
+    const signal = new FaceAbortSignal();
+    const pending = client.sendRequest(request({ abortSignal: signal }));
+    await vi.waitFor(() => expect(seen).toHaveLength(1));
+    signal.abort();
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" });
+  });
+
+  it("when a Face call's own signal is already aborted, then nothing is sent", async () => {
+    client = createFaceHttpClient();
+    const signal = new FaceAbortSignal();
+    signal.abort();
+    await expect(client.sendRequest(request({ abortSignal: signal }))).rejects.toMatchObject({ name: "AbortError" });
     expect(seen).toHaveLength(0);
   });
 
