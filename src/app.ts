@@ -294,7 +294,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
         keyRing: credentials.keyRing,
         policies: credentials.policies,
         // Once authenticated: each client's own limit, from its policy.
-        perCallerLimit: rateLimiter({ name: "client", store: state.rateLimits, key: (r) => r.clientId, limit: (r) => r.callerPolicy.rateLimitPerMinute }),
+        thenForCaller: rateLimiter({ name: "client", store: state.rateLimits, key: (r) => r.clientId, limit: (r) => r.callerPolicy.rateLimitPerMinute }),
       });
       await v1.register(sessionRoutes, { service: sessions.service });
       await v1.register(auditRoutes, { audit: state.audit, sessions: state.sessions });

@@ -8,7 +8,6 @@ import fp from "fastify-plugin";
 import type { CallerPolicy, PolicyBook } from "../lib/caller-policy.js";
 import type { ApiKeyRing } from "../credentials/api-key-ring.js";
 import { AppError } from "../errors.js";
-import { setHeldRateLimitHeaders } from "./rate-limit.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -25,11 +24,10 @@ export interface CallerAuthOptions {
   keyRing: ApiKeyRing;
   policies: PolicyBook;
   /**
-   * The per-client rate limit (rate-limit.ts), run next for an authenticated caller, in the same hook: each hook is
-   * a step of Fastify's hook runner on every request of the scope. It sets the scope's RateLimit headers, so the
-   * per-IP limit holds its own back on the scope's routes (narrowerRateLimit).
+   * Runs next, for an authenticated caller, in the same hook (the per-client rate limit): each hook is a step of
+   * Fastify's hook runner on every request of the scope.
    */
-  perCallerLimit?: onRequestHookHandler;
+  thenForCaller?: onRequestHookHandler;
 }
 
 async function callerAuth(app: FastifyInstance, options: CallerAuthOptions): Promise<void> {
@@ -37,25 +35,18 @@ async function callerAuth(app: FastifyInstance, options: CallerAuthOptions): Pro
   // null until onRequest sets it; fastify 5 forbids shared object defaults on requests.
   app.decorateRequest("callerPolicy", null as unknown as CallerPolicy);
   // Callback style: no I/O here, and an async hook costs a promise per request.
-  const { perCallerLimit } = options;
-  if (perCallerLimit) {
-    app.addHook("onRoute", (route) => {
-      route.config = { ...route.config, narrowerRateLimit: true };
-    });
-  }
+  const { thenForCaller } = options;
   app.addHook("onRequest", function authenticate(request, reply, done) {
     const presented = request.headers[API_KEY_HEADER];
     const clientId = typeof presented === "string" && presented.length > 0 ? options.keyRing.verify(presented) : undefined;
     if (!clientId) {
-      // No per-client count for an unknown caller: the per-IP one is what it can act on.
-      setHeldRateLimitHeaders(request, reply);
       done(new AppError("LSO_ERR_UNAUTHORIZED"));
       return;
     }
     request.clientId = clientId;
     request.callerPolicy = options.policies.of(clientId);
     request.log = request.log.child({ clientId });
-    if (perCallerLimit) perCallerLimit.call(this, request, reply, done);
+    if (thenForCaller) thenForCaller.call(this, request, reply, done);
     else done();
   });
 }

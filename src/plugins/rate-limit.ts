@@ -22,22 +22,7 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** false: this route is never rate limited (probes and /metrics). */
     rateLimit?: false;
-    /**
-     * true: a narrower limiter (per client) counts this route's requests after the per-IP one and sets the
-     * RateLimit headers itself (caller-auth marks its scope's routes).
-     */
-    narrowerRateLimit?: true;
   }
-  interface FastifyRequest {
-    /** A wider limiter's headers, held back while a narrower limiter is still to set its own. */
-    heldRateLimitHeaders?: RateLimitHeaders;
-  }
-}
-
-interface RateLimitHeaders {
-  limit: number;
-  remaining: number;
-  resetSeconds: number;
 }
 
 export interface LimiterOptions {
@@ -46,12 +31,6 @@ export interface LimiterOptions {
   name: string;
   key: (request: FastifyRequest) => string;
   limit: (request: FastifyRequest) => number;
-  /**
-   * Whether a narrower limiter follows on this request's route (narrowerRateLimit): the caller can act on that one's
-   * figures, which would overwrite these, so an allowed request's headers are held back on the request instead of
-   * set (three header sets fewer on every /v1 request), and only set if it is answered before that limiter speaks.
-   */
-  narrowerFollows?: boolean;
 }
 
 function setHeaders(reply: FastifyReply, limit: number, remaining: number, resetSeconds: number): void {
@@ -60,40 +39,17 @@ function setHeaders(reply: FastifyReply, limit: number, remaining: number, reset
   reply.header("ratelimit-reset", String(resetSeconds));
 }
 
-/**
- * For a request answered before the narrower limiter set its headers (its authentication failed, or that limiter's
- * store did): the wider limiter's headers, held back, are set after all, where they would have been set.
- */
-export function setHeldRateLimitHeaders(request: FastifyRequest, reply: FastifyReply): void {
-  const held = request.heldRateLimitHeaders;
-  if (!held) return;
-  request.heldRateLimitHeaders = undefined;
-  setHeaders(reply, held.limit, held.remaining, held.resetSeconds);
-}
-
 /** Sets the headers and lets the request on, or refuses it. A plain function, so no closure is made per request. */
-function answer(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, options: LimiterOptions, limit: number, verdict: RateLimitVerdict): void {
+function answer(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, name: string, limit: number, verdict: RateLimitVerdict): void {
   const resetSeconds = Math.max(1, Math.ceil(verdict.resetInMs / 1000));
-  if (verdict.allowed && options.narrowerFollows && routeConfigOf(request).narrowerRateLimit) {
-    request.heldRateLimitHeaders = { limit, remaining: verdict.remaining, resetSeconds };
-    done();
-    return;
-  }
-  // Nothing sets a header between the two limiters: the narrower one's take the place the wider one's would have had.
+  // The later, narrower limiter (per client) overwrites the per-IP headers: it is the one the caller can act on.
   setHeaders(reply, limit, verdict.remaining, resetSeconds);
   if (!verdict.allowed) {
-    const { name } = options;
     request.log.warn({ limiter: name, limit }, "rate limit exceeded");
     done(new AppError("LSO_ERR_RATE_LIMITED", { retryAfterSeconds: resetSeconds }));
     return;
   }
   done();
-}
-
-/** The store's own failure (Redis down): the error handler answers it in the envelope, with the headers held so far. */
-function failed(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, error: unknown): void {
-  setHeldRateLimitHeaders(request, reply);
-  done(error as Error);
 }
 
 /**
@@ -102,8 +58,8 @@ function failed(request: FastifyRequest, reply: FastifyReply, done: HookHandlerD
  * answers at once, and two of these run on every /v1 request.
  */
 export function rateLimiter(options: LimiterOptions): onRequestHookHandler {
-  const { store } = options;
-  const prefix = `${options.name}:`;
+  const { name, store } = options;
+  const prefix = `${name}:`;
   return (request, reply, done) => {
     if (routeConfigOf(request).rateLimit === false) {
       done();
@@ -114,16 +70,17 @@ export function rateLimiter(options: LimiterOptions): onRequestHookHandler {
     try {
       verdict = store.consume(prefix + options.key(request), limit, WINDOW_MS);
     } catch (error) {
-      failed(request, reply, done, error);
+      done(error as Error);
       return;
     }
     if (!(verdict instanceof Promise)) {
-      answer(request, reply, done, options, limit, verdict);
+      answer(request, reply, done, name, limit, verdict);
       return;
     }
     verdict.then(
-      (settled) => answer(request, reply, done, options, limit, settled),
-      (error: unknown) => failed(request, reply, done, error),
+      (settled) => answer(request, reply, done, name, limit, settled),
+      // The store's own failure (Redis down): the error handler answers it in the envelope.
+      (error: unknown) => done(error as Error),
     );
   };
 }

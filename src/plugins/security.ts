@@ -72,7 +72,7 @@ export function browserPageHeaders(): onRequestHookHandler {
 const CONTINUE_EXPECTATION = /(?:^|\W)100-continue(?:$|\W)/i;
 
 async function security(app: FastifyInstance, options: SecurityOptions): Promise<void> {
-  const limitByIp = rateLimiter({ name: "ip", store: options.rateLimitStore, key: (r) => r.ip, limit: () => options.perIpPerMinute, narrowerFollows: true });
+  const limitByIp = rateLimiter({ name: "ip", store: options.rateLimitStore, key: (r) => r.ip, limit: () => options.perIpPerMinute });
   // One hook for everything every request pays before its route: each hook is a step of Fastify's hook runner. On
   // the reply (not the raw response), so Node takes its fast path writing the head, and a route's own header wins.
   app.addHook("onRequest", (request, reply, done) => {
