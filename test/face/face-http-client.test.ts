@@ -155,39 +155,33 @@ describe("abort, timeout and failures", () => {
     answer = () => undefined;
   };
 
-  it("when the caller's signal aborts, then the call rejects with an AbortError", async () => {
+  // The pipeline hands down the caller's AbortSignal, or a Face call's own (face-abort-signal.ts): both work alike.
+  const signals = [
+    { kind: "the caller's AbortSignal", make: () => new AbortController() },
+    { kind: "a Face call's own signal", make: () => new FaceAbortSignal() },
+  ].map(({ kind, make }) => ({
+    kind,
+    make: () => {
+      const source = make();
+      return { signal: "signal" in source ? source.signal : source, abort: () => source.abort() };
+    },
+  }));
+
+  it.each(signals)("when $kind aborts mid-flight, then the call rejects with an AbortError", async ({ make }) => {
     hang();
     client = createFaceHttpClient();
-    const controller = new AbortController();
-    const pending = client.sendRequest(request({ abortSignal: controller.signal }));
+    const { signal, abort } = make();
+    const pending = client.sendRequest(request({ abortSignal: signal }));
     // Mid-flight: the server has the request.
     await vi.waitFor(() => expect(seen).toHaveLength(1));
-    controller.abort();
+    abort();
     await expect(pending).rejects.toMatchObject({ name: "AbortError" });
   });
 
-  it("when the signal is already aborted, then nothing is sent", async () => {
+  it.each(signals)("when $kind is already aborted, then nothing is sent", async ({ make }) => {
     client = createFaceHttpClient();
-    const controller = new AbortController();
-    controller.abort();
-    await expect(client.sendRequest(request({ abortSignal: controller.signal }))).rejects.toMatchObject({ name: "AbortError" });
-    expect(seen).toHaveLength(0);
-  });
-
-  it("when a Face call's own signal aborts mid-flight, then the call rejects with an AbortError", async () => {
-    hang();
-    client = createFaceHttpClient();
-    const signal = new FaceAbortSignal();
-    const pending = client.sendRequest(request({ abortSignal: signal }));
-    await vi.waitFor(() => expect(seen).toHaveLength(1));
-    signal.abort();
-    await expect(pending).rejects.toMatchObject({ name: "AbortError" });
-  });
-
-  it("when a Face call's own signal is already aborted, then nothing is sent", async () => {
-    client = createFaceHttpClient();
-    const signal = new FaceAbortSignal();
-    signal.abort();
+    const { signal, abort } = make();
+    abort();
     await expect(client.sendRequest(request({ abortSignal: signal }))).rejects.toMatchObject({ name: "AbortError" });
     expect(seen).toHaveLength(0);
   });
