@@ -64,11 +64,6 @@ class LazyChildLogger {
   }
 }
 
-/** A lazy child of `logger` (a pino logger, or a lazy child). */
-export function lazyChildLoggerFactory(logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
-  return new LazyChildLogger(logger as unknown as ParentLogger, bindings, options) as unknown as FastifyBaseLogger;
-}
-
 /**
  * The logger Fastify is given: the root logger itself (its levels, serializers and redaction, read through), with
  * lazy children. Fastify's root logger is a child of it, so the request loggers Fastify's own child factory makes

@@ -1,7 +1,7 @@
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
-import { AccessLogController, lazyChildLoggerFactory, withLazyChildren } from "../../src/plugins/access-log.js";
+import { AccessLogController, withLazyChildren } from "../../src/plugins/access-log.js";
 import { createLogger } from "../../src/logger.js";
 import { auth, CapturedLogs, CLIENTS, startStack, type TestStack } from "../helpers/app-harness.js";
 
@@ -47,7 +47,7 @@ describe("lazy request loggers", () => {
     const logs = new CapturedLogs();
     const root = createLogger("info", logs.stream);
     const child = vi.spyOn(root, "child");
-    const requestLog = lazyChildLoggerFactory(root, { reqId: "r-1" }, {});
+    const requestLog = withLazyChildren(root).child({ reqId: "r-1" });
     requestLog.child({ clientId: "acme" }).debug("below the level");
     expect(child).not.toHaveBeenCalled();
     expect(logs.lines).toEqual([]);
@@ -57,7 +57,7 @@ describe("lazy request loggers", () => {
     const logs = new CapturedLogs();
     const root = createLogger("info", logs.stream);
     const child = vi.spyOn(root, "child");
-    const requestLog = lazyChildLoggerFactory(root, { reqId: "r-2" }, {}).child({ clientId: "acme" });
+    const requestLog = withLazyChildren(root).child({ reqId: "r-2" }).child({ clientId: "acme" });
     requestLog.info({ n: 1 }, "first");
     requestLog.warn({ n: 2 }, "second");
     // Two lazy loggers (reqId, then clientId), each made real once (pino children inherit the spied child()).
@@ -70,7 +70,7 @@ describe("lazy request loggers", () => {
 
   it("when it writes a secret-bearing field, then the root's redaction still applies", () => {
     const logs = new CapturedLogs();
-    const requestLog = lazyChildLoggerFactory(createLogger("trace", logs.stream), { reqId: "r-3" }, {});
+    const requestLog = withLazyChildren(createLogger("trace", logs.stream)).child({ reqId: "r-3" });
     requestLog.trace({ authToken: "tok-secret-123", headers: { "x-api-key": "key-secret-456" } }, "careless");
     expect(logs.text).not.toContain("tok-secret-123");
     expect(logs.text).not.toContain("key-secret-456");
